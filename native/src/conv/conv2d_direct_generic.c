@@ -1,0 +1,54 @@
+/* Direct convolution, plain C: the always-correct fallback at the end of the algorithm list.
+ * Each (image, output channel) pair is one task; tasks never share outputs, so the result
+ * does not depend on the thread count. */
+#include "conv2d_internal.h"
+
+static bool accepts_any(const hc_conv2d* plan) {
+    (void)plan;
+    return true;
+}
+
+static void run_direct_generic(const hc_conv2d* plan, const float* input, float* output) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t in_per_group = d->in_channels / d->groups;
+    const int64_t out_per_group = d->out_channels / d->groups;
+    const int64_t image_size = d->in_height * d->in_width;
+    const int64_t out_size = plan->out_height * plan->out_width;
+    const int64_t filter_size = in_per_group * d->kernel_height * d->kernel_width;
+
+#pragma omp parallel for collapse(2) schedule(static) num_threads(plan->num_threads)
+    for (int64_t n = 0; n < d->batch; n++) {
+        for (int64_t k = 0; k < d->out_channels; k++) {
+            const int64_t group = k / out_per_group;
+            const float* image = input + (n * d->in_channels + group * in_per_group) * image_size;
+            const float* filter = plan->weights + k * filter_size;
+            float* out = output + (n * d->out_channels + k) * out_size;
+            const float bias = plan->bias != NULL ? plan->bias[k] : 0.0f;
+            for (int64_t oh = 0; oh < plan->out_height; oh++) {
+                for (int64_t ow = 0; ow < plan->out_width; ow++) {
+                    float sum = bias;
+                    for (int64_t c = 0; c < in_per_group; c++) {
+                        for (int64_t r = 0; r < d->kernel_height; r++) {
+                            const int64_t ih = oh * d->stride_height - d->pad_height + r * d->dilation_height;
+                            if (ih < 0 || ih >= d->in_height) continue;
+                            const float* row = image + c * image_size + ih * d->in_width;
+                            const float* taps = filter + (c * d->kernel_height + r) * d->kernel_width;
+                            for (int64_t s = 0; s < d->kernel_width; s++) {
+                                const int64_t iw = ow * d->stride_width - d->pad_width + s * d->dilation_width;
+                                if (iw < 0 || iw >= d->in_width) continue;
+                                sum += row[iw] * taps[s];
+                            }
+                        }
+                    }
+                    out[oh * plan->out_width + ow] = hc_activate(sum, d->activation, d->activation_alpha);
+                }
+            }
+        }
+    }
+}
+
+const hc_conv2d_algorithm hc_conv2d_direct_generic = {
+    .name = "direct_generic",
+    .accepts = accepts_any,
+    .run = run_direct_generic,
+};

@@ -1,0 +1,66 @@
+/* Internal helpers shared by every op family: error reporting, argument checks, threads. */
+#ifndef HPCCNN_CORE_INTERNAL_H
+#define HPCCNN_CORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hpccnn.h"
+
+#if defined(__GNUC__)
+#define HC_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
+#else
+#define HC_PRINTF(fmt_index, first_arg)
+/* Fused activation applied by convolution epilogues. */
+static inline float hc_activate(float value, hc_activation activation, float alpha) {
+    switch (activation) {
+    case HC_ACTIVATION_RELU: return value > 0.0f ? value : 0.0f;
+    case HC_ACTIVATION_LEAKY_RELU: return value > 0.0f ? value : alpha * value;
+    case HC_ACTIVATION_NONE: break;
+    }
+    return value;
+}
+
+#endif
+
+/* Clears this thread's last error; every public entry point calls it first. */
+void hc_clear_error(void);
+/* Records a formatted message as this thread's last error and returns status. */
+hc_status hc_fail(hc_status status, const char* format, ...) HC_PRINTF(2, 3);
+
+/* Each check records a message naming `name` and returns false when the rule is broken. */
+bool hc_check_not_null(const void* pointer, const char* name);
+/* Largest accepted size, stride, padding or dilation. Bounding every operand keeps all
+ * index arithmetic (dilation * kernel, in + 2 * pad, ...) far from int64 overflow. */
+#define HC_MAX_DIMENSION INT64_C(2147483647)
+
+/* Fails unless minimum <= value <= HC_MAX_DIMENSION (minimum is 0 or 1). */
+bool hc_check_dimension(int64_t value, int64_t minimum, const char* name);
+/* *product = a * b, failing with a message naming `what` on overflow. */
+bool hc_checked_mul(int64_t a, int64_t b, int64_t* product, const char* what);
+/* Fails unless buffer `name` of `length` elements holds at least `required`. */
+bool hc_check_length(int64_t length, int64_t required, const char* name);
+/* True when [a, a+a_len) and [b, b+b_len) share a byte; lengths in floats. */
+bool hc_ranges_overlap(const float* a, int64_t a_len, const float* b, int64_t b_len);
+
+/* Spatial output size, or a value <= 0 when the (dilated) kernel does not fit the padded input. */
+int64_t hc_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation);
+
+/* Threads a plan uses: options->num_threads, or the default when options is NULL or says 0. */
+bool hc_resolve_num_threads(const hc_plan_options* options, int32_t* num_threads);
+
+/* Name of the code path the CPU dispatcher chose ("generic" until ISA kernels exist). */
+const char* hc_isa_name(void);
+
+/* Fused activation applied by convolution epilogues. */
+static inline float hc_activate(float value, hc_activation activation, float alpha) {
+    switch (activation) {
+    case HC_ACTIVATION_RELU: return value > 0.0f ? value : 0.0f;
+    case HC_ACTIVATION_LEAKY_RELU: return value > 0.0f ? value : alpha * value;
+    case HC_ACTIVATION_NONE: break;
+    }
+    return value;
+}
+
+#endif

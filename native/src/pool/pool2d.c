@@ -1,0 +1,115 @@
+/* Pooling plans: validation, the ordered algorithm list, run and destroy. */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "pool2d_internal.h"
+
+/* Fastest first; the generic loops accept everything and come last. */
+static const hc_pool2d_algorithm* const pool2d_algorithms[] = {
+    &hc_pool2d_direct_generic,
+};
+
+static bool check_pad(int64_t pad, int64_t kernel, const char* pad_name, const char* kernel_name) {
+    if (pad <= kernel / 2) return true;
+    hc_fail(HC_STATUS_INVALID_ARGUMENT,
+            "%s (%" PRId64 ") must be at most half of %s (%" PRId64 ") so every window touches the image",
+            pad_name, pad, kernel_name, kernel);
+    return false;
+}
+
+static hc_status check_desc(const hc_pool2d_desc* d, hc_pool2d* shape) {
+    if (d->algorithm != HC_POOL_MAX && d->algorithm != HC_POOL_AVERAGE_INCLUDE_PADDING &&
+        d->algorithm != HC_POOL_AVERAGE_EXCLUDE_PADDING)
+        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "desc->algorithm has unknown value %d", (int)d->algorithm);
+    if (!hc_check_dimension(d->batch, 1, "desc->batch") ||
+        !hc_check_dimension(d->channels, 1, "desc->channels") ||
+        !hc_check_dimension(d->in_height, 1, "desc->in_height") ||
+        !hc_check_dimension(d->in_width, 1, "desc->in_width") ||
+        !hc_check_dimension(d->kernel_height, 1, "desc->kernel_height") ||
+        !hc_check_dimension(d->kernel_width, 1, "desc->kernel_width") ||
+        !hc_check_dimension(d->stride_height, 1, "desc->stride_height") ||
+        !hc_check_dimension(d->stride_width, 1, "desc->stride_width") ||
+        !hc_check_dimension(d->pad_height, 0, "desc->pad_height") ||
+        !hc_check_dimension(d->pad_width, 0, "desc->pad_width") ||
+        !check_pad(d->pad_height, d->kernel_height, "desc->pad_height", "desc->kernel_height") ||
+        !check_pad(d->pad_width, d->kernel_width, "desc->pad_width", "desc->kernel_width"))
+        return HC_STATUS_INVALID_ARGUMENT;
+
+    shape->out_height = hc_output_size(d->in_height, d->kernel_height, d->stride_height, d->pad_height, 1);
+    if (shape->out_height <= 0)
+        return hc_fail(HC_STATUS_INVALID_ARGUMENT,
+                       "desc->kernel_height %" PRId64 " is larger than the padded input height %" PRId64
+                       " + 2*%" PRId64, d->kernel_height, d->in_height, d->pad_height);
+    shape->out_width = hc_output_size(d->in_width, d->kernel_width, d->stride_width, d->pad_width, 1);
+    if (shape->out_width <= 0)
+        return hc_fail(HC_STATUS_INVALID_ARGUMENT,
+                       "desc->kernel_width %" PRId64 " is larger than the padded input width %" PRId64
+                       " + 2*%" PRId64, d->kernel_width, d->in_width, d->pad_width);
+
+    int64_t t;
+    if (!hc_checked_mul(d->batch, d->channels, &t, "batch * channels * in_height * in_width") ||
+        !hc_checked_mul(t, d->in_height, &t, "batch * channels * in_height * in_width") ||
+        !hc_checked_mul(t, d->in_width, &shape->input_length, "batch * channels * in_height * in_width") ||
+        !hc_checked_mul(shape->input_length, (int64_t)sizeof(float), &t, "input size in bytes"))
+        return HC_STATUS_INVALID_ARGUMENT;
+    if (!hc_checked_mul(d->batch, d->channels, &t, "batch * channels * out_height * out_width") ||
+        !hc_checked_mul(t, shape->out_height, &t, "batch * channels * out_height * out_width") ||
+        !hc_checked_mul(t, shape->out_width, &shape->output_length, "batch * channels * out_height * out_width"))
+        return HC_STATUS_INVALID_ARGUMENT;
+    return HC_STATUS_OK;
+}
+
+hc_status hc_pool2d_create(const hc_pool2d_desc* desc, const hc_plan_options* options, hc_pool2d** plan) {
+    hc_clear_error();
+    if (!hc_check_not_null(plan, "plan")) return HC_STATUS_INVALID_ARGUMENT;
+    *plan = NULL;
+    if (!hc_check_not_null(desc, "desc")) return HC_STATUS_INVALID_ARGUMENT;
+
+    hc_pool2d shape = {.desc = *desc};
+    hc_status status = check_desc(desc, &shape);
+    if (status != HC_STATUS_OK) return status;
+    if (!hc_resolve_num_threads(options, &shape.num_threads)) return HC_STATUS_INVALID_ARGUMENT;
+    for (size_t i = 0; i < sizeof pool2d_algorithms / sizeof pool2d_algorithms[0]; i++) {
+        if (pool2d_algorithms[i]->accepts(&shape)) {
+            shape.algorithm = pool2d_algorithms[i];
+            break;
+        }
+    }
+    if (shape.algorithm == NULL)
+        return hc_fail(HC_STATUS_INTERNAL, "no pooling algorithm accepted the problem");
+
+    hc_pool2d* created = malloc(sizeof *created);
+    if (created == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory allocating a pooling plan");
+    *created = shape;
+    *plan = created;
+    return HC_STATUS_OK;
+}
+
+hc_status hc_pool2d_run(const hc_pool2d* plan,
+                        const float* input, int64_t input_length,
+                        float* output, int64_t output_length) {
+    hc_clear_error();
+    if (!hc_check_not_null(plan, "plan") ||
+        !hc_check_not_null(input, "input") || !hc_check_length(input_length, plan->input_length, "input") ||
+        !hc_check_not_null(output, "output") || !hc_check_length(output_length, plan->output_length, "output"))
+        return HC_STATUS_INVALID_ARGUMENT;
+    if (hc_ranges_overlap(input, plan->input_length, output, plan->output_length))
+        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "input and output must not overlap");
+    plan->algorithm->run(plan, input, output);
+    return HC_STATUS_OK;
+}
+
+hc_status hc_pool2d_get_info(const hc_pool2d* plan, hc_plan_info* info) {
+    hc_clear_error();
+    if (!hc_check_not_null(plan, "plan") || !hc_check_not_null(info, "info"))
+        return HC_STATUS_INVALID_ARGUMENT;
+    *info = (hc_plan_info){
+        .algorithm = plan->algorithm->name,
+        .isa = hc_isa_name(),
+        .num_threads = plan->num_threads,
+        .workspace_bytes = 0,
+    };
+    return HC_STATUS_OK;
+}
+
+void hc_pool2d_destroy(hc_pool2d* plan) { free(plan); }

@@ -1,0 +1,100 @@
+using System.ComponentModel;
+using System.Globalization;
+using HpcCnn.Problems;
+using HpcCnn.Verification;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace HpcCnn.Cli;
+
+/// <summary><c>hpccnn check</c>: each problem on every available backend against the oracle.</summary>
+internal sealed class CheckCommand : Command<CheckCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<problems>")]
+        [Description("Problem descriptors (e.g. mb1ic3ih32oc16kh3ph1, --alg=max mb1ic8ih8kh2sh2) or @suite-file")]
+        public string[] Problems { get; init; } = [];
+
+        [CommandOption("--threads <N>")]
+        [Description("Threads per call for the native backend (0 = all processors)")]
+        public int Threads { get; init; }
+
+        [CommandOption("--seed <SEED>")]
+        [Description("Seed of the test data")]
+        public int Seed { get; init; } = 1;
+
+        public override ValidationResult Validate() =>
+            Threads < 0 ? ValidationResult.Error("--threads must not be negative") : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Problem> problems;
+        try
+        {
+            problems = ProblemArguments.Read(settings.Problems);
+        }
+        catch (Exception e) when (e is FormatException or IOException)
+        {
+            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+            return 2;
+        }
+
+        var (available, unavailable) = Backend.Discover(settings.Threads);
+        foreach (var reason in unavailable) AnsiConsole.MarkupLine($"[yellow]skipped backend[/] {Markup.Escape(reason)}");
+        var backends = available.Where(b => b != Backend.Reference).ToList();
+        if (backends.Count == 0)
+        {
+            AnsiConsole.MarkupLine("[red]error:[/] no backend besides the oracle is available");
+            return 2;
+        }
+
+        var table = new Table()
+            .AddColumn("problem").AddColumn("backend").AddColumn("algorithm").AddColumn("fill")
+            .AddColumn(new TableColumn("max abs err").RightAligned())
+            .AddColumn(new TableColumn("err / bound").RightAligned())
+            .AddColumn("result");
+        var failures = new List<CheckResult>();
+        foreach (var problem in problems)
+        {
+            foreach (var backend in backends)
+            {
+                foreach (var fill in new[] { FillKind.SmallIntegers, FillKind.Real })
+                {
+                    CheckResult result;
+                    try
+                    {
+                        result = Run(backend, problem, fill, settings.Seed);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(problem.ToString())}: {Markup.Escape(e.Message)}");
+                        return 2;
+                    }
+                    if (!result.Passed) failures.Add(result);
+                    table.AddRow(
+                        Markup.Escape(problem.DisplayName), backend.Name, Markup.Escape(result.Algorithm),
+                        fill == FillKind.SmallIntegers ? "integer (exact)" : "real",
+                        result.MaxAbsError.ToString("0.0e+0", CultureInfo.InvariantCulture),
+                        result.MaxErrorOverBound.ToString("0.000", CultureInfo.InvariantCulture),
+                        result.Passed ? "[green]pass[/]" : "[red]FAIL[/]");
+                }
+            }
+        }
+        AnsiConsole.Write(table);
+        foreach (var failure in failures) AnsiConsole.MarkupLine($"[red]FAIL[/] {Markup.Escape(failure.Describe())}");
+        int checks = problems.Count * backends.Count * 2;
+        AnsiConsole.MarkupLine(failures.Count == 0
+            ? $"[green]all {checks} checks passed[/] ({problems.Count} problems on {string.Join(", ", backends)})"
+            : $"[red]{failures.Count} of {checks} checks failed[/]");
+        return failures.Count == 0 ? 0 : 1;
+    }
+
+    private static CheckResult Run(Backend backend, Problem problem, FillKind fill, int seed) => problem switch
+    {
+        ConvProblem conv => CrossCheck.Conv(backend, conv, fill, seed),
+        PoolProblem pool => CrossCheck.Pool(backend, pool, fill, seed),
+        _ => throw new NotSupportedException(problem.GetType().Name),
+    };
+}

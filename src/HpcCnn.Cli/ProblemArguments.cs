@@ -1,0 +1,20 @@
+using HpcCnn.Problems;
+
+namespace HpcCnn.Cli;
+
+/// <summary>Problems named on the command line: descriptors, or @file for a suite file.</summary>
+internal static class ProblemArguments
+{
+    public static IReadOnlyList<Problem> Read(IEnumerable<string> arguments)
+    {
+        var problems = new List<Problem>();
+        foreach (var argument in arguments)
+        {
+            problems.AddRange(argument.StartsWith('@')
+                ? ProblemSuite.Read(argument[1..])
+                : ProblemSuite.Parse([argument], "argument"));
+        }
+        if (problems.Count == 0) throw new FormatException("no problems given");
+        return problems;
+    }
+}

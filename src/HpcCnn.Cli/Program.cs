@@ -1,0 +1,15 @@
+using HpcCnn.Cli;
+using Spectre.Console.Cli;
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("hpccnn");
+    config.AddCommand<InfoCommand>("info")
+        .WithDescription("Library version, CPU code path, thread count and OpenCL platforms.");
+    config.AddCommand<CheckCommand>("check")
+        .WithDescription("Run problems on every available backend against the oracle; exit 1 on any failure.")
+        .WithExample("check", "@benchmarks/problems/conv_suite.txt")
+        .WithExample("check", "mb1ic64ih56oc64kh3ph1", "--threads", "1");
+});
+return app.Run(args);

@@ -1,0 +1,38 @@
+using HpcCnn.Problems;
+
+namespace HpcCnn;
+
+/// <summary>Argument checks at the managed boundary, made before any native call (which checks again).</summary>
+internal static class Guard
+{
+    public static void Length(int length, long required, string parameter)
+    {
+        if (length < required)
+            throw new ArgumentException($"{parameter} holds {length} elements but the problem needs at least {required}", parameter);
+    }
+
+    public static void NoOverlap(ReadOnlySpan<float> input, ReadOnlySpan<float> output)
+    {
+        if (input.Overlaps(output))
+            throw new ArgumentException("input and output must not overlap", nameof(output));
+    }
+
+    public static void ConvParameters(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        problem.Validate();
+        Length(weights.Length, problem.WeightsLength, nameof(weights));
+        if (!bias.IsEmpty) Length(bias.Length, problem.BiasLength, nameof(bias));
+    }
+
+    public static void Eltwise(EltwiseOp op, float alpha, ReadOnlySpan<float> input, ReadOnlySpan<float> output)
+    {
+        if (!Enum.IsDefined(op)) throw new ArgumentOutOfRangeException(nameof(op), op, "unknown elementwise operation");
+        if (op == EltwiseOp.LeakyRelu && !float.IsFinite(alpha))
+            throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be finite");
+        Length(output.Length, input.Length, nameof(output));
+        // In place (the same start) is allowed; any other overlap would read values already overwritten.
+        if (input.Overlaps(output, out int offset) && offset != 0)
+            throw new ArgumentException("input and output must be the same span or not overlap", nameof(output));
+    }
+}

@@ -1,0 +1,79 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace HpcCnn.Interop;
+
+/// <summary>
+/// Finds and loads libhpccnn.so for the <c>[LibraryImport]</c> declarations. When it cannot be
+/// loaded, the error lists every path tried and why each failed (a missing file reads differently
+/// from a library that exists but does not load, e.g. a missing libgomp).
+/// </summary>
+internal static class NativeLibraryLoader
+{
+    /// <summary>Environment variable naming the library file to load instead of the default places.</summary>
+    public const string OverrideVariable = "HPCCNN_NATIVE_LIBRARY";
+    private const string FileName = "libhpccnn.so";
+
+    private static readonly Lazy<(nint Handle, string Path)> Loaded = new(() => Load(CandidatePaths()), LazyThreadSafetyMode.ExecutionAndPublication);
+
+#pragma warning disable CA2255 // The resolver must be in place before the first native call, from any entry point.
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void Register() => NativeLibrary.SetDllImportResolver(typeof(NativeLibraryLoader).Assembly, Resolve);
+
+    /// <summary>Loads the library now; throws <see cref="DllNotFoundException"/> with every path tried.</summary>
+    public static void EnsureLoaded() => _ = Loaded.Value;
+
+    /// <summary>The candidate the library was loaded from (loads it if needed).</summary>
+    public static string LoadedFrom => Loaded.Value.Path;
+
+    private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
+        name == NativeMethods.LibraryName ? Loaded.Value.Handle : 0;
+
+    /// <summary>Where the library is looked for, in order.</summary>
+    public static IEnumerable<string> CandidatePaths()
+    {
+        var overridePath = Environment.GetEnvironmentVariable(OverrideVariable);
+        if (!string.IsNullOrEmpty(overridePath))
+        {
+            yield return overridePath;
+            yield break;
+        }
+        var directories = new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(NativeLibraryLoader).Assembly.Location) }
+            .Where(d => !string.IsNullOrEmpty(d))
+            .Select(d => Path.GetFullPath(d!))
+            .Distinct();
+        foreach (var directory in directories)
+        {
+            yield return Path.Combine(directory, FileName);
+            yield return Path.Combine(directory, "runtimes", "linux-x64", "native", FileName);
+        }
+        yield return FileName; // the system loader's own search (LD_LIBRARY_PATH, ldconfig)
+    }
+
+    /// <summary>Loads the first candidate that works, or throws naming each one and its failure.</summary>
+    public static (nint Handle, string Path) Load(IEnumerable<string> candidates)
+    {
+        var failures = new List<string>();
+        foreach (var candidate in candidates)
+        {
+            if (Path.IsPathRooted(candidate) && !File.Exists(candidate))
+            {
+                failures.Add($"  {candidate}: no such file");
+                continue;
+            }
+            try
+            {
+                return (NativeLibrary.Load(candidate), candidate);
+            }
+            catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
+            {
+                failures.Add($"  {candidate}: {e.Message}");
+            }
+        }
+        throw new DllNotFoundException(
+            $"{FileName} could not be loaded. Build it with `dotnet build` (CMake builds it into artifacts/native) " +
+            $"or set {OverrideVariable} to its path. Tried:\n{string.Join("\n", failures)}");
+    }
+}

@@ -1,0 +1,114 @@
+using HpcCnn.Cpu;
+
+namespace HpcCnn.Tests;
+
+/// <summary>Every backend against the oracle on the suite, hand-picked edge cases and random problems.</summary>
+public class ConvCrossBackendTests
+{
+    public static IEnumerable<object[]> SuiteProblems() =>
+        TestBackends.Suite("conv_suite.txt").Concat(TestBackends.Suite("training_suite.txt"))
+            .Select(p => p.ToString()).Distinct() // the training suite repeats some forward problems
+            .Select(d => new object[] { d });
+
+    /// <summary>Each case names the edge it covers.</summary>
+    public static readonly TheoryData<string> EdgeCases = new()
+    {
+        "mb1ic1ih1oc1kh1n\"1x1 image, 1x1 kernel\"",
+        "mb1ic3ih1oc5kh3ph1n\"1x1 image, padded 3x3 kernel\"",
+        "mb3ic5ih7oc3kh3n\"odd batch\"",
+        "mb1ic17ih9oc19kh3ph1n\"channels not multiples of 8 or 16\"",
+        "mb2ic4ih10oc4kh2sh3n\"stride larger than kernel\"",
+        "mb1ic3ih8oc4kh3ph2n\"padding above kernel/2\"",
+        "mb1ic2ih5oc2kh1ph3n\"padding larger than kernel\"",
+        "mb1ic3ih13oc4kh3dh1n\"dilation 2\"",
+        "mb1ic3ih13oc4kh3ph3dh2n\"dilation 3\"",
+        "g6mb1ic6ih9oc6kh3ph1n\"depthwise\"",
+        "g6mb1ic6ih9oc12kh3ph1n\"depthwise, multiplier 2\"",
+        "g3mb2ic9ih7oc6kh3n\"3 groups\"",
+        "mb1ic3ih9iw14oc4kh3kw5n\"asymmetric image and kernel\"",
+        "mb1ic3ih15oc4kh3sh1sw3n\"asymmetric stride\"",
+        "mb1ic3ih9oc4kh3ph0pw2n\"asymmetric padding\"",
+        "mb1ic3ih12oc4kh3kw2dh2dw0n\"asymmetric dilation\"",
+        "mb1ic1ih5oc1kh5n\"kernel as large as the image\"",
+        "mb1ic1ih64iw1oc1kh3kw1ph1pw0n\"one-column image\"",
+        "mb1ic2ih3oc2kh3ph1sh4n\"stride larger than the image\"",
+        "--attr-post-ops=relu mb2ic3ih6oc5kh3ph1n\"fused ReLU\"",
+        "--attr-post-ops=relu:0.1 mb2ic3ih6oc5kh3ph1n\"fused LeakyReLU\"",
+        "mb1ic1ih1oc64kh1n\"many outputs from one input\"",
+        "mb1ic300ih2oc3kh2n\"long reduction\"",
+    };
+
+    [Theory]
+    [MemberData(nameof(SuiteProblems))]
+    public void Suite_problem_matches_oracle(string descriptor) => CheckOnEveryBackend(ConvProblem.Parse(descriptor), seed: 7);
+
+    [Theory]
+    [MemberData(nameof(EdgeCases))]
+    public void Edge_case_matches_oracle(string descriptor) => CheckOnEveryBackend(ConvProblem.Parse(descriptor), seed: 11);
+
+    [Theory]
+    [MemberData(nameof(RandomProblems.Seeds), MemberType = typeof(RandomProblems))]
+    public void Random_problem_matches_oracle(int seed) => CheckOnEveryBackend(RandomProblems.Conv(seed), seed);
+
+    [Fact]
+    public void Suite_outputs_are_mostly_non_zero_so_the_comparison_means_something()
+    {
+        foreach (var problem in TestBackends.Suite("conv_suite.txt").Cast<ConvProblem>())
+        {
+            var result = CrossCheck.Conv(TestBackends.Cpu.Value, problem, FillKind.SmallIntegers, seed: 3);
+            Assert.True(result.NonZeroFraction > 0.5, $"{problem}: only {result.NonZeroFraction:P0} of the oracle's outputs are non-zero");
+        }
+    }
+
+    [Fact]
+    public void Results_are_bitwise_identical_for_any_thread_count()
+    {
+        var problems = new[] { "mb3ic5ih11oc7kh3ph1", "g4mb2ic8ih9oc8kh3ph1sh2", "mb1ic16ih14oc33kh5ph2" }.Select(ConvProblem.Parse);
+        foreach (var problem in problems)
+        {
+            var random = new Random(5);
+            var x = Fill.Values(problem.InputLength, FillKind.Real, random);
+            var w = Fill.Values(problem.WeightsLength, FillKind.Real, random);
+            var b = Fill.Values(problem.BiasLength, FillKind.Real, random);
+            float[]? first = null;
+            foreach (int threads in new[] { 1, 2, 3, 7 })
+            {
+                using var plan = new CpuBackend(new CpuBackendOptions { Threads = threads }).CreateConvPlan(problem, w, b);
+                var y = new float[problem.OutputLength];
+                plan.Run(x, y);
+                first ??= y;
+                Assert.True(first.AsSpan().SequenceEqual(y), $"{problem}: {threads} threads differ from 1 thread");
+            }
+        }
+    }
+
+    [Fact]
+    public void Plans_can_run_concurrently_on_different_buffers()
+    {
+        var problem = ConvProblem.Parse("mb2ic8ih12oc8kh3ph1");
+        var random = new Random(9);
+        var w = Fill.Values(problem.WeightsLength, FillKind.Real, random);
+        using var plan = TestBackends.Cpu.Value.CreateConvPlan(problem, w);
+        var inputs = Enumerable.Range(0, 8).Select(_ => Fill.Values(problem.InputLength, FillKind.Real, random)).ToArray();
+        var expected = inputs.Select(x =>
+        {
+            var y = new float[problem.OutputLength];
+            plan.Run(x, y);
+            return y;
+        }).ToArray();
+        var actual = new float[inputs.Length][];
+        Parallel.For(0, inputs.Length, i =>
+        {
+            actual[i] = new float[problem.OutputLength];
+            for (int repeat = 0; repeat < 20; repeat++) plan.Run(inputs[i], actual[i]);
+        });
+        for (int i = 0; i < inputs.Length; i++) Assert.Equal(expected[i], actual[i]);
+    }
+
+    internal static void CheckOnEveryBackend(ConvProblem problem, int seed) =>
+        TestBackends.AssertAllPassed(TestBackends.UnderTest().SelectMany(backend => new[]
+        {
+            CrossCheck.Conv(backend, problem, FillKind.SmallIntegers, seed),
+            CrossCheck.Conv(backend, problem, FillKind.Real, seed),
+        }));
+}

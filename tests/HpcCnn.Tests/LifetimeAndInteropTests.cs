@@ -1,0 +1,81 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using HpcCnn.Cpu;
+using HpcCnn.Interop;
+
+namespace HpcCnn.Tests;
+
+public class LifetimeAndInteropTests
+{
+    public static IEnumerable<object[]> Backends() => [[Backend.Reference], [TestBackends.Cpu.Value]];
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Dispose_is_idempotent_and_use_after_dispose_throws(Backend backend)
+    {
+        var conv = backend.CreateConvPlan(ConvProblem.Parse("mb1ic1ih3oc1kh1"), [1f]);
+        var pool = backend.CreatePoolPlan(PoolProblem.Parse("mb1ic1ih4kh2"));
+        conv.Run(new float[9], new float[9]);
+        conv.Dispose();
+        conv.Dispose();
+        pool.Dispose();
+        pool.Dispose();
+        Assert.True(conv.IsDisposed && pool.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => conv.Run(new float[9], new float[9]));
+        Assert.Throws<ObjectDisposedException>(() => pool.Run(new float[16], new float[4]));
+        Assert.NotEmpty(conv.Algorithm); // what the plan chose stays readable after dispose
+    }
+
+    [Fact]
+    public void Plans_report_the_chosen_algorithm_and_isa()
+    {
+        using var plan = TestBackends.Cpu.Value.CreateConvPlan(ConvProblem.Parse("mb1ic1ih3oc1kh1"), [1f]);
+        Assert.Equal("direct_generic", plan.Algorithm);
+        Assert.Equal("generic", plan.Isa);
+        Assert.Contains("direct_generic", plan.ToString());
+    }
+
+    [Fact]
+    public void Native_library_reports_version_path_and_threads()
+    {
+        Assert.Matches(@"^\d+\.\d+\.\d+$", NativeLibraryInfo.Version);
+        Assert.StartsWith("path=", NativeLibraryInfo.CpuFeatures);
+        Assert.True(File.Exists(NativeLibraryInfo.LoadedFrom), NativeLibraryInfo.LoadedFrom);
+        Assert.True(NativeLibraryInfo.DefaultThreads >= 1);
+        Assert.Equal(NativeLibraryInfo.DefaultThreads, TestBackends.Cpu.Value.Threads);
+    }
+
+    [Fact]
+    public void Failed_load_lists_each_path_and_why()
+    {
+        var notALibrary = Path.Combine(Path.GetTempPath(), $"hpccnn-not-a-library-{Environment.ProcessId}.so");
+        File.WriteAllText(notALibrary, "not an ELF file");
+        try
+        {
+            var missing = Path.Combine(Path.GetTempPath(), "no-such-dir", "libhpccnn.so");
+            var error = Assert.Throws<DllNotFoundException>(() => NativeLibraryLoader.Load([missing, notALibrary]));
+            Assert.Contains($"{missing}: no such file", error.Message);
+            Assert.Contains($"{notALibrary}: ", error.Message);
+            Assert.Contains(NativeLibraryLoader.OverrideVariable, error.Message);
+        }
+        finally
+        {
+            File.Delete(notALibrary);
+        }
+    }
+
+    /// <summary>The generated structs must have the layout the C compiler gave them (BindGen records it).</summary>
+    [Fact]
+    public void Generated_structs_match_the_C_layout()
+    {
+        Assert.NotEmpty(NativeLayout.Structs);
+        foreach (var (name, size, fields) in NativeLayout.Structs)
+        {
+            var type = typeof(NativeMethods).Assembly.GetType($"HpcCnn.Interop.{name}", throwOnError: true)!;
+            Assert.Equal(size, Marshal.SizeOf(type));
+            Assert.Equal(size, (int)typeof(Unsafe).GetMethod(nameof(Unsafe.SizeOf))!.MakeGenericMethod(type).Invoke(null, null)!);
+            foreach (var (field, offset) in fields)
+                Assert.Equal(offset, (int)Marshal.OffsetOf(type, field));
+        }
+    }
+}

@@ -1,0 +1,76 @@
+namespace HpcCnn.Tests;
+
+/// <summary>
+/// Seeded random problems covering what hand-picked cases miss: stride 1–4, padding 0–3,
+/// dilation 1–3, groups (depthwise included), channel counts that are not multiples of 8 or 16,
+/// 1×1 images, batch 1 and odd batches. Sizes stay small so the oracle is quick.
+/// </summary>
+internal static class RandomProblems
+{
+    public const int Count = 500;
+
+    public static IEnumerable<object[]> Seeds() => Enumerable.Range(0, Count).Select(i => new object[] { i });
+
+    public static ConvProblem Conv(int seed)
+    {
+        var random = new Random(1000 + seed);
+        while (true)
+        {
+            int groups = random.Next(4) switch { 0 => 1, 1 => 2, 2 => 3, _ => random.Next(1, 9) };
+            bool depthwise = random.Next(4) == 0;
+            int inPerGroup = depthwise ? 1 : random.Next(1, 8);
+            int outPerGroup = depthwise ? random.Next(1, 3) : random.Next(1, 8);
+            int ih = OneOrMore(random, 14), iw = random.Next(3) == 0 ? ih : OneOrMore(random, 14);
+            var activation = (Activation)random.Next(3);
+            var problem = new ConvProblem
+            {
+                Batch = random.Next(3) == 0 ? 1 : random.Next(1, 6),
+                Groups = groups,
+                InChannels = groups * inPerGroup,
+                OutChannels = groups * outPerGroup,
+                InHeight = ih,
+                InWidth = iw,
+                KernelHeight = random.Next(1, 6),
+                KernelWidth = random.Next(3) == 0 ? random.Next(1, 6) : 0,
+                StrideHeight = random.Next(1, 5),
+                StrideWidth = random.Next(1, 5),
+                PadHeight = random.Next(0, 4),
+                PadWidth = random.Next(0, 4),
+                DilationHeight = random.Next(1, 4),
+                DilationWidth = random.Next(1, 4),
+                Activation = activation,
+                ActivationAlpha = activation == Activation.LeakyRelu ? (float)Math.Round(random.NextDouble(), 3) : 0f,
+            };
+            if (problem.KernelWidth == 0) problem = problem with { KernelWidth = problem.KernelHeight };
+            if (problem.OutHeight > 0 && problem.OutWidth > 0) return problem;
+        }
+    }
+
+    public static PoolProblem Pool(int seed)
+    {
+        var random = new Random(2000 + seed);
+        while (true)
+        {
+            int kh = random.Next(1, 6), kw = random.Next(2) == 0 ? kh : random.Next(1, 6);
+            int ih = OneOrMore(random, 16);
+            var problem = new PoolProblem
+            {
+                Algorithm = (PoolAlgorithm)random.Next(3),
+                Batch = random.Next(1, 5),
+                Channels = random.Next(1, 20),
+                InHeight = ih,
+                InWidth = random.Next(3) == 0 ? ih : OneOrMore(random, 16),
+                KernelHeight = kh,
+                KernelWidth = kw,
+                StrideHeight = random.Next(1, 5),
+                StrideWidth = random.Next(1, 5),
+                PadHeight = random.Next(0, kh / 2 + 1),
+                PadWidth = random.Next(0, kw / 2 + 1),
+            };
+            if (problem.OutHeight > 0 && problem.OutWidth > 0) return problem;
+        }
+    }
+
+    /// <summary>1 a fifth of the time (1×1 images and rows), else up to max.</summary>
+    private static int OneOrMore(Random random, int max) => random.Next(5) == 0 ? 1 : random.Next(1, max + 1);
+}

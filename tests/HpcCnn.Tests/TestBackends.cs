@@ -1,0 +1,25 @@
+using HpcCnn.Cpu;
+
+namespace HpcCnn.Tests;
+
+/// <summary>The backends every cross-backend test runs on (all but the oracle).</summary>
+internal static class TestBackends
+{
+    /// <summary>
+    /// The native backend must load wherever the tests run: `dotnet build` builds it, so a load
+    /// failure is a real failure, not a reason to skip.
+    /// </summary>
+    public static readonly Lazy<CpuBackend> Cpu = new(() => new CpuBackend());
+
+    public static IEnumerable<Backend> UnderTest() => [Cpu.Value];
+
+    public static IReadOnlyList<Problem> Suite(string fileName) =>
+        ProblemSuite.Read(Path.Combine(AppContext.BaseDirectory, "problems", fileName));
+
+    /// <summary>Fails with every failing check's replay line.</summary>
+    public static void AssertAllPassed(IEnumerable<CheckResult> results)
+    {
+        var failures = results.Where(r => !r.Passed).Select(r => r.Describe()).ToList();
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+}

@@ -1,0 +1,3 @@
+global using HpcCnn.Problems;
+global using HpcCnn.Verification;
+global using Xunit;
