@@ -104,10 +104,23 @@ typedef struct hc_pool2d_desc {
     int64_t pad_width;
 } hc_pool2d_desc;
 
+/* Instruction sets, in increasing order. A plan uses the best one allowed by the CPU, by the
+ * environment variable HPCCNN_MAX_ISA (generic | avx2) and by its options. */
+typedef enum hc_isa {
+    /* In options: no cap beyond the CPU and HPCCNN_MAX_ISA. */
+    HC_ISA_AUTO = 0,
+    /* Portable C, on any CPU. */
+    HC_ISA_GENERIC = 1,
+    /* AVX2 with FMA3 (x86-64-v3). */
+    HC_ISA_AVX2 = 2
+} hc_isa;
+
 /* Options common to every plan. Pass NULL for the defaults. */
 typedef struct hc_plan_options {
     /* Threads one run may use; 0 means hc_default_num_threads(). */
     int32_t num_threads;
+    /* The best instruction set the plan may use; HC_ISA_AUTO for no cap. */
+    hc_isa max_isa;
 } hc_plan_options;
 
 /* What a plan chose, for logs and benchmarks. The strings are static and never freed. */
@@ -129,11 +142,20 @@ HC_API const char* hc_status_string(hc_status status);
 HC_API const char* hc_last_error(void);
 /* Library version, "major.minor.patch". */
 HC_API const char* hc_version(void);
-/* The CPU features detected and the code path the dispatcher chose, e.g. "path=generic cpu=sse2 avx2 fma". */
+/* The CPU features detected and the code path the dispatcher chose, e.g. "path=avx2 cpu=avx2 fma". */
 HC_API const char* hc_cpu_features(void);
+/* The best instruction set this CPU supports, capped by HPCCNN_MAX_ISA. */
+HC_API hc_isa hc_best_isa(void);
+/* Static name of an instruction set: "auto", "generic", "avx2". */
+HC_API const char* hc_isa_string(hc_isa isa);
 /* Threads a plan uses when its options say 0: the number of processors unless changed. */
 HC_API int32_t hc_default_num_threads(void);
 HC_API hc_status hc_set_default_num_threads(int32_t num_threads);
+
+/* Measures the machine's float32 FMA throughput with num_threads threads (0 = default) on the
+ * best instruction set, in GFLOP/s (2 FLOPs per lane per FMA). Takes about 0.1 s. Benchmarks
+ * report percentages of this figure. */
+HC_API hc_status hc_measure_fma_peak(int32_t num_threads, double* gflops);
 
 /* ---- convolution ---- */
 

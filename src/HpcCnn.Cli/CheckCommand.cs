@@ -74,7 +74,7 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
                     }
                     if (!result.Passed) failures.Add(result);
                     table.AddRow(
-                        Markup.Escape(problem.DisplayName), backend.Name, Markup.Escape(result.Algorithm),
+                        Markup.Escape(problem.DisplayName), Markup.Escape(backend.ToString()), Markup.Escape(result.Algorithm),
                         fill == FillKind.SmallIntegers ? "integer (exact)" : "real",
                         result.MaxAbsError.ToString("0.0e+0", CultureInfo.InvariantCulture),
                         result.MaxErrorOverBound.ToString("0.000", CultureInfo.InvariantCulture),

@@ -11,5 +11,9 @@ app.Configure(config =>
         .WithDescription("Run problems on every available backend against the oracle; exit 1 on any failure.")
         .WithExample("check", "@benchmarks/problems/conv_suite.txt")
         .WithExample("check", "mb1ic64ih56oc64kh3ph1", "--threads", "1");
+    config.AddCommand<BenchCommand>("bench")
+        .WithDescription("Time problems on the native backend: median ms, GFLOP/s and % of the measured FMA peak.")
+        .WithExample("bench", "@benchmarks/problems/conv_suite.txt", "--threads", "1")
+        .WithExample("bench", "--csv");
 });
 return app.Run(args);

@@ -67,6 +67,9 @@ public abstract class Backend
         try
         {
             available.Add(new CpuBackend(new CpuBackendOptions { Threads = threads }));
+            // The portable C path too, where the CPU picks something faster, so both are checked.
+            if (NativeLibraryInfo.BestIsa != "generic")
+                available.Add(new CpuBackend(new CpuBackendOptions { Threads = threads, MaxIsa = CpuIsa.Generic }));
         }
         catch (DllNotFoundException e)
         {

@@ -29,10 +29,13 @@ public class LifetimeAndInteropTests
     [Fact]
     public void Plans_report_the_chosen_algorithm_and_isa()
     {
-        using var plan = TestBackends.Cpu.Value.CreateConvPlan(ConvProblem.Parse("mb1ic1ih3oc1kh1"), [1f]);
-        Assert.Equal("direct_generic", plan.Algorithm);
-        Assert.Equal("generic", plan.Isa);
-        Assert.Contains("direct_generic", plan.ToString());
+        var problem = ConvProblem.Parse("mb1ic8ih8oc8kh3ph1");
+        using var generic = TestBackends.CpuGeneric.Value.CreateConvPlan(problem, new float[problem.WeightsLength]);
+        Assert.Equal(("direct_generic", "generic"), (generic.Algorithm, generic.Isa));
+        Assert.Contains("direct_generic", generic.ToString());
+        using var best = TestBackends.Cpu.Value.CreateConvPlan(problem, new float[problem.WeightsLength]);
+        Assert.Equal(NativeLibraryInfo.BestIsa, best.Isa);
+        Assert.EndsWith(best.Isa, best.Algorithm);
     }
 
     [Fact]

@@ -11,7 +11,10 @@ internal static class TestBackends
     /// </summary>
     public static readonly Lazy<CpuBackend> Cpu = new(() => new CpuBackend());
 
-    public static IEnumerable<Backend> UnderTest() => [Cpu.Value];
+    /// <summary>The native backend held to the portable C path, so every ISA path runs on one machine.</summary>
+    public static readonly Lazy<CpuBackend> CpuGeneric = new(() => new CpuBackend(new CpuBackendOptions { MaxIsa = CpuIsa.Generic }));
+
+    public static IEnumerable<Backend> UnderTest() => [Cpu.Value, CpuGeneric.Value];
 
     public static IReadOnlyList<Problem> Suite(string fileName) =>
         ProblemSuite.Read(Path.Combine(AppContext.BaseDirectory, "problems", fileName));

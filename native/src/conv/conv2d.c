@@ -8,6 +8,9 @@
 
 /* Fastest first; the generic direct convolution accepts everything and comes last. */
 static const hc_conv2d_algorithm* const conv2d_algorithms[] = {
+    &hc_conv2d_depthwise_avx2,
+    &hc_conv2d_gemm_1x1_6x16_avx2,
+    &hc_conv2d_gemm_implicit_6x16_avx2,
     &hc_conv2d_direct_generic,
 };
 
@@ -108,10 +111,12 @@ hc_status hc_conv2d_create(const hc_conv2d_desc* desc,
                        "bias is NULL but bias_length is %" PRId64 " (use 0 for no bias)", bias_length);
     if (bias != NULL && !hc_check_length(bias_length, desc->out_channels, "bias"))
         return HC_STATUS_INVALID_ARGUMENT;
-    if (!hc_resolve_num_threads(options, &shape.num_threads)) return HC_STATUS_INVALID_ARGUMENT;
+    if (!hc_resolve_num_threads(options, &shape.num_threads) || !hc_resolve_isa(options, &shape.isa))
+        return HC_STATUS_INVALID_ARGUMENT;
 
+    const double start = hc_verbose() ? hc_now_ms() : 0.0;
     for (size_t i = 0; i < sizeof conv2d_algorithms / sizeof conv2d_algorithms[0]; i++) {
-        if (conv2d_algorithms[i]->accepts(&shape)) {
+        if (conv2d_algorithms[i]->isa <= shape.isa && conv2d_algorithms[i]->accepts(&shape)) {
             shape.algorithm = conv2d_algorithms[i];
             break;
         }
@@ -130,6 +135,17 @@ hc_status hc_conv2d_create(const hc_conv2d_desc* desc,
         return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory copying %" PRId64 " weights",
                        shape.weights_length);
     }
+    if (created->algorithm->prepare != NULL) {
+        status = created->algorithm->prepare(created);
+        if (status != HC_STATUS_OK) {
+            hc_conv2d_destroy(created);
+            return status;
+        }
+    }
+    hc_describe_conv2d(desc, created->text, sizeof created->text);
+    if (hc_verbose())
+        hc_log("create conv2d %s alg=%s isa=%s threads=%d time=%.3fms", created->text, created->algorithm->name,
+               hc_isa_string(created->algorithm->isa), created->num_threads, hc_now_ms() - start);
     *plan = created;
     return HC_STATUS_OK;
 }
@@ -144,8 +160,12 @@ hc_status hc_conv2d_run(const hc_conv2d* plan,
         return HC_STATUS_INVALID_ARGUMENT;
     if (hc_ranges_overlap(input, plan->input_length, output, plan->output_length))
         return hc_fail(HC_STATUS_INVALID_ARGUMENT, "input and output must not overlap");
-    plan->algorithm->run(plan, input, output);
-    return HC_STATUS_OK;
+    if (!hc_verbose()) return plan->algorithm->run(plan, input, output);
+    const double start = hc_now_ms();
+    hc_status status = plan->algorithm->run(plan, input, output);
+    hc_log("run conv2d %s alg=%s isa=%s threads=%d time=%.3fms", plan->text, plan->algorithm->name,
+           hc_isa_string(plan->algorithm->isa), plan->num_threads, hc_now_ms() - start);
+    return status;
 }
 
 hc_status hc_conv2d_get_info(const hc_conv2d* plan, hc_plan_info* info) {
@@ -154,7 +174,7 @@ hc_status hc_conv2d_get_info(const hc_conv2d* plan, hc_plan_info* info) {
         return HC_STATUS_INVALID_ARGUMENT;
     *info = (hc_plan_info){
         .algorithm = plan->algorithm->name,
-        .isa = hc_isa_name(),
+        .isa = hc_isa_string(plan->algorithm->isa),
         .num_threads = plan->num_threads,
         .workspace_bytes = 0,
     };
@@ -165,5 +185,6 @@ void hc_conv2d_destroy(hc_conv2d* plan) {
     if (plan == NULL) return;
     free(plan->weights);
     free(plan->bias);
+    hc_aligned_free(plan->packed);
     free(plan);
 }

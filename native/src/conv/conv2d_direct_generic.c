@@ -8,7 +8,7 @@ static bool accepts_any(const hc_conv2d* plan) {
     return true;
 }
 
-static void run_direct_generic(const hc_conv2d* plan, const float* input, float* output) {
+static hc_status run_direct_generic(const hc_conv2d* plan, const float* input, float* output) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t in_per_group = d->in_channels / d->groups;
     const int64_t out_per_group = d->out_channels / d->groups;
@@ -45,10 +45,13 @@ static void run_direct_generic(const hc_conv2d* plan, const float* input, float*
             }
         }
     }
+    return HC_STATUS_OK;
 }
 
 const hc_conv2d_algorithm hc_conv2d_direct_generic = {
     .name = "direct_generic",
+    .isa = HC_ISA_GENERIC,
     .accepts = accepts_any,
+    .prepare = NULL,
     .run = run_direct_generic,
 };

@@ -50,8 +50,24 @@ int64_t hc_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, 
 /* Threads a plan uses: options->num_threads, or the default when options is NULL or says 0. */
 bool hc_resolve_num_threads(const hc_plan_options* options, int32_t* num_threads);
 
-/* Name of the code path the CPU dispatcher chose ("generic" until ISA kernels exist). */
-const char* hc_isa_name(void);
+/* The instruction set a plan may use: the best allowed by CPU, HPCCNN_MAX_ISA and options. */
+bool hc_resolve_isa(const hc_plan_options* options, hc_isa* isa);
+
+/* HPCCNN_VERBOSE: one stderr line per plan creation and run. */
+bool hc_verbose(void);
+void hc_log(const char* format, ...) HC_PRINTF(1, 2);
+double hc_now_ms(void);
+
+/* 64-byte aligned memory. */
+void* hc_aligned_alloc(size_t bytes);
+void hc_aligned_free(void* pointer);
+/* This thread's scratch buffer of at least `bytes` (64-byte aligned), or NULL when out of memory.
+ * Valid until the thread's next call; freed at thread exit. */
+void* hc_thread_workspace(size_t bytes);
+
+/* benchdnn text of a problem, for the verbose log. */
+void hc_describe_conv2d(const hc_conv2d_desc* desc, char* text, size_t size);
+void hc_describe_pool2d(const hc_pool2d_desc* desc, char* text, size_t size);
 
 /* Fused activation applied by convolution epilogues. */
 static inline float hc_activate(float value, hc_activation activation, float alpha) {

@@ -13,8 +13,6 @@
 
 const char* hc_version(void) { return HC_VERSION_STRING; }
 
-const char* hc_isa_name(void) { return "generic"; }
-
 /* Appends name to the space-separated list that starts after the last '='. */
 static void append_feature(char* buffer, size_t size, const char* name, int present) {
     if (!present) return;
@@ -28,7 +26,7 @@ const char* hc_cpu_features(void) {
     if (atomic_load_explicit(&ready, memory_order_acquire)) return report;
     /* Racing first callers write identical text, so the race is benign; the flag only saves work. */
     char text[256];
-    snprintf(text, sizeof text, "path=%s cpu=", hc_isa_name());
+    snprintf(text, sizeof text, "path=%s cpu=", hc_isa_string(hc_best_isa()));
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     append_feature(text, sizeof text, "sse4.2", __builtin_cpu_supports("sse4.2"));

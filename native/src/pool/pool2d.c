@@ -6,6 +6,7 @@
 
 /* Fastest first; the generic loops accept everything and come last. */
 static const hc_pool2d_algorithm* const pool2d_algorithms[] = {
+    &hc_pool2d_separable_avx2,
     &hc_pool2d_direct_generic,
 };
 
@@ -68,9 +69,10 @@ hc_status hc_pool2d_create(const hc_pool2d_desc* desc, const hc_plan_options* op
     hc_pool2d shape = {.desc = *desc};
     hc_status status = check_desc(desc, &shape);
     if (status != HC_STATUS_OK) return status;
-    if (!hc_resolve_num_threads(options, &shape.num_threads)) return HC_STATUS_INVALID_ARGUMENT;
+    if (!hc_resolve_num_threads(options, &shape.num_threads) || !hc_resolve_isa(options, &shape.isa))
+        return HC_STATUS_INVALID_ARGUMENT;
     for (size_t i = 0; i < sizeof pool2d_algorithms / sizeof pool2d_algorithms[0]; i++) {
-        if (pool2d_algorithms[i]->accepts(&shape)) {
+        if (pool2d_algorithms[i]->isa <= shape.isa && pool2d_algorithms[i]->accepts(&shape)) {
             shape.algorithm = pool2d_algorithms[i];
             break;
         }
@@ -81,6 +83,10 @@ hc_status hc_pool2d_create(const hc_pool2d_desc* desc, const hc_plan_options* op
     hc_pool2d* created = malloc(sizeof *created);
     if (created == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory allocating a pooling plan");
     *created = shape;
+    hc_describe_pool2d(desc, created->text, sizeof created->text);
+    if (hc_verbose())
+        hc_log("create pool2d %s alg=%s isa=%s threads=%d", created->text, created->algorithm->name,
+               hc_isa_string(created->algorithm->isa), created->num_threads);
     *plan = created;
     return HC_STATUS_OK;
 }
@@ -95,8 +101,12 @@ hc_status hc_pool2d_run(const hc_pool2d* plan,
         return HC_STATUS_INVALID_ARGUMENT;
     if (hc_ranges_overlap(input, plan->input_length, output, plan->output_length))
         return hc_fail(HC_STATUS_INVALID_ARGUMENT, "input and output must not overlap");
-    plan->algorithm->run(plan, input, output);
-    return HC_STATUS_OK;
+    const double start = hc_verbose() ? hc_now_ms() : 0.0;
+    hc_status status = plan->algorithm->run(plan, input, output);
+    if (hc_verbose())
+        hc_log("run pool2d %s alg=%s isa=%s threads=%d time=%.3fms", plan->text, plan->algorithm->name,
+               hc_isa_string(plan->algorithm->isa), plan->num_threads, hc_now_ms() - start);
+    return status;
 }
 
 hc_status hc_pool2d_get_info(const hc_pool2d* plan, hc_plan_info* info) {
@@ -105,7 +115,7 @@ hc_status hc_pool2d_get_info(const hc_pool2d* plan, hc_plan_info* info) {
         return HC_STATUS_INVALID_ARGUMENT;
     *info = (hc_plan_info){
         .algorithm = plan->algorithm->name,
-        .isa = hc_isa_name(),
+        .isa = hc_isa_string(plan->algorithm->isa),
         .num_threads = plan->num_threads,
         .workspace_bytes = 0,
     };

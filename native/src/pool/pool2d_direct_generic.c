@@ -12,7 +12,7 @@ static bool accepts_any(const hc_pool2d* plan) {
 static int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-static void run_direct_generic(const hc_pool2d* plan, const float* input, float* output) {
+static hc_status run_direct_generic(const hc_pool2d* plan, const float* input, float* output) {
     const hc_pool2d_desc* d = &plan->desc;
     const int64_t planes = d->batch * d->channels;
     const int64_t in_size = d->in_height * d->in_width;
@@ -49,10 +49,12 @@ static void run_direct_generic(const hc_pool2d* plan, const float* input, float*
             }
         }
     }
+    return HC_STATUS_OK;
 }
 
 const hc_pool2d_algorithm hc_pool2d_direct_generic = {
     .name = "direct_generic",
+    .isa = HC_ISA_GENERIC,
     .accepts = accepts_any,
     .run = run_direct_generic,
 };

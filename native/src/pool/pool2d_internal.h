@@ -11,15 +11,21 @@ struct hc_pool2d {
     int64_t input_length;
     int64_t output_length;
     const struct hc_pool2d_algorithm* algorithm;
+    hc_isa isa;     /* best instruction set the plan may use */
     int32_t num_threads;
+    char text[160]; /* benchdnn descriptor, for HPCCNN_VERBOSE */
 };
 
 /* One entry of the ordered algorithm list in pool2d.c; same contract as convolution's. */
 typedef struct hc_pool2d_algorithm {
     const char* name;
+    hc_isa isa;
     bool (*accepts)(const struct hc_pool2d* plan);
-    void (*run)(const struct hc_pool2d* plan, const float* input, float* output);
+    hc_status (*run)(const struct hc_pool2d* plan, const float* input, float* output);
 } hc_pool2d_algorithm;
+
+/* Separable window passes (rows, then columns) vectorised along the width, AVX2. */
+extern const hc_pool2d_algorithm hc_pool2d_separable_avx2;
 
 /* Window loops in plain C: every algorithm, any CPU. The last entry of the list. */
 extern const hc_pool2d_algorithm hc_pool2d_direct_generic;

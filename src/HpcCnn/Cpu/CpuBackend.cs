@@ -3,11 +3,25 @@ using HpcCnn.Problems;
 
 namespace HpcCnn.Cpu;
 
+/// <summary>Instruction sets the native kernels are written for, in increasing order.</summary>
+public enum CpuIsa
+{
+    /// <summary>No cap: the best the CPU supports (itself capped by the HPCCNN_MAX_ISA environment variable).</summary>
+    Auto,
+    /// <summary>Portable C.</summary>
+    Generic,
+    /// <summary>AVX2 with FMA3.</summary>
+    Avx2,
+}
+
 /// <summary>Options of the native CPU backend.</summary>
 public sealed record CpuBackendOptions
 {
     /// <summary>Threads one call may use; 0 means the library default (all processors).</summary>
     public int Threads { get; init; }
+
+    /// <summary>The best instruction set plans may use, e.g. <see cref="CpuIsa.Generic"/> to test the portable path.</summary>
+    public CpuIsa MaxIsa { get; init; }
 }
 
 /// <summary>
@@ -23,8 +37,20 @@ public sealed unsafe class CpuBackend : Backend
     {
         options ??= new CpuBackendOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.Threads, nameof(options.Threads));
+        if (!Enum.IsDefined(options.MaxIsa))
+            throw new ArgumentOutOfRangeException(nameof(options.MaxIsa), options.MaxIsa, "unknown instruction set");
         NativeLibraryLoader.EnsureLoaded();
-        this.options = new hc_plan_options { num_threads = options.Threads };
+        this.options = new hc_plan_options
+        {
+            num_threads = options.Threads,
+            max_isa = options.MaxIsa switch
+            {
+                CpuIsa.Generic => hc_isa.HC_ISA_GENERIC,
+                CpuIsa.Avx2 => hc_isa.HC_ISA_AVX2,
+                _ => hc_isa.HC_ISA_AUTO,
+            },
+        };
+        MaxIsa = options.MaxIsa;
         Threads = options.Threads > 0 ? options.Threads : NativeLibraryInfo.DefaultThreads;
     }
 
@@ -32,6 +58,11 @@ public sealed unsafe class CpuBackend : Backend
 
     /// <summary>Threads each call uses.</summary>
     public int Threads { get; }
+
+    /// <summary>The instruction-set cap this backend's plans were asked for.</summary>
+    public CpuIsa MaxIsa { get; }
+
+    public override string ToString() => MaxIsa == CpuIsa.Auto ? Name : $"{Name}[{MaxIsa.ToString().ToLowerInvariant()}]";
 
     private protected override ConvPlan CreateConvPlanCore(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
     {

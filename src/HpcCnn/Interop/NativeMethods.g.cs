@@ -38,6 +38,13 @@ internal enum hc_eltwise_op
     HC_ELTWISE_SIGMOID = 3,
 }
 
+internal enum hc_isa
+{
+    HC_ISA_AUTO = 0,
+    HC_ISA_GENERIC = 1,
+    HC_ISA_AVX2 = 2,
+}
+
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct hc_conv2d_desc
 {
@@ -79,6 +86,7 @@ internal unsafe struct hc_pool2d_desc
 internal unsafe struct hc_plan_options
 {
     public int num_threads;
+    public hc_isa max_isa;
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -135,10 +143,19 @@ internal static unsafe partial class NativeMethods
     internal static partial byte* hc_cpu_features();
 
     [LibraryImport(LibraryName)]
+    internal static partial hc_isa hc_best_isa();
+
+    [LibraryImport(LibraryName)]
+    internal static partial byte* hc_isa_string(hc_isa isa);
+
+    [LibraryImport(LibraryName)]
     internal static partial int hc_default_num_threads();
 
     [LibraryImport(LibraryName)]
     internal static partial hc_status hc_set_default_num_threads(int num_threads);
+
+    [LibraryImport(LibraryName)]
+    internal static partial hc_status hc_measure_fma_peak(int num_threads, double* gflops);
 
     [LibraryImport(LibraryName)]
     internal static partial hc_status hc_conv2d_create(hc_conv2d_desc* desc, float* weights, long weights_length, float* bias, long bias_length, hc_plan_options* options, out hc_conv2d_handle plan);
@@ -175,7 +192,7 @@ internal static class NativeLayout
     [
         ("hc_conv2d_desc", 120, [("batch", 0), ("in_channels", 8), ("in_height", 16), ("in_width", 24), ("out_channels", 32), ("kernel_height", 40), ("kernel_width", 48), ("stride_height", 56), ("stride_width", 64), ("pad_height", 72), ("pad_width", 80), ("dilation_height", 88), ("dilation_width", 96), ("groups", 104), ("activation", 112), ("activation_alpha", 116)]),
         ("hc_pool2d_desc", 88, [("algorithm", 0), ("batch", 8), ("channels", 16), ("in_height", 24), ("in_width", 32), ("kernel_height", 40), ("kernel_width", 48), ("stride_height", 56), ("stride_width", 64), ("pad_height", 72), ("pad_width", 80)]),
-        ("hc_plan_options", 4, [("num_threads", 0)]),
+        ("hc_plan_options", 8, [("num_threads", 0), ("max_isa", 4)]),
         ("hc_plan_info", 32, [("algorithm", 0), ("isa", 8), ("num_threads", 16), ("workspace_bytes", 24)]),
     ];
 }

@@ -151,7 +151,7 @@ public static class CrossCheck
         return new CheckResult
         {
             Problem = problem,
-            Backend = backend.Name,
+            Backend = backend.ToString(),
             Algorithm = algorithm,
             Isa = isa,
             Fill = fill,

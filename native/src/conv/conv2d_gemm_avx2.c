@@ -1,0 +1,227 @@
+/* Convolution as a packed GEMM per (image, group): Y[M x P] = A[M x KK] · B[KK x P], with
+ * M = out channels per group, KK = in channels per group · kh · kw, P = out_h · out_w.
+ *
+ * A (the weights) is packed once at plan creation into 6-row panels. B is packed per block of
+ * KC x NC into 16-column panels by the thread that consumes it, straight from the NCHW input:
+ * for 1x1 stride-1 convolutions B *is* the input, so packing is a copy; for any other shape the
+ * block is gathered through the (c, r, s) -> (ih, iw) map with zeros for padding (implicit
+ * im2col: only one block ever exists). Each block then runs through the 6x16 micro-kernel.
+ *
+ * Determinism: every output is reduced over the KC blocks in order, each block in k order, by
+ * one thread; the N/M partition only decides which thread, so any thread count gives the same bits.
+ * Compiled with -mavx2 -mfma (this file only). */
+#include <immintrin.h>
+#include <stdlib.h>
+
+#include "../gemm/sgemm.h"
+#include "conv2d_internal.h"
+
+/* Reduction block: a 6 x KC A sliver (6 KiB) and a KC x 16 B panel (16 KiB) share L1. */
+#define KC 256
+/* Column block: a KC x NC B block (up to 384 KiB) stays in L2 while all of M streams past it. */
+#define NC_MAX 384
+#define MR HC_SGEMM_MR
+#define NR HC_SGEMM_NR
+/* Below this many FLOPs a parallel region costs more than it saves. */
+#define PARALLEL_MIN_FLOPS 2000000.0
+
+typedef void (*pack_b_fn)(const hc_conv2d* plan, const float* x, int64_t k0, int64_t kc, int64_t j0, int64_t jn, float* bp);
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* Kernels index with 32-bit lanes; larger images go to the generic path. */
+static bool fits_int32_lanes(const hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t limit = INT64_C(1) << 28;
+    return d->in_width + 2 * d->pad_width + d->dilation_width * d->kernel_width < limit &&
+           d->in_height + 2 * d->pad_height + d->dilation_height * d->kernel_height < limit;
+}
+
+static int64_t reduction_length(const hc_conv2d_desc* d) {
+    return d->in_channels / d->groups * d->kernel_height * d->kernel_width;
+}
+
+/* A panels: packed[((g * m_panels + mp) * KK + k) * MR + i] = w[g*M + mp*MR + i][k], zero past M. */
+static hc_status prepare_weights(hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t groups = d->groups, m = d->out_channels / groups, kk = reduction_length(d);
+    const int64_t m_panels = ceil_div(m, MR);
+    plan->packed = hc_aligned_alloc((size_t)(groups * m_panels * kk * MR) * sizeof(float));
+    if (plan->packed == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory packing the weights");
+    for (int64_t g = 0; g < groups; g++)
+        for (int64_t mp = 0; mp < m_panels; mp++)
+            for (int64_t k = 0; k < kk; k++)
+                for (int64_t i = 0; i < MR; i++) {
+                    const int64_t row = mp * MR + i;
+                    plan->packed[((g * m_panels + mp) * kk + k) * MR + i] =
+                        row < m ? plan->weights[(g * m + row) * kk + k] : 0.0f;
+                }
+    return HC_STATUS_OK;
+}
+
+/* Where column t of the block lands in B row k. */
+static inline float* panel_slot(float* bp, int64_t kc, int64_t k, int64_t t) {
+    return bp + (t / NR) * kc * NR + k * NR + (t % NR);
+}
+
+static void zero_panel_tail(float* bp, int64_t kc, int64_t k, int64_t jn) {
+    for (int64_t t = jn; t % NR != 0; t++) *panel_slot(bp, kc, k, t) = 0.0f;
+}
+
+/* Copies `count` (<= 16, within one panel row) values of a source row starting at column `first`
+ * into dst; source columns outside [0, width) read as zero (masked loads never touch them). */
+static inline void copy_masked(const float* row, int64_t first, int64_t width, int64_t count, float* dst) {
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int64_t t = 0; t < count; t += 8) {
+        const int64_t lanes = min64(8, count - t), column = first + t;
+        __m256 v;
+        if (column >= 0 && column + 8 <= width) {
+            v = _mm256_loadu_ps(row + column);
+        } else {
+            const __m256i index = _mm256_add_epi32(_mm256_set1_epi32((int)column), iota);
+            const __m256i inside = _mm256_and_si256(_mm256_cmpgt_epi32(index, _mm256_set1_epi32(-1)),
+                                                    _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width), index));
+            v = _mm256_maskload_ps(row + column, inside);
+        }
+        if (lanes == 8) {
+            _mm256_storeu_ps(dst + t, v);
+        } else {
+            _mm256_maskstore_ps(dst + t, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)lanes), iota), v);
+        }
+    }
+}
+
+/* 1x1, stride 1, no padding: B row k is input channel k, columns j0.. of the image. */
+static void pack_b_1x1(const hc_conv2d* plan, const float* x, int64_t k0, int64_t kc, int64_t j0, int64_t jn, float* bp) {
+    const int64_t plane = plan->desc.in_height * plan->desc.in_width;
+    for (int64_t k = 0; k < kc; k++) {
+        const float* row = x + (k0 + k) * plane + j0;
+        for (int64_t t = 0; t < jn; t += NR) copy_masked(row, t, jn, min64(NR, jn - t), panel_slot(bp, kc, k, t));
+        zero_panel_tail(bp, kc, k, jn);
+    }
+}
+
+/* Any shape: B row k = (c, r, s), column p = (oh, ow) holds x[c][oh*sh - ph + r*dh][ow*sw - pw + s*dw]. */
+static void pack_b_implicit(const hc_conv2d* plan, const float* x, int64_t k0, int64_t kc, int64_t j0, int64_t jn, float* bp) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t taps = d->kernel_height * d->kernel_width, out_w = plan->out_width;
+    for (int64_t k = 0; k < kc; k++) {
+        const int64_t kk = k0 + k, c = kk / taps, r = kk % taps / d->kernel_width, s = kk % d->kernel_width;
+        const float* channel = x + c * d->in_height * d->in_width;
+        const int64_t ih_offset = r * d->dilation_height - d->pad_height;
+        const int64_t iw_offset = s * d->dilation_width - d->pad_width;
+        int64_t oh = (j0 + 0) / out_w, ow = j0 % out_w;
+        for (int64_t t = 0; t < jn;) {
+            /* One run: the rest of this output row, cut at the block's end and at panel edges. */
+            const int64_t run = min64(min64(out_w - ow, jn - t), NR - t % NR);
+            const int64_t ih = oh * d->stride_height + ih_offset;
+            float* dst = panel_slot(bp, kc, k, t);
+            if (ih < 0 || ih >= d->in_height) {
+                for (int64_t i = 0; i < run; i++) dst[i] = 0.0f;
+            } else if (d->stride_width == 1) {
+                copy_masked(channel + ih * d->in_width, ow + iw_offset, d->in_width, run, dst);
+            } else {
+                const float* row = channel + ih * d->in_width;
+                for (int64_t i = 0; i < run; i++) {
+                    const int64_t iw = (ow + i) * d->stride_width + iw_offset;
+                    dst[i] = iw >= 0 && iw < d->in_width ? row[iw] : 0.0f;
+                }
+            }
+            t += run;
+            ow += run;
+            if (ow == out_w) {
+                ow = 0;
+                oh++;
+            }
+        }
+        zero_panel_tail(bp, kc, k, jn);
+    }
+}
+
+static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* output, pack_b_fn pack) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t groups = d->groups, m = d->out_channels / groups, in_per_group = d->in_channels / groups;
+    const int64_t kk = reduction_length(d), p = plan->out_height * plan->out_width;
+    const int64_t plane = d->in_height * d->in_width, m_panels = ceil_div(m, MR);
+    const int64_t images = d->batch * groups;
+    const double flops = 2.0 * (double)images * (double)m * (double)p * (double)kk;
+    const int threads = flops < PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
+
+    /* Enough work items for every thread: narrower column blocks first, then split M. */
+    int64_t nc = min64(NC_MAX, ceil_div(p, NR) * NR);
+    if (images * ceil_div(p, nc) < threads)
+        nc = ceil_div(ceil_div(p, ceil_div(threads, images)), NR) * NR;
+    const int64_t n_blocks = ceil_div(p, nc);
+    int64_t m_splits = 1;
+    if (images * n_blocks < threads) m_splits = min64(m_panels, ceil_div(threads, images * n_blocks));
+    const int64_t items = images * n_blocks * m_splits;
+    const size_t workspace_bytes = (size_t)(KC * nc) * sizeof(float);
+    int failed = 0;
+
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (int64_t item = 0; item < items; item++) {
+        float* bp = hc_thread_workspace(workspace_bytes);
+        if (bp == NULL) {
+#pragma omp atomic write
+            failed = 1;
+            continue;
+        }
+        const int64_t split = item % m_splits, block = item / m_splits % n_blocks, image = item / m_splits / n_blocks;
+        const int64_t n = image / groups, g = image % groups;
+        const int64_t j0 = block * nc, jn = min64(nc, p - j0);
+        const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
+        const float* x = input + (n * d->in_channels + g * in_per_group) * plane;
+        float* y = output + (n * d->out_channels + g * m) * p + j0;
+        const float* a = plan->packed + g * m_panels * kk * MR;
+        for (int64_t k0 = 0; k0 < kk; k0 += KC) {
+            const int64_t kc = min64(KC, kk - k0);
+            pack(plan, x, k0, kc, j0, jn, bp);
+            for (int64_t j = 0; j * NR < jn; j++) {
+                const int n_valid = (int)min64(NR, jn - j * NR);
+                for (int64_t mp = mp_begin; mp < mp_end; mp++) {
+                    const hc_gemm_epilogue epilogue = {
+                        .bias = plan->bias != NULL ? plan->bias + g * m + mp * MR : NULL,
+                        .activation = d->activation,
+                        .alpha = d->activation_alpha,
+                        .first = k0 == 0,
+                        .last = k0 + kc == kk,
+                    };
+                    hc_sgemm_ukernel_6x16__avx2(kc, a + (mp * kk + k0) * MR, bp + j * kc * NR, y + mp * MR * p + j * NR, p,
+                                                (int)min64(MR, m - mp * MR), n_valid, &epilogue);
+                }
+            }
+        }
+    }
+    return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a packing buffer") : HC_STATUS_OK;
+}
+
+static bool accepts_1x1(const hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    return d->kernel_height == 1 && d->kernel_width == 1 && d->stride_height == 1 && d->stride_width == 1 &&
+           d->pad_height == 0 && d->pad_width == 0 && fits_int32_lanes(plan);
+}
+
+static hc_status run_1x1(const hc_conv2d* plan, const float* input, float* output) {
+    return run_gemm(plan, input, output, pack_b_1x1);
+}
+
+static hc_status run_implicit(const hc_conv2d* plan, const float* input, float* output) {
+    return run_gemm(plan, input, output, pack_b_implicit);
+}
+
+const hc_conv2d_algorithm hc_conv2d_gemm_1x1_6x16_avx2 = {
+    .name = "gemm_1x1_6x16_avx2",
+    .isa = HC_ISA_AVX2,
+    .accepts = accepts_1x1,
+    .prepare = prepare_weights,
+    .run = run_1x1,
+};
+
+const hc_conv2d_algorithm hc_conv2d_gemm_implicit_6x16_avx2 = {
+    .name = "gemm_implicit_6x16_avx2",
+    .isa = HC_ISA_AVX2,
+    .accepts = fits_int32_lanes,
+    .prepare = prepare_weights,
+    .run = run_implicit,
+};

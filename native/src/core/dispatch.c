@@ -1,0 +1,84 @@
+/* CPU dispatch: which instruction set plans may use, and the HPCCNN_VERBOSE log. Both are read
+ * from the environment once, on first use, and never change afterwards. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <threads.h>
+#include <time.h>
+
+#include "internal.h"
+
+static once_flag dispatch_once = ONCE_FLAG_INIT;
+static hc_isa best_isa = HC_ISA_GENERIC;
+static bool verbose;
+
+static hc_isa detect_cpu_isa(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    /* libgcc's checks include the OS's XSAVE support for the ymm state. */
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return HC_ISA_AVX2;
+#endif
+    return HC_ISA_GENERIC;
+}
+
+static void init_dispatch(void) {
+    const char* verbose_env = getenv("HPCCNN_VERBOSE");
+    verbose = verbose_env != NULL && verbose_env[0] != '\0' && strcmp(verbose_env, "0") != 0;
+    best_isa = detect_cpu_isa();
+    const char* cap = getenv("HPCCNN_MAX_ISA");
+    if (cap == NULL || cap[0] == '\0') return;
+    if (strcmp(cap, "generic") == 0) {
+        best_isa = HC_ISA_GENERIC;
+    } else if (strcmp(cap, "avx2") == 0) {
+        if (best_isa > HC_ISA_AVX2) best_isa = HC_ISA_AVX2;
+    } else {
+        fprintf(stderr, "hpccnn: ignoring HPCCNN_MAX_ISA=%s (expected generic or avx2)\n", cap);
+    }
+}
+
+hc_isa hc_best_isa(void) {
+    call_once(&dispatch_once, init_dispatch);
+    return best_isa;
+}
+
+const char* hc_isa_string(hc_isa isa) {
+    switch (isa) {
+    case HC_ISA_AUTO: return "auto";
+    case HC_ISA_GENERIC: return "generic";
+    case HC_ISA_AVX2: return "avx2";
+    }
+    return "unknown";
+}
+
+bool hc_resolve_isa(const hc_plan_options* options, hc_isa* isa) {
+    hc_isa requested = options != NULL ? options->max_isa : HC_ISA_AUTO;
+    if (requested != HC_ISA_AUTO && requested != HC_ISA_GENERIC && requested != HC_ISA_AVX2) {
+        hc_fail(HC_STATUS_INVALID_ARGUMENT, "options->max_isa has unknown value %d", (int)requested);
+        return false;
+    }
+    hc_isa best = hc_best_isa();
+    *isa = requested != HC_ISA_AUTO && requested < best ? requested : best;
+    return true;
+}
+
+bool hc_verbose(void) {
+    call_once(&dispatch_once, init_dispatch);
+    return verbose;
+}
+
+void hc_log(const char* format, ...) {
+    char line[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    fprintf(stderr, "hpccnn: %s\n", line); /* one call per line, so lines from threads do not interleave */
+}
+
+double hc_now_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec * 1e3 + (double)now.tv_nsec * 1e-6;
+}

@@ -1,0 +1,53 @@
+/* Aligned allocation and the per-thread scratch buffers kernels pack into. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define HC_ALIGNMENT 64
+
+void* hc_aligned_alloc(size_t bytes) {
+    size_t rounded = (bytes + HC_ALIGNMENT - 1) / HC_ALIGNMENT * HC_ALIGNMENT;
+    return aligned_alloc(HC_ALIGNMENT, rounded == 0 ? HC_ALIGNMENT : rounded);
+}
+
+void hc_aligned_free(void* pointer) { free(pointer); }
+
+/* One growing buffer per thread, freed when the thread exits. A plan may run on several
+ * threads at once, so scratch space cannot live in the plan; steady-state runs allocate nothing. */
+typedef struct workspace {
+    void* data;
+    size_t bytes;
+} workspace;
+
+static pthread_key_t workspace_key;
+static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
+
+static void free_workspace(void* pointer) {
+    workspace* w = pointer;
+    hc_aligned_free(w->data);
+    free(w);
+}
+
+static void create_workspace_key(void) { pthread_key_create(&workspace_key, free_workspace); }
+
+void* hc_thread_workspace(size_t bytes) {
+    pthread_once(&workspace_once, create_workspace_key);
+    workspace* w = pthread_getspecific(workspace_key);
+    if (w == NULL) {
+        w = calloc(1, sizeof *w);
+        if (w == NULL || pthread_setspecific(workspace_key, w) != 0) {
+            free(w);
+            return NULL;
+        }
+    }
+    if (w->bytes < bytes) {
+        void* grown = hc_aligned_alloc(bytes);
+        if (grown == NULL) return NULL;
+        hc_aligned_free(w->data);
+        w->data = grown;
+        w->bytes = bytes;
+    }
+    return w->data;
+}

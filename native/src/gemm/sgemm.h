@@ -1,0 +1,29 @@
+/* Single-precision GEMM micro-kernels.
+ *
+ * Contract of an MR x NR micro-kernel (XNNPACK/BLIS style):
+ *   C[MR x NR] = (first ? bias : C) + A_panel · B_panel, then the activation when `last`.
+ *   a: packed A panel, kc steps of MR floats (row i of step k at a[k*MR + i]), rows past `m`
+ *      zero-filled; b: packed B panel, kc steps of NR floats, 32-byte aligned, columns past `n`
+ *      zero-filled; c: row-major with leading dimension ldc; only the m x n corner is read or
+ *      written. bias: MR values (NULL for none), read only when `first`.
+ * The k loop runs in order 0..kc-1 whatever m and n are, so results never depend on tiling. */
+#ifndef HPCCNN_GEMM_SGEMM_H
+#define HPCCNN_GEMM_SGEMM_H
+
+#include "../core/internal.h"
+
+typedef struct hc_gemm_epilogue {
+    const float* bias;
+    hc_activation activation;
+    float alpha;
+    bool first;
+    bool last;
+} hc_gemm_epilogue;
+
+#define HC_SGEMM_MR 6
+#define HC_SGEMM_NR 16
+
+void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                 int m, int n, const hc_gemm_epilogue* epilogue);
+
+#endif

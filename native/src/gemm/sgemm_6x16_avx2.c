@@ -1,0 +1,88 @@
+/* 6x16 SGEMM micro-kernel for AVX2 + FMA3: 12 ymm accumulators, 2 B loads and 6 A broadcasts
+ * per k step, 12 independent FMAs to cover the 4-cycle latency of two FMA pipes.
+ * Compiled with -mavx2 -mfma (this file only); called only when the CPU has both. */
+#include <immintrin.h>
+
+#include "sgemm.h"
+
+static inline __m256 activate8(__m256 v, hc_activation activation, float alpha) {
+    switch (activation) {
+    case HC_ACTIVATION_RELU: return _mm256_max_ps(v, _mm256_setzero_ps());
+    case HC_ACTIVATION_LEAKY_RELU: {
+        __m256 scaled = _mm256_mul_ps(v, _mm256_set1_ps(alpha));
+        return _mm256_blendv_ps(scaled, v, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
+    }
+    case HC_ACTIVATION_NONE: break;
+    }
+    return v;
+}
+
+/* Applies the epilogue to one 8-wide accumulator and returns the value to store. `old` points at
+ * the C values (read when not first); `valid` says how many of the 8 lanes exist. */
+static inline __m256 finish8(__m256 acc, const float* old, int row, int valid, const hc_gemm_epilogue* e) {
+    __m256 start;
+    if (e->first) {
+        start = e->bias != NULL ? _mm256_broadcast_ss(e->bias + row) : _mm256_setzero_ps();
+    } else if (valid >= 8) {
+        start = _mm256_loadu_ps(old);
+    } else {
+        float tmp[8] = {0};
+        for (int i = 0; i < valid; i++) tmp[i] = old[i];
+        start = _mm256_loadu_ps(tmp);
+    }
+    __m256 v = _mm256_add_ps(start, acc);
+    return e->last ? activate8(v, e->activation, e->alpha) : v;
+}
+
+static inline void store8(float* c, __m256 v, int valid) {
+    if (valid >= 8) {
+        _mm256_storeu_ps(c, v);
+        return;
+    }
+    float tmp[8];
+    _mm256_storeu_ps(tmp, v);
+    for (int i = 0; i < valid; i++) c[i] = tmp[i];
+}
+
+void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* restrict a, const float* restrict b,
+                                 float* restrict c, int64_t ldc, int m, int n, const hc_gemm_epilogue* e) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+
+    for (int64_t k = 0; k < kc; k++) {
+        const __m256 b0 = _mm256_load_ps(b);
+        const __m256 b1 = _mm256_load_ps(b + 8);
+        __m256 a_k = _mm256_broadcast_ss(a + 0);
+        c00 = _mm256_fmadd_ps(a_k, b0, c00);
+        c01 = _mm256_fmadd_ps(a_k, b1, c01);
+        a_k = _mm256_broadcast_ss(a + 1);
+        c10 = _mm256_fmadd_ps(a_k, b0, c10);
+        c11 = _mm256_fmadd_ps(a_k, b1, c11);
+        a_k = _mm256_broadcast_ss(a + 2);
+        c20 = _mm256_fmadd_ps(a_k, b0, c20);
+        c21 = _mm256_fmadd_ps(a_k, b1, c21);
+        a_k = _mm256_broadcast_ss(a + 3);
+        c30 = _mm256_fmadd_ps(a_k, b0, c30);
+        c31 = _mm256_fmadd_ps(a_k, b1, c31);
+        a_k = _mm256_broadcast_ss(a + 4);
+        c40 = _mm256_fmadd_ps(a_k, b0, c40);
+        c41 = _mm256_fmadd_ps(a_k, b1, c41);
+        a_k = _mm256_broadcast_ss(a + 5);
+        c50 = _mm256_fmadd_ps(a_k, b0, c50);
+        c51 = _mm256_fmadd_ps(a_k, b1, c51);
+        a += HC_SGEMM_MR;
+        b += HC_SGEMM_NR;
+    }
+
+    const __m256 acc[HC_SGEMM_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    const int n0 = n < 8 ? n : 8, n1 = n - n0;
+    for (int i = 0; i < m; i++) {
+        float* row = c + i * ldc;
+        store8(row, finish8(acc[i][0], row, i, n0, e), n0);
+        if (n1 > 0) store8(row + 8, finish8(acc[i][1], row + 8, i, n1, e), n1);
+    }
+}

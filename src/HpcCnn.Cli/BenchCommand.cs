@@ -1,0 +1,134 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using HpcCnn.Cpu;
+using HpcCnn.Problems;
+using HpcCnn.Verification;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace HpcCnn.Cli;
+
+/// <summary>
+/// <c>hpccnn bench</c>: a quick timing table (median of repeated runs) with GFLOP/s against the FMA
+/// peak the library measures on this machine. For comparisons with other libraries use the
+/// BenchmarkDotNet suite in benchmarks/HpcCnn.Benchmarks.
+/// </summary>
+internal sealed class BenchCommand : Command<BenchCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "[problems]")]
+        [Description("Problem descriptors or @suite-file (default: the conv and pool suites)")]
+        public string[] Problems { get; init; } = [];
+
+        [CommandOption("--threads <N>")]
+        [Description("Threads per call (0 = all processors)")]
+        public int Threads { get; init; }
+
+        [CommandOption("--isa <ISA>")]
+        [Description("Cap the instruction set: auto, generic, avx2")]
+        public CpuIsa Isa { get; init; }
+
+        [CommandOption("--min-time <MS>")]
+        [Description("Minimum measuring time per problem in milliseconds")]
+        public int MinTimeMs { get; init; } = 300;
+
+        [CommandOption("--csv")]
+        [Description("Print CSV rows instead of a table")]
+        public bool Csv { get; init; }
+
+        public override ValidationResult Validate() =>
+            Threads < 0 ? ValidationResult.Error("--threads must not be negative")
+            : MinTimeMs <= 0 ? ValidationResult.Error("--min-time must be positive")
+            : ValidationResult.Success();
+    }
+
+    private sealed record Row(Problem Problem, string Backend, int Threads, double MedianMs, double? Gflops, double? PercentOfPeak,
+        double GigabytesPerSecond, string Algorithm, string Isa);
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Problem> problems;
+        try
+        {
+            problems = ProblemArguments.Read(settings.Problems.Length > 0
+                ? settings.Problems
+                : ["@" + Path.Combine(AppContext.BaseDirectory, "problems", "conv_suite.txt"),
+                   "@" + Path.Combine(AppContext.BaseDirectory, "problems", "pool_suite.txt")]);
+        }
+        catch (Exception e) when (e is FormatException or IOException)
+        {
+            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+            return 2;
+        }
+
+        var backend = new CpuBackend(new CpuBackendOptions { Threads = settings.Threads, MaxIsa = settings.Isa });
+        double peak = NativeLibraryInfo.MeasureFmaPeak(backend.Threads);
+        var rows = new List<Row>();
+        foreach (var problem in problems)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            rows.Add(Measure(backend, problem, peak, TimeSpan.FromMilliseconds(settings.MinTimeMs)));
+        }
+
+        if (settings.Csv)
+        {
+            Console.WriteLine("name,descriptor,backend,threads,median_ms,gflops,pct_peak,algorithm,isa");
+            foreach (var r in rows)
+                Console.WriteLine(string.Join(",", Csv(r.Problem.Name ?? ""), Csv(r.Problem.ToString()), r.Backend, r.Threads,
+                    F(r.MedianMs, "0.######"), r.Gflops is { } g ? F(g, "0.##") : "", r.PercentOfPeak is { } p ? F(p, "0.#") : "",
+                    r.Algorithm, r.Isa));
+            return 0;
+        }
+
+        AnsiConsole.MarkupLine($"FMA peak measured on {backend.Threads} thread(s): [bold]{F(peak, "0.0")} GFLOP/s[/]");
+        var table = new Table()
+            .AddColumn("problem").AddColumn(new TableColumn("median ms").RightAligned())
+            .AddColumn(new TableColumn("GFLOP/s").RightAligned()).AddColumn(new TableColumn("% peak").RightAligned())
+            .AddColumn(new TableColumn("GB/s").RightAligned()).AddColumn("algorithm");
+        foreach (var r in rows)
+            table.AddRow(Markup.Escape(r.Problem.DisplayName), F(r.MedianMs, "0.0000"), r.Gflops is { } g ? F(g, "0.0") : "",
+                r.PercentOfPeak is { } p ? F(p, "0.0") : "", F(r.GigabytesPerSecond, "0.0"), Markup.Escape($"{r.Algorithm} ({r.Isa})"));
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private static Row Measure(CpuBackend backend, Problem problem, double peak, TimeSpan minTime)
+    {
+        var random = new Random(1);
+        var input = Fill.Values(problem.InputLength, FillKind.Real, random);
+        var output = new float[problem.OutputLength];
+        using Plan<ConvProblem>? conv = problem is ConvProblem c
+            ? backend.CreateConvPlan(c, Fill.Values(c.WeightsLength, FillKind.Real, random), Fill.Values(c.BiasLength, FillKind.Real, random))
+            : null;
+        using Plan<PoolProblem>? pool = problem is PoolProblem p ? backend.CreatePoolPlan(p) : null;
+        Action run = conv is not null ? () => conv.Run(input, output) : () => pool!.Run(input, output);
+
+        double median = MedianMilliseconds(run, minTime);
+        double bytes = (problem.InputLength + problem.OutputLength) * sizeof(float);
+        double? gflops = problem is ConvProblem cp ? cp.Flops / (median * 1e6) : null;
+        return new Row(problem, backend.ToString(), backend.Threads, median, gflops, gflops / peak * 100, bytes / (median * 1e6),
+            conv?.Algorithm ?? pool!.Algorithm, conv?.Isa ?? pool!.Isa);
+    }
+
+    /// <summary>Median of single-run times after a warm-up, over at least minTime and 5 runs.</summary>
+    internal static double MedianMilliseconds(Action run, TimeSpan minTime)
+    {
+        for (int i = 0; i < 3; i++) run();
+        var times = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (times.Count < 5 || total.Elapsed < minTime)
+        {
+            long start = Stopwatch.GetTimestamp();
+            run();
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+
+    private static string Csv(string text) => text.Contains(',') || text.Contains('"') ? $"\"{text.Replace("\"", "\"\"")}\"" : text;
+}
