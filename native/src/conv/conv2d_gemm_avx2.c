@@ -16,8 +16,8 @@
 #include "../gemm/sgemm.h"
 #include "conv2d_internal.h"
 
-/* Reduction block: a 6 x KC A sliver (6 KiB) and a KC x 16 B panel (16 KiB) share L1. */
-#define KC 256
+/* Largest reduction block: a 6 x KC A sliver (7.5 KiB) and a KC x 16 B panel (20 KiB) share L1. */
+#define KC 320
 /* Column block: a KC x NC B block (up to 384 KiB) stays in L2 while all of M streams past it. */
 #define NC_MAX 384
 #define MR HC_SGEMM_MR
@@ -156,7 +156,10 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
     int64_t m_splits = 1;
     if (images * n_blocks < threads) m_splits = min64(m_panels, ceil_div(threads, images * n_blocks));
     const int64_t items = images * n_blocks * m_splits;
-    const size_t workspace_bytes = (size_t)(KC * nc) * sizeof(float);
+    /* Equal reduction blocks of at most KC (576 = 2 x 288, not 256 + 256 + 64: a short block
+     * runs the micro-kernel at ~80% of its speed). Depends on the problem only, never on threads. */
+    const int64_t kc_step = ceil_div(kk, ceil_div(kk, KC));
+    const size_t workspace_bytes = (size_t)(kc_step * nc) * sizeof(float);
     int failed = 0;
 
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
@@ -174,8 +177,8 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
         const float* x = input + (n * d->in_channels + g * in_per_group) * plane;
         float* y = output + (n * d->out_channels + g * m) * p + j0;
         const float* a = plan->packed + g * m_panels * kk * MR;
-        for (int64_t k0 = 0; k0 < kk; k0 += KC) {
-            const int64_t kc = min64(KC, kk - k0);
+        for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {
+            const int64_t kc = min64(kc_step, kk - k0);
             pack(plan, x, k0, kc, j0, jn, bp);
             for (int64_t j = 0; j * NR < jn; j++) {
                 const int n_valid = (int)min64(NR, jn - j * NR);

@@ -78,6 +78,23 @@ void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* restrict a, const floa
         b += HC_SGEMM_NR;
     }
 
+    if (m == HC_SGEMM_MR && n == HC_SGEMM_NR) {
+        /* Full tile: straight from registers, no spill. */
+#define HC_FINISH_ROW(i, lo, hi)                                              \
+        do {                                                                  \
+            float* row = c + (i) * ldc;                                       \
+            _mm256_storeu_ps(row, finish8(lo, row, i, 8, e));                 \
+            _mm256_storeu_ps(row + 8, finish8(hi, row + 8, i, 8, e));         \
+        } while (0)
+        HC_FINISH_ROW(0, c00, c01);
+        HC_FINISH_ROW(1, c10, c11);
+        HC_FINISH_ROW(2, c20, c21);
+        HC_FINISH_ROW(3, c30, c31);
+        HC_FINISH_ROW(4, c40, c41);
+        HC_FINISH_ROW(5, c50, c51);
+#undef HC_FINISH_ROW
+        return;
+    }
     const __m256 acc[HC_SGEMM_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     const int n0 = n < 8 ? n : 8, n1 = n - n0;
     for (int i = 0; i < m; i++) {
