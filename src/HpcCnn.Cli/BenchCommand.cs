@@ -52,8 +52,9 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         IReadOnlyList<Problem> problems;
         try
         {
-            problems = ProblemArguments.Read(settings.Problems.Length > 0
-                ? settings.Problems
+            var arguments = settings.Problems.Concat(context.Remaining.Raw).ToList();
+            problems = ProblemArguments.Read(arguments.Count > 0
+                ? arguments
                 : ["@" + Path.Combine(AppContext.BaseDirectory, "problems", "conv_suite.txt"),
                    "@" + Path.Combine(AppContext.BaseDirectory, "problems", "pool_suite.txt")]);
         }

@@ -12,8 +12,8 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
-        [CommandArgument(0, "<problems>")]
-        [Description("Problem descriptors (e.g. mb1ic3ih32oc16kh3ph1, --alg=max mb1ic8ih8kh2sh2) or @suite-file")]
+        [CommandArgument(0, "[problems]")]
+        [Description("Problem descriptors (e.g. mb1ic3ih32oc16kh3ph1) or @suite-file; after -- also ones that start with an option, e.g. -- \"--alg=max mb1ic8ih8kh2sh2\"")]
         public string[] Problems { get; init; } = [];
 
         [CommandOption("--threads <N>")]
@@ -33,7 +33,7 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
         IReadOnlyList<Problem> problems;
         try
         {
-            problems = ProblemArguments.Read(settings.Problems);
+            problems = ProblemArguments.Read(settings.Problems.Concat(context.Remaining.Raw));
         }
         catch (Exception e) when (e is FormatException or IOException)
         {
@@ -86,7 +86,7 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
         foreach (var failure in failures) AnsiConsole.MarkupLine($"[red]FAIL[/] {Markup.Escape(failure.Describe())}");
         int checks = problems.Count * backends.Count * 2;
         AnsiConsole.MarkupLine(failures.Count == 0
-            ? $"[green]all {checks} checks passed[/] ({problems.Count} problems on {string.Join(", ", backends)})"
+            ? $"[green]all {checks} checks passed[/] ({problems.Count} problems on {Markup.Escape(string.Join(", ", backends))})"
             : $"[red]{failures.Count} of {checks} checks failed[/]");
         return failures.Count == 0 ? 0 : 1;
     }

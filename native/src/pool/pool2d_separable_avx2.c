@@ -135,6 +135,71 @@ static hc_status run_separable(const hc_pool2d* plan, const float* input, float*
     return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a pooling buffer") : HC_STATUS_OK;
 }
 
+/* 2x2 windows, stride 2, no padding (the common downsampling): per 8 outputs, four loads, two
+ * vertical combines, then even/odd lanes split with shuffles and combined. */
+static bool accepts_2x2s2(const hc_pool2d* plan) {
+    const hc_pool2d_desc* d = &plan->desc;
+    return d->kernel_height == 2 && d->kernel_width == 2 && d->stride_height == 2 && d->stride_width == 2 &&
+           d->pad_height == 0 && d->pad_width == 0 && d->in_width < (INT64_C(1) << 24);
+}
+
+static inline __m256 pairs8(__m256 lo, __m256 hi, bool is_max) {
+    const __m256 even = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+    const __m256 odd = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+    const __m256 v = combine(even, odd, is_max); /* lanes: 0 1 4 5 | 2 3 6 7 */
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+static void pool_plane_2x2s2(const hc_pool2d* plan, const float* x, float* y) {
+    const bool is_max = plan->desc.algorithm == HC_POOL_MAX;
+    const int64_t width = plan->desc.in_width, out_w = plan->out_width;
+    const __m256 quarter = _mm256_set1_ps(0.25f);
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int64_t oh = 0; oh < plan->out_height; oh++) {
+        const float* top = x + 2 * oh * width;
+        const float* bottom = top + width;
+        float* out = y + oh * out_w;
+        for (int64_t ow = 0; ow < out_w; ow += 8) {
+            const int64_t lanes = out_w - ow;
+            __m256 lo, hi;
+            if (lanes >= 8) {
+                lo = combine(_mm256_loadu_ps(top + 2 * ow), _mm256_loadu_ps(bottom + 2 * ow), is_max);
+                hi = combine(_mm256_loadu_ps(top + 2 * ow + 8), _mm256_loadu_ps(bottom + 2 * ow + 8), is_max);
+            } else {
+                /* Tail: only the 2*lanes columns that exist are read; the other lanes are discarded. */
+                const __m256i mask_lo = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2 * lanes)), iota);
+                const __m256i mask_hi = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2 * lanes - 8)), iota);
+                lo = combine(_mm256_maskload_ps(top + 2 * ow, mask_lo), _mm256_maskload_ps(bottom + 2 * ow, mask_lo), is_max);
+                hi = combine(_mm256_maskload_ps(top + 2 * ow + 8, mask_hi), _mm256_maskload_ps(bottom + 2 * ow + 8, mask_hi), is_max);
+            }
+            __m256 v = pairs8(lo, hi, is_max);
+            if (!is_max) v = _mm256_mul_ps(v, quarter); /* exact: a power of two */
+            if (lanes >= 8) {
+                _mm256_storeu_ps(out + ow, v);
+            } else {
+                _mm256_maskstore_ps(out + ow, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)lanes), iota), v);
+            }
+        }
+    }
+}
+
+static hc_status run_2x2s2(const hc_pool2d* plan, const float* input, float* output) {
+    const hc_pool2d_desc* d = &plan->desc;
+    const int64_t planes = d->batch * d->channels;
+    const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
+    const int threads = (double)planes * (double)in_plane < 32768.0 ? 1 : plan->num_threads;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (int64_t p = 0; p < planes; p++) pool_plane_2x2s2(plan, input + p * in_plane, output + p * out_plane);
+    return HC_STATUS_OK;
+}
+
+const hc_pool2d_algorithm hc_pool2d_2x2s2_avx2 = {
+    .name = "2x2s2_avx2",
+    .isa = HC_ISA_AVX2,
+    .accepts = accepts_2x2s2,
+    .run = run_2x2s2,
+};
+
 const hc_pool2d_algorithm hc_pool2d_separable_avx2 = {
     .name = "separable_avx2",
     .isa = HC_ISA_AVX2,
