@@ -10,6 +10,9 @@
  *  - Plans are created once (validation, algorithm choice, weight packing) and run many times.
  *    A plan is immutable after creation and may be run from several threads at once on
  *    different buffers. Input and output buffers of a run must not overlap.
+ *  - Runs are parallelised with OpenMP inside each call. libgomp's workers spin for a while
+ *    after a call returns unless OMP_WAIT_POLICY=PASSIVE is set before the library loads (the
+ *    .NET binding sets it when the user has not chosen a policy).
  *  - Dilation is 1-based here (1 = dense kernel), as in PyTorch; the benchdnn text form used by
  *    the tools counts it from 0.
  */

@@ -9,7 +9,7 @@ namespace HpcCnn.Interop;
 /// loaded, the error lists every path tried and why each failed (a missing file reads differently
 /// from a library that exists but does not load, e.g. a missing libgomp).
 /// </summary>
-internal static class NativeLibraryLoader
+internal static partial class NativeLibraryLoader
 {
     /// <summary>Environment variable naming the library file to load instead of the default places.</summary>
     public const string OverrideVariable = "HPCCNN_NATIVE_LIBRARY";
@@ -52,9 +52,24 @@ internal static class NativeLibraryLoader
         yield return FileName; // the system loader's own search (LD_LIBRARY_PATH, ldconfig)
     }
 
+    /// <summary>
+    /// OpenMP workers must not spin on the caller's cores after a call returns (libgomp's default
+    /// spins for milliseconds). libgomp reads its wait policy once, when it is loaded with this
+    /// library, so it is set here first, unless the user chose a policy or spin count.
+    /// </summary>
+    private static void PreferPassiveOpenMpWorkers()
+    {
+        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null && Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is null)
+            _ = setenv("OMP_WAIT_POLICY", "PASSIVE", overwrite: 0);
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int setenv(string name, string value, int overwrite);
+
     /// <summary>Loads the first candidate that works, or throws naming each one and its failure.</summary>
     public static (nint Handle, string Path) Load(IEnumerable<string> candidates)
     {
+        PreferPassiveOpenMpWorkers();
         var failures = new List<string>();
         foreach (var candidate in candidates)
         {
