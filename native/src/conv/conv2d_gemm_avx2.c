@@ -25,10 +25,21 @@
 /* Below this many FLOPs a parallel region costs more than it saves. */
 #define PARALLEL_MIN_FLOPS 2000000.0
 
-typedef void (*pack_b_fn)(const hc_conv2d* plan, const float* x, int64_t k0, int64_t kc, int64_t j0, int64_t jn, float* bp);
+/* What one work item packs from: its columns j0 .. j0+jn of the output plane and, for the
+ * implicit path, a zero-padded copy of the input rows those columns read (the window). */
+typedef struct pack_source {
+    const float* x;       /* the group's first input channel of this image */
+    int64_t j0, jn;
+    const float* window;  /* implicit path: channels x rows x width, zero outside the image */
+    int64_t window_rows, window_width, first_out_row;
+    float* row;           /* scratch for one B row, jn + 16 floats */
+} pack_source;
+
+typedef void (*pack_b_fn)(const hc_conv2d* plan, const pack_source* source, int64_t k0, int64_t kc, float* bp);
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t gcd64(int64_t a, int64_t b) { return b == 0 ? a : gcd64(b, a % b); }
 
 /* Kernels index with 32-bit lanes; larger images go to the generic path. */
 static bool fits_int32_lanes(const hc_conv2d* plan) {
@@ -93,53 +104,85 @@ static inline void copy_masked(const float* row, int64_t first, int64_t width, i
 }
 
 /* 1x1, stride 1, no padding: B row k is input channel k, columns j0.. of the image. */
-static void pack_b_1x1(const hc_conv2d* plan, const float* x, int64_t k0, int64_t kc, int64_t j0, int64_t jn, float* bp) {
+static void pack_b_1x1(const hc_conv2d* plan, const pack_source* src, int64_t k0, int64_t kc, float* bp) {
     const int64_t plane = plan->desc.in_height * plan->desc.in_width;
     for (int64_t k = 0; k < kc; k++) {
-        const float* row = x + (k0 + k) * plane + j0;
-        for (int64_t t = 0; t < jn; t += NR) copy_masked(row, t, jn, min64(NR, jn - t), panel_slot(bp, kc, k, t));
-        zero_panel_tail(bp, kc, k, jn);
+        const float* row = src->x + (k0 + k) * plane + src->j0;
+        for (int64_t t = 0; t < src->jn; t += NR)
+            copy_masked(row, t, src->jn, min64(NR, src->jn - t), panel_slot(bp, kc, k, t));
+        zero_panel_tail(bp, kc, k, src->jn);
     }
 }
 
-/* Any shape: B row k = (c, r, s), column p = (oh, ow) holds x[c][oh*sh - ph + r*dh][ow*sw - pw + s*dw]. */
-static void pack_b_implicit(const hc_conv2d* plan, const float* x, int64_t k0, int64_t kc, int64_t j0, int64_t jn, float* bp) {
+/* The window geometry of columns j0 .. j0+jn: input rows from the first output row's top tap
+ * to the last output row's bottom tap, and the columns every output column reads. */
+static void window_shape(const hc_conv2d* plan, int64_t j0, int64_t jn, int64_t* first_out_row, int64_t* rows, int64_t* width) {
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t taps = d->kernel_height * d->kernel_width, out_w = plan->out_width;
+    const int64_t first = j0 / plan->out_width, last = (j0 + jn - 1) / plan->out_width;
+    *first_out_row = first;
+    *rows = (last - first) * d->stride_height + (d->kernel_height - 1) * d->dilation_height + 1;
+    *width = (plan->out_width - 1) * d->stride_width + (d->kernel_width - 1) * d->dilation_width + 1;
+}
+
+/* Copies the rows of channels [0, channels) the block reads, padding with zeros. */
+static void fill_window(const hc_conv2d* plan, const float* x, int64_t channels, float* window,
+                        int64_t first_out_row, int64_t rows, int64_t width) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t top = first_out_row * d->stride_height - d->pad_height;
+    const int64_t copy = min64(d->in_width, width - d->pad_width); /* columns past the last window are never read */
+    const __m256 zero = _mm256_setzero_ps();
+    for (int64_t c = 0; c < channels; c++) {
+        for (int64_t i = 0; i < rows; i++) {
+            float* out = window + (c * rows + i) * width;
+            const int64_t ih = top + i;
+            int64_t w = 0;
+            if (ih >= 0 && ih < d->in_height && copy > 0) {
+                const float* in = x + (c * d->in_height + ih) * d->in_width;
+                for (; w < d->pad_width; w++) out[w] = 0.0f;
+                int64_t j = 0;
+                for (; j + 8 <= copy; j += 8) _mm256_storeu_ps(out + w + j, _mm256_loadu_ps(in + j));
+                for (; j < copy; j++) out[w + j] = in[j];
+                w += copy;
+            }
+            for (; w + 8 <= width; w += 8) _mm256_storeu_ps(out + w, zero);
+            for (; w < width; w++) out[w] = 0.0f;
+        }
+    }
+}
+
+/* Any shape: B row k = (c, r, s), column p = (oh, ow) holds window[c][(oh - first)*sh + r*dh][ow*sw + s*dw].
+ * Each B row is gathered into one contiguous scratch row (with stride 1 as 8-wide copies that may
+ * run past a segment's end, which the next segment overwrites), then cut into 16-column panels. */
+static void pack_b_implicit(const hc_conv2d* plan, const pack_source* src, int64_t k0, int64_t kc, float* bp) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t taps = d->kernel_height * d->kernel_width, out_w = plan->out_width, jn = src->jn;
+    float* line = src->row;
     for (int64_t k = 0; k < kc; k++) {
         const int64_t kk = k0 + k, c = kk / taps, r = kk % taps / d->kernel_width, s = kk % d->kernel_width;
-        const float* channel = x + c * d->in_height * d->in_width;
-        const int64_t ih_offset = r * d->dilation_height - d->pad_height;
-        const int64_t iw_offset = s * d->dilation_width - d->pad_width;
-        int64_t oh = (j0 + 0) / out_w, ow = j0 % out_w;
+        const float* channel = src->window + c * src->window_rows * src->window_width + s * d->dilation_width;
+        int64_t oh = src->j0 / out_w, ow = src->j0 % out_w;
         for (int64_t t = 0; t < jn;) {
-            /* One run: the rest of this output row, cut at the block's end and at panel edges. */
-            const int64_t run = min64(min64(out_w - ow, jn - t), NR - t % NR);
-            const int64_t ih = oh * d->stride_height + ih_offset;
-            float* dst = panel_slot(bp, kc, k, t);
-            if (ih < 0 || ih >= d->in_height) {
-                for (int64_t i = 0; i < run; i++) dst[i] = 0.0f;
-            } else if (d->stride_width == 1) {
-                copy_masked(channel + ih * d->in_width, ow + iw_offset, d->in_width, run, dst);
+            const int64_t run = min64(out_w - ow, jn - t);
+            const float* in = channel + ((oh - src->first_out_row) * d->stride_height + r * d->dilation_height) * src->window_width;
+            if (d->stride_width == 1) {
+                for (int64_t i = 0; i < run; i += 8) _mm256_storeu_ps(line + t + i, _mm256_loadu_ps(in + ow + i));
             } else {
-                const float* row = channel + ih * d->in_width;
-                for (int64_t i = 0; i < run; i++) {
-                    const int64_t iw = (ow + i) * d->stride_width + iw_offset;
-                    dst[i] = iw >= 0 && iw < d->in_width ? row[iw] : 0.0f;
-                }
+                for (int64_t i = 0; i < run; i++) line[t + i] = in[(ow + i) * d->stride_width];
             }
             t += run;
-            ow += run;
-            if (ow == out_w) {
-                ow = 0;
-                oh++;
-            }
+            ow = 0;
+            oh++;
         }
-        zero_panel_tail(bp, kc, k, jn);
+        for (int64_t t = jn; t % NR != 0; t++) line[t] = 0.0f;
+        for (int64_t t = 0; t < jn; t += NR) {
+            float* dst = panel_slot(bp, kc, k, t);
+            _mm256_store_ps(dst, _mm256_loadu_ps(line + t));
+            _mm256_store_ps(dst + 8, _mm256_loadu_ps(line + t + 8));
+        }
     }
 }
 
-static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* output, pack_b_fn pack) {
+static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* output, pack_b_fn pack, bool uses_window) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t groups = d->groups, m = d->out_channels / groups, in_per_group = d->in_channels / groups;
     const int64_t kk = reduction_length(d), p = plan->out_height * plan->out_width;
@@ -148,18 +191,31 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
     const double flops = 2.0 * (double)images * (double)m * (double)p * (double)kk;
     const int threads = flops < PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
 
-    /* Enough work items for every thread: narrower column blocks first, then split M. */
-    int64_t nc = min64(NC_MAX, ceil_div(p, NR) * NR);
-    if (images * ceil_div(p, nc) < threads)
-        nc = ceil_div(ceil_div(p, ceil_div(threads, images)), NR) * NR;
-    const int64_t n_blocks = ceil_div(p, nc);
+    /* Column blocks of equal width, and a block count that shares evenly between the threads:
+     * a last short block or one block too many leaves a thread idle at the end. */
+    int64_t n_blocks = ceil_div(p, NC_MAX);
+    if (threads > 1) {
+        const int64_t per_image = ceil_div(threads, gcd64(images, threads));
+        n_blocks = ceil_div(n_blocks, per_image) * per_image;
+    }
+    if (n_blocks > ceil_div(p, NR)) n_blocks = ceil_div(p, NR);
+    const int64_t nc = ceil_div(ceil_div(p, n_blocks), NR) * NR;
+    n_blocks = ceil_div(p, nc);
     int64_t m_splits = 1;
     if (images * n_blocks < threads) m_splits = min64(m_panels, ceil_div(threads, images * n_blocks));
     const int64_t items = images * n_blocks * m_splits;
     /* Equal reduction blocks of at most KC (576 = 2 x 288, not 256 + 256 + 64: a short block
      * runs the micro-kernel at ~80% of its speed). Depends on the problem only, never on threads. */
     const int64_t kc_step = ceil_div(kk, ceil_div(kk, KC));
-    const size_t workspace_bytes = (size_t)(kc_step * nc) * sizeof(float);
+    int64_t window_first = 0, window_rows = 0, window_width = 0;
+    size_t window_floats = 0;
+    if (uses_window) {
+        /* The largest window any block needs: a block starting mid-row spans one more output row. */
+        window_shape(plan, plan->out_width - 1, nc, &window_first, &window_rows, &window_width);
+        window_floats = (size_t)(in_per_group * window_rows * window_width) + 16;
+    }
+    const size_t b_floats = (size_t)(kc_step * nc), row_floats = (size_t)(nc + 2 * NR);
+    const size_t workspace_bytes = (b_floats + row_floats + window_floats) * sizeof(float);
     int failed = 0;
 
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
@@ -172,16 +228,25 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
         }
         const int64_t split = item % m_splits, block = item / m_splits % n_blocks, image = item / m_splits / n_blocks;
         const int64_t n = image / groups, g = image % groups;
-        const int64_t j0 = block * nc, jn = min64(nc, p - j0);
+        pack_source source = {
+            .x = input + (n * d->in_channels + g * in_per_group) * plane,
+            .j0 = block * nc,
+            .jn = min64(nc, p - block * nc),
+            .row = bp + b_floats,
+            .window = bp + b_floats + row_floats,
+        };
+        if (uses_window) {
+            window_shape(plan, source.j0, source.jn, &source.first_out_row, &source.window_rows, &source.window_width);
+            fill_window(plan, source.x, in_per_group, (float*)source.window, source.first_out_row, source.window_rows, source.window_width);
+        }
         const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
-        const float* x = input + (n * d->in_channels + g * in_per_group) * plane;
-        float* y = output + (n * d->out_channels + g * m) * p + j0;
+        float* y = output + (n * d->out_channels + g * m) * p + source.j0;
         const float* a = plan->packed + g * m_panels * kk * MR;
         for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {
             const int64_t kc = min64(kc_step, kk - k0);
-            pack(plan, x, k0, kc, j0, jn, bp);
-            for (int64_t j = 0; j * NR < jn; j++) {
-                const int n_valid = (int)min64(NR, jn - j * NR);
+            pack(plan, &source, k0, kc, bp);
+            for (int64_t j = 0; j * NR < source.jn; j++) {
+                const int n_valid = (int)min64(NR, source.jn - j * NR);
                 for (int64_t mp = mp_begin; mp < mp_end; mp++) {
                     const hc_gemm_epilogue epilogue = {
                         .bias = plan->bias != NULL ? plan->bias + g * m + mp * MR : NULL,
@@ -206,11 +271,11 @@ static bool accepts_1x1(const hc_conv2d* plan) {
 }
 
 static hc_status run_1x1(const hc_conv2d* plan, const float* input, float* output) {
-    return run_gemm(plan, input, output, pack_b_1x1);
+    return run_gemm(plan, input, output, pack_b_1x1, false);
 }
 
 static hc_status run_implicit(const hc_conv2d* plan, const float* input, float* output) {
-    return run_gemm(plan, input, output, pack_b_implicit);
+    return run_gemm(plan, input, output, pack_b_implicit, true);
 }
 
 const hc_conv2d_algorithm hc_conv2d_gemm_1x1_6x16_avx2 = {
