@@ -108,14 +108,16 @@ typedef struct hc_pool2d_desc {
 } hc_pool2d_desc;
 
 /* Instruction sets, in increasing order. A plan uses the best one allowed by the CPU, by the
- * environment variable HPCCNN_MAX_ISA (generic | avx2) and by its options. */
+ * environment variable HPCCNN_MAX_ISA (generic | avx2 | avx512) and by its options. */
 typedef enum hc_isa {
     /* In options: no cap beyond the CPU and HPCCNN_MAX_ISA. */
     HC_ISA_AUTO = 0,
     /* Portable C, on any CPU. */
     HC_ISA_GENERIC = 1,
     /* AVX2 with FMA3 (x86-64-v3). */
-    HC_ISA_AVX2 = 2
+    HC_ISA_AVX2 = 2,
+    /* AVX-512F on top of AVX2 and FMA3. */
+    HC_ISA_AVX512 = 3
 } hc_isa;
 
 /* Options common to every plan. Pass NULL for the defaults. */
@@ -149,7 +151,7 @@ HC_API const char* hc_version(void);
 HC_API const char* hc_cpu_features(void);
 /* The best instruction set this CPU supports, capped by HPCCNN_MAX_ISA. */
 HC_API hc_isa hc_best_isa(void);
-/* Static name of an instruction set: "auto", "generic", "avx2". */
+/* Static name of an instruction set: "auto", "generic", "avx2", "avx512". */
 HC_API const char* hc_isa_string(hc_isa isa);
 /* Threads a plan uses when its options say 0: the number of processors unless changed. */
 HC_API int32_t hc_default_num_threads(void);

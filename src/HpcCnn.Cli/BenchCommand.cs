@@ -27,7 +27,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         public int Threads { get; init; }
 
         [CommandOption("--isa <ISA>")]
-        [Description("Cap the instruction set: auto, generic, avx2")]
+        [Description("Cap the instruction set: auto, generic, avx2, avx512")]
         public CpuIsa Isa { get; init; }
 
         [CommandOption("--min-time <MS>")]

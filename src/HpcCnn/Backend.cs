@@ -67,7 +67,9 @@ public abstract class Backend
         try
         {
             available.Add(new CpuBackend(new CpuBackendOptions { Threads = threads }));
-            // The portable C path too, where the CPU picks something faster, so both are checked.
+            // Every slower path too, where the CPU picks something faster, so each one is checked.
+            if (NativeLibraryInfo.BestIsa == "avx512")
+                available.Add(new CpuBackend(new CpuBackendOptions { Threads = threads, MaxIsa = CpuIsa.Avx2 }));
             if (NativeLibraryInfo.BestIsa != "generic")
                 available.Add(new CpuBackend(new CpuBackendOptions { Threads = threads, MaxIsa = CpuIsa.Generic }));
         }

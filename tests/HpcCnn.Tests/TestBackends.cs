@@ -14,7 +14,19 @@ internal static class TestBackends
     /// <summary>The native backend held to the portable C path, so every ISA path runs on one machine.</summary>
     public static readonly Lazy<CpuBackend> CpuGeneric = new(() => new CpuBackend(new CpuBackendOptions { MaxIsa = CpuIsa.Generic }));
 
-    public static IEnumerable<Backend> UnderTest() => [Cpu.Value, CpuGeneric.Value];
+    /// <summary>The native backend held to AVX2, which the AVX-512 path would otherwise hide.</summary>
+    public static readonly Lazy<CpuBackend> CpuAvx2 = new(() => new CpuBackend(new CpuBackendOptions { MaxIsa = CpuIsa.Avx2 }));
+
+    /// <summary>
+    /// Every native code path this machine can run: the best one, AVX2 where AVX-512 is better,
+    /// and the portable C path.
+    /// </summary>
+    public static IEnumerable<Backend> UnderTest()
+    {
+        yield return Cpu.Value;
+        if (NativeLibraryInfo.BestIsa == "avx512") yield return CpuAvx2.Value;
+        if (NativeLibraryInfo.BestIsa != "generic") yield return CpuGeneric.Value;
+    }
 
     public static IReadOnlyList<Problem> Suite(string fileName) =>
         ProblemSuite.Read(Path.Combine(AppContext.BaseDirectory, "problems", fileName));

@@ -16,12 +16,14 @@
 #include "../gemm/sgemm.h"
 #include "conv2d_internal.h"
 
-/* Largest reduction block: a 6 x KC A sliver (7.5 KiB) and a KC x 16 B panel (20 KiB) share L1. */
-#define KC 320
-/* Column block: a KC x NC B block (up to 384 KiB) stays in L2 while all of M streams past it. */
+/* Column block: a KC x NC B block (up to 480 KiB) stays in L2 while all of M streams past it. */
 #define NC_MAX 384
-#define MR HC_SGEMM_MR
-#define NR HC_SGEMM_NR
+
+/* The micro-kernels this file drives. kc_max keeps an A sliver and a B panel together in L1:
+ * 6 x 320 + 320 x 16 floats = 27.5 KiB; 8 x 256 + 256 x 32 floats = 40 KiB (AVX-512 CPUs have
+ * 48 KiB L1d). */
+static const hc_sgemm_kernel kernel_6x16_avx2 = {.mr = 6, .nr = 16, .kc_max = 320, .run = hc_sgemm_ukernel_6x16__avx2};
+static const hc_sgemm_kernel kernel_8x32_avx512 = {.mr = 8, .nr = 32, .kc_max = 256, .run = hc_sgemm_ukernel_8x32__avx512};
 /* Below this many FLOPs a parallel region costs more than it saves. */
 #define PARALLEL_MIN_FLOPS 2000000.0
 
@@ -30,6 +32,7 @@
 typedef struct pack_source {
     const float* x;       /* the group's first input channel of this image */
     int64_t j0, jn;
+    int64_t nr;           /* panel width of the micro-kernel */
     const float* window;  /* implicit path: channels x rows x width, zero outside the image */
     int64_t window_rows, window_width, first_out_row;
     float* row;           /* scratch for one B row, jn + 16 floats */
@@ -53,31 +56,34 @@ static int64_t reduction_length(const hc_conv2d_desc* d) {
     return d->in_channels / d->groups * d->kernel_height * d->kernel_width;
 }
 
-/* A panels: packed[((g * m_panels + mp) * KK + k) * MR + i] = w[g*M + mp*MR + i][k], zero past M. */
-static hc_status prepare_weights(hc_conv2d* plan) {
+/* A panels: packed[((g * m_panels + mp) * KK + k) * mr + i] = w[g*M + mp*mr + i][k], zero past M. */
+static hc_status prepare_weights(hc_conv2d* plan, int64_t mr) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t groups = d->groups, m = d->out_channels / groups, kk = reduction_length(d);
-    const int64_t m_panels = ceil_div(m, MR);
-    plan->packed = hc_aligned_alloc((size_t)(groups * m_panels * kk * MR) * sizeof(float));
+    const int64_t m_panels = ceil_div(m, mr);
+    plan->packed = hc_aligned_alloc((size_t)(groups * m_panels * kk * mr) * sizeof(float));
     if (plan->packed == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory packing the weights");
     for (int64_t g = 0; g < groups; g++)
         for (int64_t mp = 0; mp < m_panels; mp++)
             for (int64_t k = 0; k < kk; k++)
-                for (int64_t i = 0; i < MR; i++) {
-                    const int64_t row = mp * MR + i;
-                    plan->packed[((g * m_panels + mp) * kk + k) * MR + i] =
+                for (int64_t i = 0; i < mr; i++) {
+                    const int64_t row = mp * mr + i;
+                    plan->packed[((g * m_panels + mp) * kk + k) * mr + i] =
                         row < m ? plan->weights[(g * m + row) * kk + k] : 0.0f;
                 }
     return HC_STATUS_OK;
 }
 
-/* Where column t of the block lands in B row k. */
-static inline float* panel_slot(float* bp, int64_t kc, int64_t k, int64_t t) {
-    return bp + (t / NR) * kc * NR + k * NR + (t % NR);
+static hc_status prepare_weights_6(hc_conv2d* plan) { return prepare_weights(plan, kernel_6x16_avx2.mr); }
+static hc_status prepare_weights_8(hc_conv2d* plan) { return prepare_weights(plan, kernel_8x32_avx512.mr); }
+
+/* Where column t of the block lands in B row k, with panels nr columns wide. */
+static inline float* panel_slot(float* bp, int64_t kc, int64_t nr, int64_t k, int64_t t) {
+    return bp + (t / nr) * kc * nr + k * nr + (t % nr);
 }
 
-static void zero_panel_tail(float* bp, int64_t kc, int64_t k, int64_t jn) {
-    for (int64_t t = jn; t % NR != 0; t++) *panel_slot(bp, kc, k, t) = 0.0f;
+static void zero_panel_tail(float* bp, int64_t kc, int64_t nr, int64_t k, int64_t jn) {
+    for (int64_t t = jn; t % nr != 0; t++) *panel_slot(bp, kc, nr, k, t) = 0.0f;
 }
 
 /* Copies `count` (<= 16, within one panel row) values of a source row starting at column `first`
@@ -108,9 +114,9 @@ static void pack_b_1x1(const hc_conv2d* plan, const pack_source* src, int64_t k0
     const int64_t plane = plan->desc.in_height * plan->desc.in_width;
     for (int64_t k = 0; k < kc; k++) {
         const float* row = src->x + (k0 + k) * plane + src->j0;
-        for (int64_t t = 0; t < src->jn; t += NR)
-            copy_masked(row, t, src->jn, min64(NR, src->jn - t), panel_slot(bp, kc, k, t));
-        zero_panel_tail(bp, kc, k, src->jn);
+        for (int64_t t = 0; t < src->jn; t += 16)
+            copy_masked(row, t, src->jn, min64(16, src->jn - t), panel_slot(bp, kc, src->nr, k, t));
+        zero_panel_tail(bp, kc, src->nr, k, src->jn);
     }
 }
 
@@ -173,16 +179,18 @@ static void pack_b_implicit(const hc_conv2d* plan, const pack_source* src, int64
             ow = 0;
             oh++;
         }
-        for (int64_t t = jn; t % NR != 0; t++) line[t] = 0.0f;
-        for (int64_t t = 0; t < jn; t += NR) {
-            float* dst = panel_slot(bp, kc, k, t);
-            _mm256_store_ps(dst, _mm256_loadu_ps(line + t));
-            _mm256_store_ps(dst + 8, _mm256_loadu_ps(line + t + 8));
+        const int64_t nr = src->nr;
+        for (int64_t t = jn; t % nr != 0; t++) line[t] = 0.0f;
+        for (int64_t t = 0; t < jn; t += nr) {
+            float* dst = panel_slot(bp, kc, nr, k, t);
+            for (int64_t i = 0; i < nr; i += 8) _mm256_store_ps(dst + i, _mm256_loadu_ps(line + t + i));
         }
     }
 }
 
-static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* output, pack_b_fn pack, bool uses_window) {
+static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* output, const hc_sgemm_kernel* kernel,
+                          pack_b_fn pack, bool uses_window) {
+    const int64_t MR = kernel->mr, NR = kernel->nr, KC = kernel->kc_max;
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t groups = d->groups, m = d->out_channels / groups, in_per_group = d->in_channels / groups;
     const int64_t kk = reduction_length(d), p = plan->out_height * plan->out_width;
@@ -232,6 +240,7 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
             .x = input + (n * d->in_channels + g * in_per_group) * plane,
             .j0 = block * nc,
             .jn = min64(nc, p - block * nc),
+            .nr = NR,
             .row = bp + b_floats,
             .window = bp + b_floats + row_floats,
         };
@@ -255,7 +264,7 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
                         .first = k0 == 0,
                         .last = k0 + kc == kk,
                     };
-                    hc_sgemm_ukernel_6x16__avx2(kc, a + (mp * kk + k0) * MR, bp + j * kc * NR, y + mp * MR * p + j * NR, p,
+                    kernel->run(kc, a + (mp * kk + k0) * MR, bp + j * kc * NR, y + mp * MR * p + j * NR, p,
                                                 (int)min64(MR, m - mp * MR), n_valid, &epilogue);
                 }
             }
@@ -270,26 +279,51 @@ static bool accepts_1x1(const hc_conv2d* plan) {
            d->pad_height == 0 && d->pad_width == 0 && fits_int32_lanes(plan);
 }
 
-static hc_status run_1x1(const hc_conv2d* plan, const float* input, float* output) {
-    return run_gemm(plan, input, output, pack_b_1x1, false);
+static hc_status run_1x1_6x16(const hc_conv2d* plan, const float* input, float* output) {
+    return run_gemm(plan, input, output, &kernel_6x16_avx2, pack_b_1x1, false);
 }
 
-static hc_status run_implicit(const hc_conv2d* plan, const float* input, float* output) {
-    return run_gemm(plan, input, output, pack_b_implicit, true);
+static hc_status run_implicit_6x16(const hc_conv2d* plan, const float* input, float* output) {
+    return run_gemm(plan, input, output, &kernel_6x16_avx2, pack_b_implicit, true);
 }
+
+static hc_status run_1x1_8x32(const hc_conv2d* plan, const float* input, float* output) {
+    return run_gemm(plan, input, output, &kernel_8x32_avx512, pack_b_1x1, false);
+}
+
+static hc_status run_implicit_8x32(const hc_conv2d* plan, const float* input, float* output) {
+    return run_gemm(plan, input, output, &kernel_8x32_avx512, pack_b_implicit, true);
+}
+
+/* The packing code is AVX2 (this file); only the micro-kernel differs between the two ISAs. */
+const hc_conv2d_algorithm hc_conv2d_gemm_1x1_8x32_avx512 = {
+    .name = "gemm_1x1_8x32_avx512",
+    .isa = HC_ISA_AVX512,
+    .accepts = accepts_1x1,
+    .prepare = prepare_weights_8,
+    .run = run_1x1_8x32,
+};
+
+const hc_conv2d_algorithm hc_conv2d_gemm_implicit_8x32_avx512 = {
+    .name = "gemm_implicit_8x32_avx512",
+    .isa = HC_ISA_AVX512,
+    .accepts = fits_int32_lanes,
+    .prepare = prepare_weights_8,
+    .run = run_implicit_8x32,
+};
 
 const hc_conv2d_algorithm hc_conv2d_gemm_1x1_6x16_avx2 = {
     .name = "gemm_1x1_6x16_avx2",
     .isa = HC_ISA_AVX2,
     .accepts = accepts_1x1,
-    .prepare = prepare_weights,
-    .run = run_1x1,
+    .prepare = prepare_weights_6,
+    .run = run_1x1_6x16,
 };
 
 const hc_conv2d_algorithm hc_conv2d_gemm_implicit_6x16_avx2 = {
     .name = "gemm_implicit_6x16_avx2",
     .isa = HC_ISA_AVX2,
     .accepts = fits_int32_lanes,
-    .prepare = prepare_weights,
-    .run = run_implicit,
+    .prepare = prepare_weights_6,
+    .run = run_implicit_6x16,
 };

@@ -34,6 +34,9 @@ typedef struct hc_conv2d_algorithm {
 
 /* Depthwise (one input and one output channel per group), direct, AVX2. */
 extern const hc_conv2d_algorithm hc_conv2d_depthwise_avx2;
+/* The GEMM convolutions below with the 8x32 AVX-512 micro-kernel. */
+extern const hc_conv2d_algorithm hc_conv2d_gemm_1x1_8x32_avx512;
+extern const hc_conv2d_algorithm hc_conv2d_gemm_implicit_8x32_avx512;
 /* 1x1, stride 1, no padding: a packed GEMM straight over the NCHW input. */
 extern const hc_conv2d_algorithm hc_conv2d_gemm_1x1_6x16_avx2;
 /* Any convolution: packed GEMM whose input panels are gathered block by block (implicit im2col:

@@ -18,7 +18,9 @@ static hc_isa detect_cpu_isa(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     /* libgcc's checks include the OS's XSAVE support for the ymm state. */
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return HC_ISA_AVX2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        return __builtin_cpu_supports("avx512f") ? HC_ISA_AVX512 : HC_ISA_AVX2;
+    }
 #endif
     return HC_ISA_GENERIC;
 }
@@ -33,8 +35,10 @@ static void init_dispatch(void) {
         best_isa = HC_ISA_GENERIC;
     } else if (strcmp(cap, "avx2") == 0) {
         if (best_isa > HC_ISA_AVX2) best_isa = HC_ISA_AVX2;
+    } else if (strcmp(cap, "avx512") == 0) {
+        if (best_isa > HC_ISA_AVX512) best_isa = HC_ISA_AVX512;
     } else {
-        fprintf(stderr, "hpccnn: ignoring HPCCNN_MAX_ISA=%s (expected generic or avx2)\n", cap);
+        fprintf(stderr, "hpccnn: ignoring HPCCNN_MAX_ISA=%s (expected generic, avx2 or avx512)\n", cap);
     }
 }
 
@@ -48,13 +52,14 @@ const char* hc_isa_string(hc_isa isa) {
     case HC_ISA_AUTO: return "auto";
     case HC_ISA_GENERIC: return "generic";
     case HC_ISA_AVX2: return "avx2";
+    case HC_ISA_AVX512: return "avx512";
     }
     return "unknown";
 }
 
 bool hc_resolve_isa(const hc_plan_options* options, hc_isa* isa) {
     hc_isa requested = options != NULL ? options->max_isa : HC_ISA_AUTO;
-    if (requested != HC_ISA_AUTO && requested != HC_ISA_GENERIC && requested != HC_ISA_AVX2) {
+    if (requested < HC_ISA_AUTO || requested > HC_ISA_AVX512) {
         hc_fail(HC_STATUS_INVALID_ARGUMENT, "options->max_isa has unknown value %d", (int)requested);
         return false;
     }

@@ -34,6 +34,7 @@ const char* hc_cpu_features(void) {
     append_feature(text, sizeof text, "avx2", __builtin_cpu_supports("avx2"));
     append_feature(text, sizeof text, "fma", __builtin_cpu_supports("fma"));
     append_feature(text, sizeof text, "avx512f", __builtin_cpu_supports("avx512f"));
+    append_feature(text, sizeof text, "avx512vl", __builtin_cpu_supports("avx512vl"));
 #else
     append_feature(text, sizeof text, "non-x86", 1);
 #endif

@@ -4,6 +4,7 @@
 #include "internal.h"
 
 float hc_fma_probe__avx2(int64_t iterations, float seed);
+float hc_fma_probe__avx512(int64_t iterations, float seed);
 
 /* Portable fallback: 8 scalar chains the compiler may vectorise for the baseline ISA. */
 static float fma_probe_generic(int64_t iterations, float seed) {
@@ -17,6 +18,7 @@ static float fma_probe_generic(int64_t iterations, float seed) {
 }
 
 hc_status hc_measure_fma_peak(int32_t num_threads, double* gflops) {
+    /* Runs on the best instruction set: on CPUs with 512-bit FMA units that is twice AVX2's rate. */
     hc_clear_error();
     hc_plan_options options = {.num_threads = num_threads, .max_isa = HC_ISA_AUTO};
     int32_t threads;
@@ -24,18 +26,19 @@ hc_status hc_measure_fma_peak(int32_t num_threads, double* gflops) {
     if (!hc_check_not_null(gflops, "gflops") || !hc_resolve_num_threads(&options, &threads) ||
         !hc_resolve_isa(&options, &isa))
         return HC_STATUS_INVALID_ARGUMENT;
-    const bool avx2 = isa >= HC_ISA_AVX2;
-    /* FLOPs per iteration per thread: 12 FMAs x 8 lanes x 2, or 8 scalar multiply-adds x 2. */
-    const double flops_per_iteration = avx2 ? 12.0 * 8.0 * 2.0 : 8.0 * 2.0;
-    const int64_t iterations = avx2 ? 4000000 : 8000000;
+    /* FLOPs per iteration per thread: 12 FMAs x lanes x 2, or 8 scalar multiply-adds x 2. */
+    const double flops_per_iteration = isa >= HC_ISA_AVX512 ? 12.0 * 16.0 * 2.0 : isa >= HC_ISA_AVX2 ? 12.0 * 8.0 * 2.0 : 8.0 * 2.0;
+    const int64_t iterations = isa >= HC_ISA_AVX2 ? 4000000 : 8000000;
     double best = 0.0;
     volatile float sink = 0.0f;
     for (int attempt = 0; attempt < 3; attempt++) { /* best of three: the machine is shared */
         const double start = hc_now_ms();
 #pragma omp parallel num_threads(threads)
         {
-            float value = avx2 ? hc_fma_probe__avx2(iterations, (float)omp_get_thread_num())
-                               : fma_probe_generic(iterations, (float)omp_get_thread_num());
+            const float seed = (float)omp_get_thread_num();
+            const float value = isa >= HC_ISA_AVX512 ? hc_fma_probe__avx512(iterations, seed)
+                                : isa >= HC_ISA_AVX2 ? hc_fma_probe__avx2(iterations, seed)
+                                                     : fma_probe_generic(iterations, seed);
 #pragma omp atomic
             sink += value;
         }

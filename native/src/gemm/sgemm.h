@@ -23,6 +23,18 @@ typedef struct hc_gemm_epilogue {
 #define HC_SGEMM_MR 6
 #define HC_SGEMM_NR 16
 
+typedef void (*hc_sgemm_ukernel_fn)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                    int m, int n, const hc_gemm_epilogue* epilogue);
+
+/* A micro-kernel and the panel shapes it consumes. */
+typedef struct hc_sgemm_kernel {
+    int mr, nr;
+    int kc_max; /* largest reduction block whose A sliver and B panel share L1 */
+    hc_sgemm_ukernel_fn run;
+} hc_sgemm_kernel;
+
+void hc_sgemm_ukernel_8x32__avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                   int m, int n, const hc_gemm_epilogue* epilogue);
 void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                                  int m, int n, const hc_gemm_epilogue* epilogue);
 

@@ -12,6 +12,8 @@ public enum CpuIsa
     Generic,
     /// <summary>AVX2 with FMA3.</summary>
     Avx2,
+    /// <summary>AVX-512F (with AVX2 and FMA3).</summary>
+    Avx512,
 }
 
 /// <summary>Options of the native CPU backend.</summary>
@@ -47,6 +49,7 @@ public sealed unsafe class CpuBackend : Backend
             {
                 CpuIsa.Generic => hc_isa.HC_ISA_GENERIC,
                 CpuIsa.Avx2 => hc_isa.HC_ISA_AVX2,
+                CpuIsa.Avx512 => hc_isa.HC_ISA_AVX512,
                 _ => hc_isa.HC_ISA_AUTO,
             },
         };

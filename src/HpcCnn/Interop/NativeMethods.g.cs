@@ -43,6 +43,7 @@ internal enum hc_isa
     HC_ISA_AUTO = 0,
     HC_ISA_GENERIC = 1,
     HC_ISA_AVX2 = 2,
+    HC_ISA_AVX512 = 3,
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -1,0 +1,86 @@
+/* 8x32 SGEMM micro-kernel for AVX-512F: 16 zmm accumulators, 2 B loads and 8 A broadcasts per
+ * k step. On CPUs with full-width 512-bit FMA units (Zen 5, Intel server cores) this doubles the
+ * FLOPs per cycle of the AVX2 kernel. Partial tiles use AVX-512 masks, so there is one code path.
+ * Compiled with -mavx512f -mfma (this file only); called only when the CPU has AVX-512F. */
+#include <immintrin.h>
+
+#include "sgemm.h"
+
+static inline __m512 activate16(__m512 v, hc_activation activation, float alpha) {
+    switch (activation) {
+    case HC_ACTIVATION_RELU: return _mm512_max_ps(v, _mm512_setzero_ps());
+    case HC_ACTIVATION_LEAKY_RELU: {
+        const __mmask16 positive = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
+        return _mm512_mask_blend_ps(positive, _mm512_mul_ps(v, _mm512_set1_ps(alpha)), v);
+    }
+    case HC_ACTIVATION_NONE: break;
+    }
+    return v;
+}
+
+static inline void finish16(float* c, __m512 acc, __mmask16 mask, int row, const hc_gemm_epilogue* e) {
+    __m512 start;
+    if (e->first) {
+        start = e->bias != NULL ? _mm512_set1_ps(e->bias[row]) : _mm512_setzero_ps();
+    } else {
+        start = _mm512_maskz_loadu_ps(mask, c);
+    }
+    __m512 v = _mm512_add_ps(start, acc);
+    if (e->last) v = activate16(v, e->activation, e->alpha);
+    _mm512_mask_storeu_ps(c, mask, v);
+}
+
+void hc_sgemm_ukernel_8x32__avx512(int64_t kc, const float* restrict a, const float* restrict b,
+                                   float* restrict c, int64_t ldc, int m, int n, const hc_gemm_epilogue* e) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
+    __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+    __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
+    __m512 c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+    __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps();
+    __m512 c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+    __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps();
+    __m512 c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+
+    for (int64_t k = 0; k < kc; k++) {
+        const __m512 b0 = _mm512_load_ps(b);
+        const __m512 b1 = _mm512_load_ps(b + 16);
+        __m512 a_k = _mm512_set1_ps(a[0]);
+        c00 = _mm512_fmadd_ps(a_k, b0, c00);
+        c01 = _mm512_fmadd_ps(a_k, b1, c01);
+        a_k = _mm512_set1_ps(a[1]);
+        c10 = _mm512_fmadd_ps(a_k, b0, c10);
+        c11 = _mm512_fmadd_ps(a_k, b1, c11);
+        a_k = _mm512_set1_ps(a[2]);
+        c20 = _mm512_fmadd_ps(a_k, b0, c20);
+        c21 = _mm512_fmadd_ps(a_k, b1, c21);
+        a_k = _mm512_set1_ps(a[3]);
+        c30 = _mm512_fmadd_ps(a_k, b0, c30);
+        c31 = _mm512_fmadd_ps(a_k, b1, c31);
+        a_k = _mm512_set1_ps(a[4]);
+        c40 = _mm512_fmadd_ps(a_k, b0, c40);
+        c41 = _mm512_fmadd_ps(a_k, b1, c41);
+        a_k = _mm512_set1_ps(a[5]);
+        c50 = _mm512_fmadd_ps(a_k, b0, c50);
+        c51 = _mm512_fmadd_ps(a_k, b1, c51);
+        a_k = _mm512_set1_ps(a[6]);
+        c60 = _mm512_fmadd_ps(a_k, b0, c60);
+        c61 = _mm512_fmadd_ps(a_k, b1, c61);
+        a_k = _mm512_set1_ps(a[7]);
+        c70 = _mm512_fmadd_ps(a_k, b0, c70);
+        c71 = _mm512_fmadd_ps(a_k, b1, c71);
+        a += 8;
+        b += 32;
+    }
+
+    const __mmask16 lo = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1u);
+    const __mmask16 hi = (__mmask16)(n >= 32 ? 0xFFFF : n > 16 ? (1u << (n - 16)) - 1u : 0u);
+    const __m512 acc[8][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
+                              {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        if (i >= m) break;
+        float* row = c + i * ldc;
+        finish16(row, acc[i][0], lo, i, e);
+        if (hi) finish16(row + 16, acc[i][1], hi, i, e);
+    }
+}
