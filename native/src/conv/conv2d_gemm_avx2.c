@@ -23,7 +23,8 @@
  * 6 x 320 + 320 x 16 floats = 27.5 KiB; 8 x 256 + 256 x 32 floats = 40 KiB (AVX-512 CPUs have
  * 48 KiB L1d). */
 static const hc_sgemm_kernel kernel_6x16_avx2 = {.mr = 6, .nr = 16, .kc_max = 320, .run = hc_sgemm_ukernel_6x16__avx2};
-static const hc_sgemm_kernel kernel_8x32_avx512 = {.mr = 8, .nr = 32, .kc_max = 256, .run = hc_sgemm_ukernel_8x32__avx512};
+static const hc_sgemm_kernel kernel_8x32_avx512 = {
+    .mr = 8, .nr = 32, .kc_max = 256, .run = hc_sgemm_ukernel_8x32__avx512, .run_half = hc_sgemm_ukernel_8x16__avx512};
 /* Below this many FLOPs a parallel region costs more than it saves. */
 #define PARALLEL_MIN_FLOPS 2000000.0
 
@@ -32,10 +33,9 @@ static const hc_sgemm_kernel kernel_8x32_avx512 = {.mr = 8, .nr = 32, .kc_max = 
 typedef struct pack_source {
     const float* x;       /* the group's first input channel of this image */
     int64_t j0, jn;
-    int64_t nr;           /* panel width of the micro-kernel */
+    int64_t ldb;          /* B block row length: jn rounded up to the panel width */
     const float* window;  /* implicit path: channels x rows x width, zero outside the image */
     int64_t window_rows, window_width, first_out_row;
-    float* row;           /* scratch for one B row, jn + 16 floats */
 } pack_source;
 
 typedef void (*pack_b_fn)(const hc_conv2d* plan, const pack_source* source, int64_t k0, int64_t kc, float* bp);
@@ -77,15 +77,6 @@ static hc_status prepare_weights(hc_conv2d* plan, int64_t mr) {
 static hc_status prepare_weights_6(hc_conv2d* plan) { return prepare_weights(plan, kernel_6x16_avx2.mr); }
 static hc_status prepare_weights_8(hc_conv2d* plan) { return prepare_weights(plan, kernel_8x32_avx512.mr); }
 
-/* Where column t of the block lands in B row k, with panels nr columns wide. */
-static inline float* panel_slot(float* bp, int64_t kc, int64_t nr, int64_t k, int64_t t) {
-    return bp + (t / nr) * kc * nr + k * nr + (t % nr);
-}
-
-static void zero_panel_tail(float* bp, int64_t kc, int64_t nr, int64_t k, int64_t jn) {
-    for (int64_t t = jn; t % nr != 0; t++) *panel_slot(bp, kc, nr, k, t) = 0.0f;
-}
-
 /* Copies `count` (<= 16, within one panel row) values of a source row starting at column `first`
  * into dst; source columns outside [0, width) read as zero (masked loads never touch them). */
 static inline void copy_masked(const float* row, int64_t first, int64_t width, int64_t count, float* dst) {
@@ -114,9 +105,9 @@ static void pack_b_1x1(const hc_conv2d* plan, const pack_source* src, int64_t k0
     const int64_t plane = plan->desc.in_height * plan->desc.in_width;
     for (int64_t k = 0; k < kc; k++) {
         const float* row = src->x + (k0 + k) * plane + src->j0;
-        for (int64_t t = 0; t < src->jn; t += 16)
-            copy_masked(row, t, src->jn, min64(16, src->jn - t), panel_slot(bp, kc, src->nr, k, t));
-        zero_panel_tail(bp, kc, src->nr, k, src->jn);
+        float* dst = bp + k * src->ldb;
+        for (int64_t t = 0; t < src->jn; t += 16) copy_masked(row, t, src->jn, min64(16, src->jn - t), dst + t);
+        for (int64_t t = src->jn; t < src->ldb; t++) dst[t] = 0.0f;
     }
 }
 
@@ -157,15 +148,16 @@ static void fill_window(const hc_conv2d* plan, const float* x, int64_t channels,
 }
 
 /* Any shape: B row k = (c, r, s), column p = (oh, ow) holds window[c][(oh - first)*sh + r*dh][ow*sw + s*dw].
- * Each B row is gathered into one contiguous scratch row (with stride 1 as 8-wide copies that may
- * run past a segment's end, which the next segment overwrites), then cut into 16-column panels. */
+ * With stride 1 each output row's segment is copied 8 floats at a time; a copy may run up to 7
+ * floats past the segment, which the next segment (or the zero tail, or the next B row) then
+ * overwrites, so the block needs 8 floats of slack at its end. */
 static void pack_b_implicit(const hc_conv2d* plan, const pack_source* src, int64_t k0, int64_t kc, float* bp) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t taps = d->kernel_height * d->kernel_width, out_w = plan->out_width, jn = src->jn;
-    float* line = src->row;
     for (int64_t k = 0; k < kc; k++) {
         const int64_t kk = k0 + k, c = kk / taps, r = kk % taps / d->kernel_width, s = kk % d->kernel_width;
         const float* channel = src->window + c * src->window_rows * src->window_width + s * d->dilation_width;
+        float* line = bp + k * src->ldb;
         int64_t oh = src->j0 / out_w, ow = src->j0 % out_w;
         for (int64_t t = 0; t < jn;) {
             const int64_t run = min64(out_w - ow, jn - t);
@@ -179,12 +171,7 @@ static void pack_b_implicit(const hc_conv2d* plan, const pack_source* src, int64
             ow = 0;
             oh++;
         }
-        const int64_t nr = src->nr;
-        for (int64_t t = jn; t % nr != 0; t++) line[t] = 0.0f;
-        for (int64_t t = 0; t < jn; t += nr) {
-            float* dst = panel_slot(bp, kc, nr, k, t);
-            for (int64_t i = 0; i < nr; i += 8) _mm256_store_ps(dst + i, _mm256_loadu_ps(line + t + i));
-        }
+        for (int64_t t = jn; t < src->ldb; t++) line[t] = 0.0f;
     }
 }
 
@@ -222,8 +209,8 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
         window_shape(plan, plan->out_width - 1, nc, &window_first, &window_rows, &window_width);
         window_floats = (size_t)(in_per_group * window_rows * window_width) + 16;
     }
-    const size_t b_floats = (size_t)(kc_step * nc), row_floats = (size_t)(nc + 2 * NR);
-    const size_t workspace_bytes = (b_floats + row_floats + window_floats) * sizeof(float);
+    const size_t b_floats = (size_t)(kc_step * nc) + 16; /* + slack for the 8-wide copies */
+    const size_t workspace_bytes = (b_floats + window_floats) * sizeof(float);
     int failed = 0;
 
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
@@ -240,9 +227,8 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
             .x = input + (n * d->in_channels + g * in_per_group) * plane,
             .j0 = block * nc,
             .jn = min64(nc, p - block * nc),
-            .nr = NR,
-            .row = bp + b_floats,
-            .window = bp + b_floats + row_floats,
+            .ldb = ceil_div(min64(nc, p - block * nc), NR) * NR,
+            .window = bp + b_floats,
         };
         if (uses_window) {
             window_shape(plan, source.j0, source.jn, &source.first_out_row, &source.window_rows, &source.window_width);
@@ -256,6 +242,7 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
             pack(plan, &source, k0, kc, bp);
             for (int64_t j = 0; j * NR < source.jn; j++) {
                 const int n_valid = (int)min64(NR, source.jn - j * NR);
+                const hc_sgemm_ukernel_fn ukernel = kernel->run_half != NULL && 2 * n_valid <= NR ? kernel->run_half : kernel->run;
                 for (int64_t mp = mp_begin; mp < mp_end; mp++) {
                     const hc_gemm_epilogue epilogue = {
                         .bias = plan->bias != NULL ? plan->bias + g * m + mp * MR : NULL,
@@ -264,7 +251,7 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
                         .first = k0 == 0,
                         .last = k0 + kc == kk,
                     };
-                    kernel->run(kc, a + (mp * kk + k0) * MR, bp + j * kc * NR, y + mp * MR * p + j * NR, p,
+                    ukernel(kc, a + (mp * kk + k0) * MR, bp + j * NR, source.ldb, y + mp * MR * p + j * NR, p,
                                                 (int)min64(MR, m - mp * MR), n_valid, &epilogue);
                 }
             }

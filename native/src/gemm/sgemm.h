@@ -3,9 +3,10 @@
  * Contract of an MR x NR micro-kernel (XNNPACK/BLIS style):
  *   C[MR x NR] = (first ? bias : C) + A_panel · B_panel, then the activation when `last`.
  *   a: packed A panel, kc steps of MR floats (row i of step k at a[k*MR + i]), rows past `m`
- *      zero-filled; b: packed B panel, kc steps of NR floats, 32-byte aligned, columns past `n`
- *      zero-filled; c: row-major with leading dimension ldc; only the m x n corner is read or
- *      written. bias: MR values (NULL for none), read only when `first`.
+ *      zero-filled; b: B panel, kc rows of NR floats, ldb floats apart (row-major B block), each
+ *      row 64-byte aligned, columns past `n` zero-filled; c: row-major with leading dimension
+ *      ldc; only the m x n corner is read or written. bias: MR values (NULL for none), read
+ *      only when `first`.
  * The k loop runs in order 0..kc-1 whatever m and n are, so results never depend on tiling. */
 #ifndef HPCCNN_GEMM_SGEMM_H
 #define HPCCNN_GEMM_SGEMM_H
@@ -23,7 +24,7 @@ typedef struct hc_gemm_epilogue {
 #define HC_SGEMM_MR 6
 #define HC_SGEMM_NR 16
 
-typedef void (*hc_sgemm_ukernel_fn)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+typedef void (*hc_sgemm_ukernel_fn)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                                     int m, int n, const hc_gemm_epilogue* epilogue);
 
 /* A micro-kernel and the panel shapes it consumes. */
@@ -31,11 +32,15 @@ typedef struct hc_sgemm_kernel {
     int mr, nr;
     int kc_max; /* largest reduction block whose A sliver and B panel share L1 */
     hc_sgemm_ukernel_fn run;
+    /* Optional: the same kernel for panels with at most nr/2 valid columns. */
+    hc_sgemm_ukernel_fn run_half;
 } hc_sgemm_kernel;
 
-void hc_sgemm_ukernel_8x32__avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+void hc_sgemm_ukernel_8x16__avx512(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                                    int m, int n, const hc_gemm_epilogue* epilogue);
-void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+void hc_sgemm_ukernel_8x32__avx512(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                                   int m, int n, const hc_gemm_epilogue* epilogue);
+void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                                  int m, int n, const hc_gemm_epilogue* epilogue);
 
 #endif

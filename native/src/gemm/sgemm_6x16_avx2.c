@@ -44,7 +44,7 @@ static inline void store8(float* c, __m256 v, int valid) {
     for (int i = 0; i < valid; i++) c[i] = tmp[i];
 }
 
-void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* restrict a, const float* restrict b,
+void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* restrict a, const float* restrict b, int64_t ldb,
                                  float* restrict c, int64_t ldc, int m, int n, const hc_gemm_epilogue* e) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
@@ -75,7 +75,7 @@ void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* restrict a, const floa
         c50 = _mm256_fmadd_ps(a_k, b0, c50);
         c51 = _mm256_fmadd_ps(a_k, b1, c51);
         a += HC_SGEMM_MR;
-        b += HC_SGEMM_NR;
+        b += ldb;
     }
 
     if (m == HC_SGEMM_MR && n == HC_SGEMM_NR) {

@@ -30,57 +30,42 @@ static inline void finish16(float* c, __m512 acc, __mmask16 mask, int row, const
     _mm512_mask_storeu_ps(c, mask, v);
 }
 
-void hc_sgemm_ukernel_8x32__avx512(int64_t kc, const float* restrict a, const float* restrict b,
-                                   float* restrict c, int64_t ldc, int m, int n, const hc_gemm_epilogue* e) {
-    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
-    __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
-    __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
-    __m512 c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
-    __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps();
-    __m512 c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
-    __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps();
-    __m512 c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
-
+/* The 8 x (16 * halves) kernel; the half-width instance serves a last panel with at most 16
+ * valid columns at half the cost. */
+static inline __attribute__((always_inline)) void ukernel_8xN(int64_t kc, const float* restrict a, const float* restrict b,
+                                                              int64_t ldb, float* restrict c, int64_t ldc, int m, int n,
+                                                              const hc_gemm_epilogue* e, const int halves) {
+    __m512 acc[8][2];
+    for (int i = 0; i < 8; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (int64_t k = 0; k < kc; k++) {
         const __m512 b0 = _mm512_load_ps(b);
-        const __m512 b1 = _mm512_load_ps(b + 16);
-        __m512 a_k = _mm512_set1_ps(a[0]);
-        c00 = _mm512_fmadd_ps(a_k, b0, c00);
-        c01 = _mm512_fmadd_ps(a_k, b1, c01);
-        a_k = _mm512_set1_ps(a[1]);
-        c10 = _mm512_fmadd_ps(a_k, b0, c10);
-        c11 = _mm512_fmadd_ps(a_k, b1, c11);
-        a_k = _mm512_set1_ps(a[2]);
-        c20 = _mm512_fmadd_ps(a_k, b0, c20);
-        c21 = _mm512_fmadd_ps(a_k, b1, c21);
-        a_k = _mm512_set1_ps(a[3]);
-        c30 = _mm512_fmadd_ps(a_k, b0, c30);
-        c31 = _mm512_fmadd_ps(a_k, b1, c31);
-        a_k = _mm512_set1_ps(a[4]);
-        c40 = _mm512_fmadd_ps(a_k, b0, c40);
-        c41 = _mm512_fmadd_ps(a_k, b1, c41);
-        a_k = _mm512_set1_ps(a[5]);
-        c50 = _mm512_fmadd_ps(a_k, b0, c50);
-        c51 = _mm512_fmadd_ps(a_k, b1, c51);
-        a_k = _mm512_set1_ps(a[6]);
-        c60 = _mm512_fmadd_ps(a_k, b0, c60);
-        c61 = _mm512_fmadd_ps(a_k, b1, c61);
-        a_k = _mm512_set1_ps(a[7]);
-        c70 = _mm512_fmadd_ps(a_k, b0, c70);
-        c71 = _mm512_fmadd_ps(a_k, b1, c71);
+        const __m512 b1 = halves == 2 ? _mm512_load_ps(b + 16) : b0;
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++) {
+            const __m512 a_k = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(a_k, b0, acc[i][0]);
+            if (halves == 2) acc[i][1] = _mm512_fmadd_ps(a_k, b1, acc[i][1]);
+        }
         a += 8;
-        b += 32;
+        b += ldb;
     }
-
     const __mmask16 lo = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1u);
     const __mmask16 hi = (__mmask16)(n >= 32 ? 0xFFFF : n > 16 ? (1u << (n - 16)) - 1u : 0u);
-    const __m512 acc[8][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
-                              {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
 #pragma GCC unroll 8
     for (int i = 0; i < 8; i++) {
         if (i >= m) break;
         float* row = c + i * ldc;
         finish16(row, acc[i][0], lo, i, e);
-        if (hi) finish16(row + 16, acc[i][1], hi, i, e);
+        if (halves == 2 && hi) finish16(row + 16, acc[i][1], hi, i, e);
     }
+}
+
+void hc_sgemm_ukernel_8x32__avx512(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                                   int m, int n, const hc_gemm_epilogue* e) {
+    ukernel_8xN(kc, a, b, ldb, c, ldc, m, n, e, 2);
+}
+
+void hc_sgemm_ukernel_8x16__avx512(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                                   int m, int n, const hc_gemm_epilogue* e) {
+    ukernel_8xN(kc, a, b, ldb, c, ldc, m, n, e, 1);
 }
