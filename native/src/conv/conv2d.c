@@ -8,6 +8,7 @@
 
 /* Fastest first; the generic direct convolution accepts everything and comes last. */
 static const hc_conv2d_algorithm* const conv2d_algorithms[] = {
+    &hc_conv2d_depthwise_avx512,
     &hc_conv2d_depthwise_avx2,
     &hc_conv2d_gemm_1x1_8x32_avx512,
     &hc_conv2d_gemm_implicit_8x32_avx512,

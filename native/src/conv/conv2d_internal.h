@@ -32,7 +32,8 @@ typedef struct hc_conv2d_algorithm {
     hc_status (*run)(const struct hc_conv2d* plan, const float* input, float* output);
 } hc_conv2d_algorithm;
 
-/* Depthwise (one input and one output channel per group), direct, AVX2. */
+/* Depthwise (one input and one output channel per group), direct, AVX-512 and AVX2. */
+extern const hc_conv2d_algorithm hc_conv2d_depthwise_avx512;
 extern const hc_conv2d_algorithm hc_conv2d_depthwise_avx2;
 /* The GEMM convolutions below with the 8x32 AVX-512 micro-kernel. */
 extern const hc_conv2d_algorithm hc_conv2d_gemm_1x1_8x32_avx512;
