@@ -14,11 +14,13 @@
 /* Masks are precomputed per plane for up to this many 64-column blocks and kernel columns. */
 #define MAX_BLOCKS 8
 #define MAX_KERNEL_WIDTH 8
+#define MAX_KERNEL_HEIGHT 8
 
 bool hc_conv2d_depthwise_accepts(const hc_conv2d* plan);
 
 static bool accepts_depthwise_avx512(const hc_conv2d* plan) {
     return hc_conv2d_depthwise_accepts(plan) && plan->desc.kernel_width <= MAX_KERNEL_WIDTH &&
+           plan->desc.kernel_height <= MAX_KERNEL_HEIGHT &&
            plan->out_width <= MAX_BLOCKS * 16 * VECTORS;
 }
 
@@ -41,19 +43,24 @@ static inline __m512 activate16(__m512 v, hc_activation activation, float alpha)
     return v;
 }
 
-static inline __attribute__((always_inline)) void depthwise_block(const hc_conv2d* plan, const float* x, const float* w,
+/* One row block. With constant kernel sizes (kh_c, kw_c > 0, dense) the tap loops unroll fully
+ * and the taps stay in registers; 0 means "read the sizes from the plan". */
+static inline __attribute__((always_inline)) void depthwise_block(const hc_conv2d* plan, const float* x, const __m512* taps,
                                                                   float bias, float* out, int64_t top, int64_t r_begin,
                                                                   int64_t r_end, int64_t ow0, const __mmask16 (*masks)[VECTORS],
-                                                                  const int vectors) {
+                                                                  const int vectors, const int kh_c, const int kw_c) {
     const hc_conv2d_desc* d = &plan->desc;
+    const int64_t kw = kw_c > 0 ? kw_c : d->kernel_width;
+    const int64_t dh = kh_c > 0 ? 1 : d->dilation_height, dw = kw_c > 0 ? 1 : d->dilation_width;
     __m512 acc[VECTORS];
     for (int v = 0; v < vectors; v++) acc[v] = _mm512_set1_ps(bias);
     const int64_t column0 = ow0 - d->pad_width;
     for (int64_t r = r_begin; r < r_end; r++) {
-        const float* row = x + (top + r * d->dilation_height) * d->in_width + column0;
-        for (int64_t s = 0; s < d->kernel_width; s++) {
-            const __m512 tap = _mm512_set1_ps(w[r * d->kernel_width + s]);
-            const float* in = row + s * d->dilation_width;
+        const float* row = x + (top + r * dh) * d->in_width + column0;
+#pragma GCC unroll 8
+        for (int64_t s = 0; s < kw; s++) {
+            const __m512 tap = taps[r * kw + s];
+            const float* in = row + s * dw;
 #pragma GCC unroll 4
             for (int v = 0; v < vectors; v++)
                 acc[v] = _mm512_fmadd_ps(tap, _mm512_maskz_loadu_ps(masks[s][v], in + 16 * v), acc[v]);
@@ -67,24 +74,39 @@ static inline __attribute__((always_inline)) void depthwise_block(const hc_conv2
     }
 }
 
-static void depthwise_plane(const hc_conv2d* plan, const tap_masks* masks, const float* x, const float* w, float bias, float* y) {
+/* All rows of one plane; kh_c/kw_c as in depthwise_block. */
+static inline __attribute__((always_inline)) void depthwise_rows(const hc_conv2d* plan, const tap_masks* masks, const float* x,
+                                                                 const __m512* taps, float bias, float* y,
+                                                                 const int kh_c, const int kw_c) {
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t out_w = plan->out_width;
+    const int64_t out_w = plan->out_width, kh = kh_c > 0 ? kh_c : d->kernel_height;
+    const int64_t dh = kh_c > 0 ? 1 : d->dilation_height;
     for (int64_t oh = 0; oh < plan->out_height; oh++) {
         const int64_t top = oh * d->stride_height - d->pad_height;
-        int64_t r_begin = 0, r_end = d->kernel_height;
-        while (r_begin < r_end && top + r_begin * d->dilation_height < 0) r_begin++;
-        while (r_end > r_begin && top + (r_end - 1) * d->dilation_height >= d->in_height) r_end--;
+        int64_t r_begin = 0, r_end = kh;
+        while (r_begin < r_end && top + r_begin * dh < 0) r_begin++;
+        while (r_end > r_begin && top + (r_end - 1) * dh >= d->in_height) r_end--;
         float* out = y + oh * out_w;
         for (int64_t ow0 = 0, b = 0; ow0 < out_w; ow0 += 16 * VECTORS, b++) {
             const __mmask16 (*m)[VECTORS] = (*masks)[b];
             switch ((out_w - ow0 + 15) / 16) {
-            case 1: depthwise_block(plan, x, w, bias, out, top, r_begin, r_end, ow0, m, 1); break;
-            case 2: depthwise_block(plan, x, w, bias, out, top, r_begin, r_end, ow0, m, 2); break;
-            case 3: depthwise_block(plan, x, w, bias, out, top, r_begin, r_end, ow0, m, 3); break;
-            default: depthwise_block(plan, x, w, bias, out, top, r_begin, r_end, ow0, m, VECTORS); break;
+            case 1: depthwise_block(plan, x, taps, bias, out, top, r_begin, r_end, ow0, m, 1, kh_c, kw_c); break;
+            case 2: depthwise_block(plan, x, taps, bias, out, top, r_begin, r_end, ow0, m, 2, kh_c, kw_c); break;
+            case 3: depthwise_block(plan, x, taps, bias, out, top, r_begin, r_end, ow0, m, 3, kh_c, kw_c); break;
+            default: depthwise_block(plan, x, taps, bias, out, top, r_begin, r_end, ow0, m, VECTORS, kh_c, kw_c); break;
             }
         }
+    }
+}
+
+static void depthwise_plane(const hc_conv2d* plan, const tap_masks* masks, const float* x, const float* w, float bias, float* y) {
+    const hc_conv2d_desc* d = &plan->desc;
+    __m512 taps[MAX_KERNEL_WIDTH * MAX_KERNEL_HEIGHT];
+    for (int64_t t = 0; t < d->kernel_height * d->kernel_width; t++) taps[t] = _mm512_set1_ps(w[t]);
+    if (d->kernel_height == 3 && d->kernel_width == 3 && d->dilation_height == 1 && d->dilation_width == 1) {
+        depthwise_rows(plan, masks, x, taps, bias, y, 3, 3); /* the common case, fully unrolled */
+    } else {
+        depthwise_rows(plan, masks, x, taps, bias, y, 0, 0);
     }
 }
 
