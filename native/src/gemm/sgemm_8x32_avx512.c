@@ -37,6 +37,7 @@ static inline __attribute__((always_inline)) void ukernel_8xN(int64_t kc, const 
                                                               const hc_gemm_epilogue* e, const int halves) {
     __m512 acc[8][2];
     for (int i = 0; i < 8; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+#pragma GCC unroll 4
     for (int64_t k = 0; k < kc; k++) {
         const __m512 b0 = _mm512_load_ps(b);
         const __m512 b1 = halves == 2 ? _mm512_load_ps(b + 16) : b0;

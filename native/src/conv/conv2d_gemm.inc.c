@@ -1,0 +1,289 @@
+/* Convolution as a packed GEMM per (image, group): Y[M x P] = A[M x KK] · B[KK x P], with
+ * M = out channels per group, KK = in channels per group · kh · kw, P = out_h · out_w.
+ *
+ * A (the weights) is packed once at plan creation into MR-row panels. B is packed per block of
+ * KC x NC, row-major, by the thread that consumes it, straight from the NCHW input: for 1x1
+ * stride-1 convolutions B *is* the input, so packing is a copy; for any other shape each work
+ * item first copies the input rows its columns read into a zero-padded window, and B rows are
+ * gathered from it through the (c, r, s) -> (ih, iw) map (implicit im2col: only one block ever
+ * exists). Each block then runs through the micro-kernel, one NR-wide panel at a time.
+ *
+ * Determinism: every output is reduced over the KC blocks in order, each block in k order, by
+ * one thread; the N/M partition only decides which thread, so any thread count gives the same bits.
+ *
+ * This file is a template compiled once per instruction set (conv2d_gemm_avx2.c,
+ * conv2d_gemm_avx512.c); the including file defines GEMM_KERNEL (an hc_sgemm_kernel) and
+ *   copy_run(dst, src, count): dst[0..count) = src[0..count), reading and writing up to one
+ *                              vector past count. */
+#include <stdlib.h>
+
+#include "../gemm/sgemm.h"
+#include "conv2d_internal.h"
+
+/* Column block: a KC x NC B block (up to 480 KiB) stays in L2 while all of M streams past it. */
+#define NC_MAX 384
+
+/* Below this many FLOPs a parallel region costs more than it saves. */
+#define PARALLEL_MIN_FLOPS 2000000.0
+
+typedef struct window_geometry {
+    int64_t first_out_row, rows, span, phase_length, pitch;
+} window_geometry;
+
+/* What one work item packs from: its columns j0 .. j0+jn of the output plane and, for the
+ * implicit path, a zero-padded copy of the input rows those columns read (the window). */
+typedef struct pack_source {
+    const float* x;       /* the group's first input channel of this image */
+    int64_t j0, jn;
+    int64_t ldb;          /* B block row length: jn rounded up to the panel width */
+    const float* window;  /* implicit path: channels x rows x pitch, zero outside the image */
+    window_geometry geometry;
+} pack_source;
+
+typedef void (*pack_b_fn)(const hc_conv2d* plan, const pack_source* source, int64_t k0, int64_t kc, float* bp);
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t gcd64(int64_t a, int64_t b) { return b == 0 ? a : gcd64(b, a % b); }
+
+/* Kernels index with 32-bit lanes; larger images go to the generic path. */
+static bool fits_int32_lanes(const hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t limit = INT64_C(1) << 28;
+    return d->in_width + 2 * d->pad_width + d->dilation_width * d->kernel_width < limit &&
+           d->in_height + 2 * d->pad_height + d->dilation_height * d->kernel_height < limit;
+}
+
+static int64_t reduction_length(const hc_conv2d_desc* d) {
+    return d->in_channels / d->groups * d->kernel_height * d->kernel_width;
+}
+
+/* A panels: packed[((g * m_panels + mp) * KK + k) * mr + i] = w[g*M + mp*mr + i][k], zero past M. */
+static hc_status prepare_weights(hc_conv2d* plan, int64_t mr) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t groups = d->groups, m = d->out_channels / groups, kk = reduction_length(d);
+    const int64_t m_panels = ceil_div(m, mr);
+    plan->packed = hc_aligned_alloc((size_t)(groups * m_panels * kk * mr) * sizeof(float));
+    if (plan->packed == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory packing the weights");
+    for (int64_t g = 0; g < groups; g++)
+        for (int64_t mp = 0; mp < m_panels; mp++)
+            for (int64_t k = 0; k < kk; k++)
+                for (int64_t i = 0; i < mr; i++) {
+                    const int64_t row = mp * mr + i;
+                    plan->packed[((g * m_panels + mp) * kk + k) * mr + i] =
+                        row < m ? plan->weights[(g * m + row) * kk + k] : 0.0f;
+                }
+    return HC_STATUS_OK;
+}
+
+static hc_status prepare_gemm(hc_conv2d* plan) { return prepare_weights(plan, GEMM_KERNEL.mr); }
+
+/* Copies `count` (<= 16, within one panel row) values of a source row starting at column `first`
+ * into dst; source columns outside [0, width) read as zero (masked loads never touch them). */
+static inline void copy_masked(const float* row, int64_t first, int64_t width, int64_t count, float* dst) {
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int64_t t = 0; t < count; t += 8) {
+        const int64_t lanes = min64(8, count - t), column = first + t;
+        __m256 v;
+        if (column >= 0 && column + 8 <= width) {
+            v = _mm256_loadu_ps(row + column);
+        } else {
+            const __m256i index = _mm256_add_epi32(_mm256_set1_epi32((int)column), iota);
+            const __m256i inside = _mm256_and_si256(_mm256_cmpgt_epi32(index, _mm256_set1_epi32(-1)),
+                                                    _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width), index));
+            v = _mm256_maskload_ps(row + column, inside);
+        }
+        if (lanes == 8) {
+            _mm256_storeu_ps(dst + t, v);
+        } else {
+            _mm256_maskstore_ps(dst + t, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)lanes), iota), v);
+        }
+    }
+}
+
+/* 1x1, stride 1, no padding: B row k is input channel k, columns j0.. of the image. */
+static void pack_b_1x1(const hc_conv2d* plan, const pack_source* src, int64_t k0, int64_t kc, float* bp) {
+    const int64_t plane = plan->desc.in_height * plan->desc.in_width;
+    for (int64_t k = 0; k < kc; k++) {
+        const float* row = src->x + (k0 + k) * plane + src->j0;
+        float* dst = bp + k * src->ldb;
+        for (int64_t t = 0; t < src->jn; t += 16) copy_masked(row, t, src->jn, min64(16, src->jn - t), dst + t);
+        for (int64_t t = src->jn; t < src->ldb; t++) dst[t] = 0.0f;
+    }
+}
+
+/* The window of columns j0 .. j0+jn: input rows from the first output row's top tap to the last
+ * output row's bottom tap. Each row holds the `span` columns every output column reads, split by
+ * column phase modulo the stride (phase q: columns q, q + sw, q + 2sw, ...), `phase_length`
+ * columns per phase, so input column ow*sw + s*dw is phase (s*dw) % sw at ow + (s*dw) / sw and
+ * every B row is a contiguous copy whatever the stride. */
+
+static window_geometry window_shape(const hc_conv2d* plan, int64_t j0, int64_t jn) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t first = j0 / plan->out_width, last = (j0 + jn - 1) / plan->out_width;
+    const int64_t span = (plan->out_width - 1) * d->stride_width + (d->kernel_width - 1) * d->dilation_width + 1;
+    const int64_t phase_length = ceil_div(span, d->stride_width);
+    return (window_geometry){
+        .first_out_row = first,
+        .rows = (last - first) * d->stride_height + (d->kernel_height - 1) * d->dilation_height + 1,
+        .span = span,
+        .phase_length = phase_length,
+        .pitch = phase_length * d->stride_width,
+    };
+}
+
+/* Copies the rows of channels [0, channels) the block reads, zero outside the image, split by
+ * phase; `scratch` holds one padded row (span + 16 floats) on the way when the stride is not 1. */
+static void fill_window(const hc_conv2d* plan, const float* x, int64_t channels, window_geometry g, float* window, float* scratch) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t top = g.first_out_row * d->stride_height - d->pad_height, sw = d->stride_width;
+    const int64_t copy = min64(d->in_width, g.span - d->pad_width); /* columns past the last window are never read */
+    for (int64_t c = 0; c < channels; c++) {
+        for (int64_t i = 0; i < g.rows; i++) {
+            float* row = window + (c * g.rows + i) * g.pitch;
+            float* out = sw == 1 ? row : scratch;
+            const int64_t ih = top + i;
+            int64_t w = 0;
+            if (ih >= 0 && ih < d->in_height && copy > 0) {
+                const float* in = x + (c * d->in_height + ih) * d->in_width;
+                for (; w < d->pad_width; w++) out[w] = 0.0f;
+                int64_t j = 0;
+                for (; j + 8 <= copy; j += 8) _mm256_storeu_ps(out + w + j, _mm256_loadu_ps(in + j));
+                for (; j < copy; j++) out[w + j] = in[j];
+                w += copy;
+            }
+            for (; w < g.pitch; w++) out[w] = 0.0f;
+            if (sw != 1) {
+                for (int64_t q = 0; q < sw; q++)
+                    for (int64_t j = 0; j < g.phase_length; j++) row[q * g.phase_length + j] = scratch[j * sw + q];
+            }
+        }
+    }
+}
+
+/* Any shape: B row k = (c, r, s), column p = (oh, ow) holds window[c][(oh - first)*sh + r*dh] at
+ * input column ow*sw + s*dw, which the phase split makes contiguous in ow. Each output row's
+ * segment is copied a vector at a time; a copy may run up to a vector past the segment, which
+ * the next segment (or the zero tail, or the next B row) then overwrites, so the block needs a
+ * vector of slack at its end. */
+static void pack_b_implicit(const hc_conv2d* plan, const pack_source* src, int64_t k0, int64_t kc, float* bp) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t taps = d->kernel_height * d->kernel_width, out_w = plan->out_width, jn = src->jn;
+    const window_geometry g = src->geometry;
+    for (int64_t k = 0; k < kc; k++) {
+        const int64_t kk = k0 + k, c = kk / taps, r = kk % taps / d->kernel_width, s = kk % d->kernel_width;
+        const int64_t column = s * d->dilation_width;
+        const float* channel = src->window + c * g.rows * g.pitch + column % d->stride_width * g.phase_length + column / d->stride_width;
+        float* line = bp + k * src->ldb;
+        int64_t oh = src->j0 / out_w, ow = src->j0 % out_w;
+        for (int64_t t = 0; t < jn;) {
+            const int64_t run = min64(out_w - ow, jn - t);
+            copy_run(line + t, channel + ((oh - g.first_out_row) * d->stride_height + r * d->dilation_height) * g.pitch + ow, run);
+            t += run;
+            ow = 0;
+            oh++;
+        }
+        for (int64_t t = jn; t < src->ldb; t++) line[t] = 0.0f;
+    }
+}
+
+static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* output, const hc_sgemm_kernel* kernel,
+                          pack_b_fn pack, bool uses_window) {
+    const int64_t MR = kernel->mr, NR = kernel->nr, KC = kernel->kc_max;
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t groups = d->groups, m = d->out_channels / groups, in_per_group = d->in_channels / groups;
+    const int64_t kk = reduction_length(d), p = plan->out_height * plan->out_width;
+    const int64_t plane = d->in_height * d->in_width, m_panels = ceil_div(m, MR);
+    const int64_t images = d->batch * groups;
+    const double flops = 2.0 * (double)images * (double)m * (double)p * (double)kk;
+    const int threads = flops < PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
+
+    /* Column blocks of equal width, and a block count that shares evenly between the threads:
+     * a last short block or one block too many leaves a thread idle at the end. */
+    int64_t n_blocks = ceil_div(p, NC_MAX);
+    if (threads > 1) {
+        const int64_t per_image = ceil_div(threads, gcd64(images, threads));
+        n_blocks = ceil_div(n_blocks, per_image) * per_image;
+    }
+    if (n_blocks > ceil_div(p, NR)) n_blocks = ceil_div(p, NR);
+    const int64_t nc = ceil_div(ceil_div(p, n_blocks), NR) * NR;
+    n_blocks = ceil_div(p, nc);
+    int64_t m_splits = 1;
+    if (images * n_blocks < threads) m_splits = min64(m_panels, ceil_div(threads, images * n_blocks));
+    const int64_t items = images * n_blocks * m_splits;
+    /* Equal reduction blocks of at most KC (576 = 2 x 288, not 256 + 256 + 64: a short block
+     * runs the micro-kernel at ~80% of its speed). Depends on the problem only, never on threads. */
+    const int64_t kc_step = ceil_div(kk, ceil_div(kk, KC));
+    size_t window_floats = 0;
+    if (uses_window) {
+        /* The largest window any block needs (a block starting mid-row spans one more output row),
+         * a vector of slack for copy_run's reads, and the scratch row fill_window splits phases from. */
+        const window_geometry largest = window_shape(plan, plan->out_width - 1, nc);
+        window_floats = (size_t)(in_per_group * largest.rows * largest.pitch + 32 + largest.pitch + 32);
+    }
+    const size_t b_floats = (size_t)(kc_step * nc) + 16; /* + a vector of slack for copy_run */
+    const size_t workspace_bytes = (b_floats + window_floats) * sizeof(float);
+    int failed = 0;
+
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (int64_t item = 0; item < items; item++) {
+        float* bp = hc_thread_workspace(workspace_bytes);
+        if (bp == NULL) {
+#pragma omp atomic write
+            failed = 1;
+            continue;
+        }
+        const int64_t split = item % m_splits, block = item / m_splits % n_blocks, image = item / m_splits / n_blocks;
+        const int64_t n = image / groups, g = image % groups;
+        pack_source source = {
+            .x = input + (n * d->in_channels + g * in_per_group) * plane,
+            .j0 = block * nc,
+            .jn = min64(nc, p - block * nc),
+            .ldb = ceil_div(min64(nc, p - block * nc), NR) * NR,
+            .window = bp + b_floats,
+        };
+        if (uses_window) {
+            source.geometry = window_shape(plan, source.j0, source.jn);
+            float* window = bp + b_floats;
+            fill_window(plan, source.x, in_per_group, source.geometry, window,
+                        window + in_per_group * source.geometry.rows * source.geometry.pitch + 32);
+        }
+        const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
+        float* y = output + (n * d->out_channels + g * m) * p + source.j0;
+        const float* a = plan->packed + g * m_panels * kk * MR;
+        for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {
+            const int64_t kc = min64(kc_step, kk - k0);
+            pack(plan, &source, k0, kc, bp);
+            for (int64_t j = 0; j * NR < source.jn; j++) {
+                const int n_valid = (int)min64(NR, source.jn - j * NR);
+                const hc_sgemm_ukernel_fn ukernel = kernel->run_half != NULL && 2 * n_valid <= NR ? kernel->run_half : kernel->run;
+                for (int64_t mp = mp_begin; mp < mp_end; mp++) {
+                    const hc_gemm_epilogue epilogue = {
+                        .bias = plan->bias != NULL ? plan->bias + g * m + mp * MR : NULL,
+                        .activation = d->activation,
+                        .alpha = d->activation_alpha,
+                        .first = k0 == 0,
+                        .last = k0 + kc == kk,
+                    };
+                    ukernel(kc, a + (mp * kk + k0) * MR, bp + j * NR, source.ldb, y + mp * MR * p + j * NR, p,
+                                                (int)min64(MR, m - mp * MR), n_valid, &epilogue);
+                }
+            }
+        }
+    }
+    return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a packing buffer") : HC_STATUS_OK;
+}
+
+static bool accepts_1x1(const hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    return d->kernel_height == 1 && d->kernel_width == 1 && d->stride_height == 1 && d->stride_width == 1 &&
+           d->pad_height == 0 && d->pad_width == 0 && fits_int32_lanes(plan);
+}
+
+static hc_status run_1x1(const hc_conv2d* plan, const float* input, float* output) {
+    return run_gemm(plan, input, output, &GEMM_KERNEL, pack_b_1x1, false);
+}
+
+static hc_status run_implicit(const hc_conv2d* plan, const float* input, float* output) {
+    return run_gemm(plan, input, output, &GEMM_KERNEL, pack_b_implicit, true);
+}
