@@ -79,6 +79,12 @@ static void test_library(void) {
     CHECK(strcmp(hc_status_string((hc_status)1234), "unknown status") == 0);
     CHECK(strlen(hc_version()) >= 5);
     CHECK(strstr(hc_cpu_features(), "path=") != NULL);
+    CHECK(strcmp(hc_isa_string(HC_ISA_GENERIC), "generic") == 0 && strcmp(hc_isa_string(HC_ISA_AVX512), "avx512") == 0);
+    CHECK(hc_best_isa() >= HC_ISA_GENERIC && hc_best_isa() <= HC_ISA_AVX512);
+    double peak = 0.0;
+    CHECK_FAILS(hc_measure_fma_peak(1, NULL), INVALID, "gflops");
+    CHECK_FAILS(hc_measure_fma_peak(-1, &peak), INVALID, "num_threads");
+    /* The measurement itself runs in its own test (--measure-peak): under valgrind it takes a minute. */
     CHECK(hc_default_num_threads() >= 1);
     CHECK_FAILS(hc_set_default_num_threads(0), INVALID, "num_threads");
     CHECK_FAILS(hc_set_default_num_threads(-5), INVALID, "num_threads");
@@ -106,6 +112,8 @@ static void test_conv_create_rejects_bad_arguments(void) {
     CHECK_FAILS(hc_conv2d_create(&d, ones2x2, 4, NULL, 0, &threads, &plan), INVALID, "num_threads");
     threads.num_threads = 1 << 20;
     CHECK_FAILS(hc_conv2d_create(&d, ones2x2, 4, NULL, 0, &threads, &plan), INVALID, "num_threads");
+    hc_plan_options isa = {.num_threads = 0, .max_isa = (hc_isa)17};
+    CHECK_FAILS(hc_conv2d_create(&d, ones2x2, 4, NULL, 0, &isa, &plan), INVALID, "options->max_isa");
     CHECK(plan == NULL);
 
     struct {
@@ -322,7 +330,35 @@ static void test_last_error_is_thread_local(void) {
     CHECK(hc_last_error()[0] == '\0');
 }
 
-int main(void) {
+/* Modes for the environment tests in CMakeLists.txt, which set HPCCNN_MAX_ISA or HPCCNN_VERBOSE
+ * before the library reads them (once, on first use). */
+static int run_mode(int argc, char** argv) {
+    if (argc == 3 && strcmp(argv[1], "--expect-isa") == 0) {
+        const char* best = hc_isa_string(hc_best_isa());
+        printf("best isa: %s\n", best);
+        return strcmp(best, argv[2]) == 0 ? 0 : 1;
+    }
+    if (argc == 2 && strcmp(argv[1], "--measure-peak") == 0) {
+        double one = 0.0, all = 0.0;
+        if (hc_measure_fma_peak(1, &one) != HC_STATUS_OK || hc_measure_fma_peak(0, &all) != HC_STATUS_OK) return 1;
+        printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f on %d\n", one, all, hc_default_num_threads());
+        return one > 1.0 && all > 1.0 ? 0 : 1;
+    }
+    if (argc == 2 && strcmp(argv[1], "--run-one-plan") == 0) {
+        hc_conv2d_desc d = small_conv();
+        hc_conv2d* plan = NULL;
+        float output[4];
+        if (hc_conv2d_create(&d, ones2x2, 4, NULL, 0, NULL, &plan) != HC_STATUS_OK) return 1;
+        const hc_status status = hc_conv2d_run(plan, image3x3, 9, output, 4);
+        hc_conv2d_destroy(plan);
+        return status == HC_STATUS_OK ? 0 : 1;
+    }
+    fprintf(stderr, "usage: test_c_api [--expect-isa NAME | --measure-peak | --run-one-plan]\n");
+    return 2;
+}
+
+int main(int argc, char** argv) {
+    if (argc > 1) return run_mode(argc, argv);
     test_library();
     test_conv_create_rejects_bad_arguments();
     test_conv_run();

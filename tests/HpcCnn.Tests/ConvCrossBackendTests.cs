@@ -83,6 +83,37 @@ public class ConvCrossBackendTests
     }
 
     [Fact]
+    public void Pooling_and_eltwise_are_bitwise_identical_for_any_thread_count()
+    {
+        var pools = new[] { "--alg=max mb4ic16ih28kh2sh2", "--alg=avg_np mb2ic32ih30kh3sh2ph1", "--alg=avg_p mb3ic8ih17iw23kh3kw5sh1sw3ph1pw2" };
+        var x = Fill.Values(300000, FillKind.Real, new Random(6));
+        foreach (var text in pools)
+        {
+            var problem = PoolProblem.Parse(text);
+            float[]? first = null;
+            foreach (int threads in new[] { 1, 2, 3, 7 })
+            {
+                using var plan = new CpuBackend(new CpuBackendOptions { Threads = threads }).CreatePoolPlan(problem);
+                var y = new float[problem.OutputLength];
+                plan.Run(x.AsSpan(0, (int)problem.InputLength), y);
+                first ??= y;
+                Assert.True(first.AsSpan().SequenceEqual(y), $"{problem}: {threads} threads differ from 1 thread");
+            }
+        }
+        foreach (var op in Enum.GetValues<EltwiseOp>())
+        {
+            float[]? first = null;
+            foreach (int threads in new[] { 1, 2, 3, 7 })
+            {
+                var y = new float[x.Length];
+                new CpuBackend(new CpuBackendOptions { Threads = threads }).Eltwise(op, x, y, alpha: 0.3f);
+                first ??= y;
+                Assert.True(first.AsSpan().SequenceEqual(y), $"{op}: {threads} threads differ from 1 thread");
+            }
+        }
+    }
+
+    [Fact]
     public void Plans_can_run_concurrently_on_different_buffers()
     {
         var problem = ConvProblem.Parse("mb2ic8ih12oc8kh3ph1");
