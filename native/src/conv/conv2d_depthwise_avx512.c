@@ -120,7 +120,7 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
         for (int64_t s = 0; s < d->kernel_width; s++)
             for (int v = 0; v < VECTORS; v++)
                 masks[b][s][v] = inside_mask(b * 16 * VECTORS + 16 * v - d->pad_width + s * d->dilation_width, d->in_width);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+#pragma omp parallel for schedule(dynamic, hc_dynamic_chunk(planes, threads)) num_threads(threads) if (threads > 1)
     for (int64_t p = 0; p < planes; p++) {
         const int64_t c = p % d->in_channels;
         depthwise_plane(plan, &masks, input + p * in_plane, plan->weights + c * taps, plan->bias != NULL ? plan->bias[c] : 0.0f,

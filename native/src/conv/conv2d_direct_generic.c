@@ -16,7 +16,7 @@ static hc_status run_direct_generic(const hc_conv2d* plan, const float* input, f
     const int64_t out_size = plan->out_height * plan->out_width;
     const int64_t filter_size = in_per_group * d->kernel_height * d->kernel_width;
 
-#pragma omp parallel for collapse(2) schedule(static) num_threads(plan->num_threads)
+#pragma omp parallel for collapse(2) schedule(dynamic, hc_dynamic_chunk(d->batch * d->out_channels, plan->num_threads)) num_threads(plan->num_threads)
     for (int64_t n = 0; n < d->batch; n++) {
         for (int64_t k = 0; k < d->out_channels; k++) {
             const int64_t group = k / out_per_group;

@@ -225,7 +225,7 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
     const size_t workspace_bytes = (b_floats + window_floats) * sizeof(float);
     int failed = 0;
 
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
     for (int64_t item = 0; item < items; item++) {
         float* bp = hc_thread_workspace(workspace_bytes);
         if (bp == NULL) {

@@ -47,6 +47,12 @@ bool hc_ranges_overlap(const float* a, int64_t a_len, const float* b, int64_t b_
 /* Spatial output size, or a value <= 0 when the (dilated) kernel does not fit the padded input. */
 int64_t hc_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation);
 
+/* Chunk size for `schedule(dynamic, ...)` over `items` independent items. Kernels schedule
+ * dynamically so the calling thread starts at once and workers still waking up (tens of µs
+ * with OMP_WAIT_POLICY=PASSIVE in a VM) take whatever is left; about 8 chunks per thread keep
+ * the shared counter cheap. Results do not depend on it: each item is computed by one thread. */
+static inline int64_t hc_dynamic_chunk(int64_t items, int threads) { return items / ((int64_t)threads * 8) + 1; }
+
 /* Threads a plan uses: options->num_threads, or the default when options is NULL or says 0. */
 bool hc_resolve_num_threads(const hc_plan_options* options, int32_t* num_threads);
 

@@ -122,7 +122,7 @@ static hc_status run_separable(const hc_pool2d* plan, const float* input, float*
     const size_t scratch_bytes = (size_t)(2 * padded_length + plan->out_width + 64) * sizeof(float);
     const int threads = (double)planes * (double)in_plane < 32768.0 ? 1 : plan->num_threads;
     int failed = 0;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+#pragma omp parallel for schedule(dynamic, hc_dynamic_chunk(planes, threads)) num_threads(threads) if (threads > 1)
     for (int64_t p = 0; p < planes; p++) {
         float* scratch = hc_thread_workspace(scratch_bytes);
         if (scratch == NULL) {
@@ -188,7 +188,7 @@ static hc_status run_2x2s2(const hc_pool2d* plan, const float* input, float* out
     const int64_t planes = d->batch * d->channels;
     const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
     const int threads = (double)planes * (double)in_plane < 32768.0 ? 1 : plan->num_threads;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+#pragma omp parallel for schedule(dynamic, hc_dynamic_chunk(planes, threads)) num_threads(threads) if (threads > 1)
     for (int64_t p = 0; p < planes; p++) pool_plane_2x2s2(plan, input + p * in_plane, output + p * out_plane);
     return HC_STATUS_OK;
 }
