@@ -5,14 +5,69 @@ using HpcCnn.Verification;
 
 namespace HpcCnn.Benchmarks;
 
-/// <summary>Forward convolution over conv_suite.txt: HpcCnn's Cpu backend against ONNX Runtime in the same run.</summary>
+/// <summary>
+/// One problem timed on HpcCnn's Cpu backend and on ONNX Runtime (the baseline) with the same
+/// data. Subclasses say what to prepare; setup refuses to time two different computations.
+/// </summary>
 [Config(typeof(SuiteConfig))]
-public class ConvBenchmarks
+public abstract class BaselineComparison
 {
-    private ConvPlan? plan;
-    private OnnxRuntimeBaseline? onnx;
-    private float[] x = [], y = [], yOnnx = [];
+    private Prepared? prepared;
 
+    /// <summary>A plan and a session over the same input, with their own outputs.</summary>
+    private protected sealed record Prepared(Problem Problem, IDisposable Plan, Action Run, OnnxRuntimeBaseline Onnx, float[] Ours, float[] Theirs);
+
+    private protected abstract Prepared Prepare();
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        prepared = Prepare();
+        BaselineCheck.SameOutputs(prepared.Problem, prepared.Run, prepared.Onnx.Run, prepared.Ours, prepared.Theirs);
+    }
+
+    [Benchmark(Baseline = true, Description = "ONNX Runtime")]
+    public void OnnxRuntime() => prepared!.Onnx.Run();
+
+    [Benchmark(Description = "HpcCnn")]
+    public void HpcCnn() => prepared!.Run();
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        prepared?.Plan.Dispose();
+        prepared?.Onnx.Dispose();
+    }
+
+    private protected static Prepared Conv(ConvProblem p, int threads)
+    {
+        var random = new Random(1);
+        var x = Fill.Values(p.InputLength, FillKind.Real, random);
+        var w = Fill.Values(p.WeightsLength, FillKind.Real, random);
+        var b = Fill.Values(p.BiasLength, FillKind.Real, random);
+        float[] y = new float[p.OutputLength], yOnnx = new float[p.OutputLength];
+        var plan = new CpuBackend(new CpuBackendOptions { Threads = threads }).CreateConvPlan(p, w, b);
+        var onnx = new OnnxRuntimeBaseline(OnnxModel.Conv(p, w, b), threads,
+            x, OnnxRuntimeBaseline.Shape(p.Batch, p.InChannels, p.InHeight, p.InWidth),
+            yOnnx, OnnxRuntimeBaseline.Shape(p.Batch, p.OutChannels, p.OutHeight, p.OutWidth));
+        return new Prepared(p, plan, () => plan.Run(x, y), onnx, y, yOnnx);
+    }
+
+    private protected static Prepared Pool(PoolProblem p, int threads)
+    {
+        var x = Fill.Values(p.InputLength, FillKind.Real, new Random(1));
+        float[] y = new float[p.OutputLength], yOnnx = new float[p.OutputLength];
+        var plan = new CpuBackend(new CpuBackendOptions { Threads = threads }).CreatePoolPlan(p);
+        var onnx = new OnnxRuntimeBaseline(OnnxModel.Pool(p), threads,
+            x, OnnxRuntimeBaseline.Shape(p.Batch, p.Channels, p.InHeight, p.InWidth),
+            yOnnx, OnnxRuntimeBaseline.Shape(p.Batch, p.Channels, p.OutHeight, p.OutWidth));
+        return new Prepared(p, plan, () => plan.Run(x, y), onnx, y, yOnnx);
+    }
+}
+
+/// <summary>Forward convolution over conv_suite.txt.</summary>
+public class ConvBenchmarks : BaselineComparison
+{
     public static IEnumerable<string> Problems() => Suites.Conv.Select(p => p.Name!);
 
     [ParamsSource(nameof(Problems))]
@@ -21,45 +76,12 @@ public class ConvBenchmarks
     [Params(1, 2)]
     public int Threads { get; set; }
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        var p = (ConvProblem)Suites.Find(Problem);
-        var random = new Random(1);
-        x = Fill.Values(p.InputLength, FillKind.Real, random);
-        var w = Fill.Values(p.WeightsLength, FillKind.Real, random);
-        var b = Fill.Values(p.BiasLength, FillKind.Real, random);
-        y = new float[p.OutputLength];
-        yOnnx = new float[p.OutputLength];
-        plan = new CpuBackend(new CpuBackendOptions { Threads = Threads }).CreateConvPlan(p, w, b);
-        onnx = new OnnxRuntimeBaseline(OnnxModel.Conv(p, w, b), Threads,
-            x, OnnxRuntimeBaseline.Shape(p.Batch, p.InChannels, p.InHeight, p.InWidth),
-            yOnnx, OnnxRuntimeBaseline.Shape(p.Batch, p.OutChannels, p.OutHeight, p.OutWidth));
-        BaselineCheck.SameOutputs(p, () => plan.Run(x, y), onnx.Run, y, yOnnx);
-    }
-
-    [Benchmark(Baseline = true, Description = "ONNX Runtime")]
-    public void OnnxRuntime() => onnx!.Run();
-
-    [Benchmark(Description = "HpcCnn")]
-    public void HpcCnn() => plan!.Run(x, y);
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        plan?.Dispose();
-        onnx?.Dispose();
-    }
+    private protected override Prepared Prepare() => Conv((ConvProblem)Suites.Find(Problem), Threads);
 }
 
 /// <summary>Forward pooling over pool_suite.txt against ONNX Runtime's MaxPool / AveragePool.</summary>
-[Config(typeof(SuiteConfig))]
-public class PoolBenchmarks
+public class PoolBenchmarks : BaselineComparison
 {
-    private PoolPlan? plan;
-    private OnnxRuntimeBaseline? onnx;
-    private float[] x = [], y = [], yOnnx = [];
-
     public static IEnumerable<string> Problems() => Suites.Pool.Select(p => p.Name!);
 
     [ParamsSource(nameof(Problems))]
@@ -68,73 +90,16 @@ public class PoolBenchmarks
     [Params(1, 2)]
     public int Threads { get; set; }
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        var p = (PoolProblem)Suites.Find(Problem);
-        x = Fill.Values(p.InputLength, FillKind.Real, new Random(1));
-        y = new float[p.OutputLength];
-        yOnnx = new float[p.OutputLength];
-        plan = new CpuBackend(new CpuBackendOptions { Threads = Threads }).CreatePoolPlan(p);
-        onnx = new OnnxRuntimeBaseline(OnnxModel.Pool(p), Threads,
-            x, OnnxRuntimeBaseline.Shape(p.Batch, p.Channels, p.InHeight, p.InWidth),
-            yOnnx, OnnxRuntimeBaseline.Shape(p.Batch, p.Channels, p.OutHeight, p.OutWidth));
-        BaselineCheck.SameOutputs(p, () => plan.Run(x, y), onnx.Run, y, yOnnx);
-    }
-
-    [Benchmark(Baseline = true, Description = "ONNX Runtime")]
-    public void OnnxRuntime() => onnx!.Run();
-
-    [Benchmark(Description = "HpcCnn")]
-    public void HpcCnn() => plan!.Run(x, y);
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        plan?.Dispose();
-        onnx?.Dispose();
-    }
+    private protected override Prepared Prepare() => Pool((PoolProblem)Suites.Find(Problem), Threads);
 }
 
-/// <summary>Per-call overhead: a 1x1 convolution on an 8x8 image with 8 channels (1 KFLOP of work).</summary>
-[Config(typeof(SuiteConfig))]
-public class CallOverheadBenchmarks
+/// <summary>Per-call overhead: a 1x1 convolution on an 8x8 image with 8 channels (8 KFLOP of work).</summary>
+public class CallOverheadBenchmarks : BaselineComparison
 {
-    private ConvPlan? plan;
-    private OnnxRuntimeBaseline? onnx;
-    private float[] x = [], y = [], yOnnx = [];
-
     [Params("tiny_1x1")]
     public string Problem { get; set; } = "";
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        var p = Suites.Tiny;
-        var random = new Random(1);
-        x = Fill.Values(p.InputLength, FillKind.Real, random);
-        var w = Fill.Values(p.WeightsLength, FillKind.Real, random);
-        var b = Fill.Values(p.BiasLength, FillKind.Real, random);
-        y = new float[p.OutputLength];
-        yOnnx = new float[p.OutputLength];
-        plan = new CpuBackend(new CpuBackendOptions { Threads = 1 }).CreateConvPlan(p, w, b);
-        onnx = new OnnxRuntimeBaseline(OnnxModel.Conv(p, w, b), 1,
-            x, OnnxRuntimeBaseline.Shape(1, 8, 8, 8), yOnnx, OnnxRuntimeBaseline.Shape(1, 8, 8, 8));
-        BaselineCheck.SameOutputs(p, () => plan.Run(x, y), onnx.Run, y, yOnnx);
-    }
-
-    [Benchmark(Baseline = true, Description = "ONNX Runtime")]
-    public void OnnxRuntime() => onnx!.Run();
-
-    [Benchmark(Description = "HpcCnn")]
-    public void HpcCnn() => plan!.Run(x, y);
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        plan?.Dispose();
-        onnx?.Dispose();
-    }
+    private protected override Prepared Prepare() => Conv(Suites.Tiny, threads: 1);
 }
 
 /// <summary>Refuses to benchmark two things that do not compute the same result.</summary>

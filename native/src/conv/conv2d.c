@@ -175,12 +175,7 @@ hc_status hc_conv2d_get_info(const hc_conv2d* plan, hc_plan_info* info) {
     hc_clear_error();
     if (!hc_check_not_null(plan, "plan") || !hc_check_not_null(info, "info"))
         return HC_STATUS_INVALID_ARGUMENT;
-    *info = (hc_plan_info){
-        .algorithm = plan->algorithm->name,
-        .isa = hc_isa_string(plan->algorithm->isa),
-        .num_threads = plan->num_threads,
-        .workspace_bytes = 0,
-    };
+    *info = hc_make_plan_info(plan->algorithm->name, plan->algorithm->isa, plan->num_threads);
     return HC_STATUS_OK;
 }
 

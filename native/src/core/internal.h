@@ -59,6 +59,11 @@ bool hc_resolve_num_threads(const hc_plan_options* options, int32_t* num_threads
 /* The instruction set a plan may use: the best allowed by CPU, HPCCNN_MAX_ISA and options. */
 bool hc_resolve_isa(const hc_plan_options* options, hc_isa* isa);
 
+/* What every plan reports through hc_*_get_info. */
+static inline hc_plan_info hc_make_plan_info(const char* algorithm, hc_isa isa, int32_t num_threads) {
+    return (hc_plan_info){.algorithm = algorithm, .isa = hc_isa_string(isa), .num_threads = num_threads, .workspace_bytes = 0};
+}
+
 /* HPCCNN_VERBOSE: one stderr line per plan creation and run. */
 bool hc_verbose(void);
 void hc_log(const char* format, ...) HC_PRINTF(1, 2);

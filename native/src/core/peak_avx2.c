@@ -1,20 +1,13 @@
-/* FMA throughput probe for AVX2 + FMA3: 12 independent accumulator chains keep both FMA pipes
- * busy despite the 4-cycle latency. Compiled with -mavx2 -mfma (this file only). */
+/* FMA throughput probe for AVX2 + FMA3. Compiled with -mavx2 -mfma (this file only). */
 #include <immintrin.h>
 
 #include "internal.h"
 
-float hc_fma_probe__avx2(int64_t iterations, float seed) {
-    __m256 acc[12];
-    for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_ps(seed + (float)i);
-    const __m256 scale = _mm256_set1_ps(0.999999f), shift = _mm256_set1_ps(1e-7f);
-    for (int64_t n = 0; n < iterations; n++) {
-#pragma GCC unroll 12
-        for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_ps(acc[i], scale, shift);
-    }
-    __m256 sum = acc[0];
-    for (int i = 1; i < 12; i++) sum = _mm256_add_ps(sum, acc[i]);
-    float lanes[8];
-    _mm256_storeu_ps(lanes, sum);
-    return lanes[0];
-}
+#define VEC __m256
+#define VEC_LANES 8
+#define VEC_SET1 _mm256_set1_ps
+#define VEC_FMADD _mm256_fmadd_ps
+#define VEC_ADD _mm256_add_ps
+#define VEC_STOREU _mm256_storeu_ps
+#define PROBE_NAME hc_fma_probe__avx2
+#include "peak_probe.inc.c"
