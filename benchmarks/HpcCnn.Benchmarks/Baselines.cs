@@ -27,8 +27,12 @@ internal sealed class OnnxRuntimeBaseline : IDisposable
 
     public void Run() => session.Run(runOptions, InputNames, [input], OutputNames, [output]);
 
+    private bool disposed;
+
     public void Dispose()
     {
+        if (disposed) return;
+        disposed = true;
         input.Dispose();
         output.Dispose();
         runOptions.Dispose();
