@@ -199,9 +199,12 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
     const int threads = flops < PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
 
     /* Column blocks of equal width, and a block count that shares evenly between the threads:
-     * a last short block or one block too many leaves a thread idle at the end. */
+     * a last short block or one block too many leaves a thread idle at the end. With few column
+     * panels per image (deep_3x3: 196 columns, 7 panels) an even split is impossible, so the
+     * threads split the output channels instead and each packs the whole (small) B. */
+    const bool split_channels = images < threads && ceil_div(p, NR) < 4 * threads && m_panels >= threads;
     int64_t n_blocks = ceil_div(p, NC_MAX);
-    if (threads > 1) {
+    if (threads > 1 && !split_channels) {
         const int64_t per_image = ceil_div(threads, gcd64(images, threads));
         n_blocks = ceil_div(n_blocks, per_image) * per_image;
     }
@@ -210,6 +213,7 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
     n_blocks = ceil_div(p, nc);
     int64_t m_splits = 1;
     if (images * n_blocks < threads) m_splits = min64(m_panels, ceil_div(threads, images * n_blocks));
+    if (split_channels) m_splits = min64(m_panels, threads); /* each split packs the whole B once */
     const int64_t items = images * n_blocks * m_splits;
     /* Equal reduction blocks of at most KC (576 = 2 x 288, not 256 + 256 + 64: a short block
      * runs the micro-kernel at ~80% of its speed). Depends on the problem only, never on threads. */
