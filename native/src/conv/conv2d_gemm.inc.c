@@ -12,9 +12,11 @@
  * one thread; the N/M partition only decides which thread, so any thread count gives the same bits.
  *
  * This file is a template compiled once per instruction set (conv2d_gemm_avx2.c,
- * conv2d_gemm_avx512.c); the including file defines GEMM_KERNEL (an hc_sgemm_kernel) and
+ * conv2d_gemm_avx512.c); the including file defines GEMM_KERNEL (an hc_sgemm_kernel),
  *   copy_run(dst, src, count): dst[0..count) = src[0..count), reading and writing up to one
- *                              vector past count. */
+ *                              vector past count,
+ * and the macros GEMM_ISA, GEMM_1X1 / GEMM_1X1_NAME and GEMM_IMPLICIT / GEMM_IMPLICIT_NAME: the
+ * instruction set, and the symbols and names of the two algorithms this file then defines. */
 #include <stdlib.h>
 
 #include "../gemm/sgemm.h"
@@ -291,3 +293,19 @@ static hc_status run_1x1(const hc_conv2d* plan, const float* input, float* outpu
 static hc_status run_implicit(const hc_conv2d* plan, const float* input, float* output) {
     return run_gemm(plan, input, output, &GEMM_KERNEL, pack_b_implicit, true);
 }
+
+const hc_conv2d_algorithm GEMM_1X1 = {
+    .name = GEMM_1X1_NAME,
+    .isa = GEMM_ISA,
+    .accepts = accepts_1x1,
+    .prepare = prepare_gemm,
+    .run = run_1x1,
+};
+
+const hc_conv2d_algorithm GEMM_IMPLICIT = {
+    .name = GEMM_IMPLICIT_NAME,
+    .isa = GEMM_ISA,
+    .accepts = fits_int32_lanes,
+    .prepare = prepare_gemm,
+    .run = run_implicit,
+};

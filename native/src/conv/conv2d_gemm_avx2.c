@@ -11,20 +11,9 @@ static inline void copy_run(float* dst, const float* src, int64_t count) {
     for (int64_t i = 0; i < count; i += 8) _mm256_storeu_ps(dst + i, _mm256_loadu_ps(src + i));
 }
 
+#define GEMM_ISA HC_ISA_AVX2
+#define GEMM_1X1 hc_conv2d_gemm_1x1_6x16_avx2
+#define GEMM_1X1_NAME "gemm_1x1_6x16_avx2"
+#define GEMM_IMPLICIT hc_conv2d_gemm_implicit_6x16_avx2
+#define GEMM_IMPLICIT_NAME "gemm_implicit_6x16_avx2"
 #include "conv2d_gemm.inc.c"
-
-const hc_conv2d_algorithm hc_conv2d_gemm_1x1_6x16_avx2 = {
-    .name = "gemm_1x1_6x16_avx2",
-    .isa = HC_ISA_AVX2,
-    .accepts = accepts_1x1,
-    .prepare = prepare_gemm,
-    .run = run_1x1,
-};
-
-const hc_conv2d_algorithm hc_conv2d_gemm_implicit_6x16_avx2 = {
-    .name = "gemm_implicit_6x16_avx2",
-    .isa = HC_ISA_AVX2,
-    .accepts = fits_int32_lanes,
-    .prepare = prepare_gemm,
-    .run = run_implicit,
-};
