@@ -26,6 +26,8 @@ typedef struct hc_pool2d_algorithm {
 
 /* 2x2 windows with stride 2 and no padding, AVX2. */
 extern const hc_pool2d_algorithm hc_pool2d_2x2s2_avx2;
+/* Separable window passes (rows, then columns) vectorised along the width, AVX-512. */
+extern const hc_pool2d_algorithm hc_pool2d_separable_avx512;
 /* Separable window passes (rows, then columns) vectorised along the width, AVX2. */
 extern const hc_pool2d_algorithm hc_pool2d_separable_avx2;
 
