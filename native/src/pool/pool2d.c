@@ -6,6 +6,7 @@
 
 /* Fastest first; the generic loops accept everything and come last. */
 static const hc_pool2d_algorithm* const pool2d_algorithms[] = {
+    &hc_pool2d_3x3s2_avx512,
     &hc_pool2d_2x2s2_avx2,
     &hc_pool2d_separable_avx512,
     &hc_pool2d_separable_avx2,

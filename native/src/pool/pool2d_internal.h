@@ -24,6 +24,8 @@ typedef struct hc_pool2d_algorithm {
     hc_status (*run)(const struct hc_pool2d* plan, const float* input, float* output);
 } hc_pool2d_algorithm;
 
+/* 3x3 windows with stride 2, padding 0 or 1, AVX-512. */
+extern const hc_pool2d_algorithm hc_pool2d_3x3s2_avx512;
 /* 2x2 windows with stride 2 and no padding, AVX2. */
 extern const hc_pool2d_algorithm hc_pool2d_2x2s2_avx2;
 /* Separable window passes (rows, then columns) vectorised along the width, AVX-512. */

@@ -43,6 +43,9 @@ static void pool_plane(const hc_pool2d* plan, const float* x, float* y, float* s
         const int64_t w0 = left < 0 ? 0 : left, w1 = left + kw < width ? left + kw : width;
         column_count[ow] = (float)(w1 - w0);
     }
+    /* The last vector divides unused lanes too: give them 1, not leftover bits (a denormal
+     * divisor costs a microcode assist per lane). */
+    for (int64_t ow = out_w; ow < out_w + VEC_WIDTH; ow++) column_count[ow] = 1.0f;
 
     float* row = padded + d->pad_width;
     for (int64_t oh = 0; oh < plan->out_height; oh++) {
