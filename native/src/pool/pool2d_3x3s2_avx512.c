@@ -66,24 +66,9 @@ static void pool_plane_3x3s2(const hc_pool2d* plan, const float* x, float* y, fl
 }
 
 static hc_status run_3x3s2(const hc_pool2d* plan, const float* input, float* output) {
-    const hc_pool2d_desc* d = &plan->desc;
-    const int64_t planes = d->batch * d->channels;
-    const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
     /* the padded row, then per-column counts (+ a vector of slack for the last load) */
-    const size_t scratch_bytes = (size_t)(1 + d->in_width + 3 * plan->out_width + 64 + 32) * sizeof(float);
-    const int threads = (double)planes * (double)in_plane < 32768.0 ? 1 : plan->num_threads;
-    int failed = 0;
-#pragma omp parallel for schedule(dynamic, hc_dynamic_chunk(planes, threads)) num_threads(threads) if (threads > 1)
-    for (int64_t p = 0; p < planes; p++) {
-        float* scratch = hc_thread_workspace(scratch_bytes);
-        if (scratch == NULL) {
-#pragma omp atomic write
-            failed = 1;
-            continue;
-        }
-        pool_plane_3x3s2(plan, input + p * in_plane, output + p * out_plane, scratch);
-    }
-    return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a pooling buffer") : HC_STATUS_OK;
+    const size_t scratch_bytes = (size_t)(1 + plan->desc.in_width + 3 * plan->out_width + 64 + 32) * sizeof(float);
+    return hc_pool2d_run_planes(plan, input, output, scratch_bytes, pool_plane_3x3s2);
 }
 
 const hc_pool2d_algorithm hc_pool2d_3x3s2_avx512 = {

@@ -24,6 +24,15 @@ typedef struct hc_pool2d_algorithm {
     hc_status (*run)(const struct hc_pool2d* plan, const float* input, float* output);
 } hc_pool2d_algorithm;
 
+/* Kernel for one (image, channel) plane; scratch is the thread's buffer, or NULL if none was asked for. */
+typedef void (*hc_pool2d_plane_fn)(const struct hc_pool2d* plan, const float* input, float* output, float* scratch);
+
+/* Runs `plane` over every plane of the batch, in parallel when there is enough work, each thread
+ * with its own scratch buffer of scratch_bytes (0 for none). One task per plane, so results do
+ * not depend on the thread count. */
+hc_status hc_pool2d_run_planes(const struct hc_pool2d* plan, const float* input, float* output,
+                               size_t scratch_bytes, hc_pool2d_plane_fn plane);
+
 /* 3x3 windows with stride 2, padding 0 or 1, AVX-512. */
 extern const hc_pool2d_algorithm hc_pool2d_3x3s2_avx512;
 /* 2x2 windows with stride 2 and no padding, AVX2. */

@@ -65,7 +65,8 @@ static inline __m256 pairs8(__m256 lo, __m256 hi, bool is_max) {
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-static void pool_plane_2x2s2(const hc_pool2d* plan, const float* x, float* y) {
+static void pool_plane_2x2s2(const hc_pool2d* plan, const float* x, float* y, float* unused) {
+    (void)unused;
     const bool is_max = plan->desc.algorithm == HC_POOL_MAX;
     const int64_t width = plan->desc.in_width, out_w = plan->out_width;
     const __m256 quarter = _mm256_set1_ps(0.25f);
@@ -99,13 +100,7 @@ static void pool_plane_2x2s2(const hc_pool2d* plan, const float* x, float* y) {
 }
 
 static hc_status run_2x2s2(const hc_pool2d* plan, const float* input, float* output) {
-    const hc_pool2d_desc* d = &plan->desc;
-    const int64_t planes = d->batch * d->channels;
-    const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
-    const int threads = (double)planes * (double)in_plane < 32768.0 ? 1 : plan->num_threads;
-#pragma omp parallel for schedule(dynamic, hc_dynamic_chunk(planes, threads)) num_threads(threads) if (threads > 1)
-    for (int64_t p = 0; p < planes; p++) pool_plane_2x2s2(plan, input + p * in_plane, output + p * out_plane);
-    return HC_STATUS_OK;
+    return hc_pool2d_run_planes(plan, input, output, 0, pool_plane_2x2s2);
 }
 
 const hc_pool2d_algorithm hc_pool2d_2x2s2_avx2 = {
