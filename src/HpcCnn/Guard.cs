@@ -5,7 +5,7 @@ namespace HpcCnn;
 /// <summary>Argument checks at the managed boundary, made before any native call (which checks again).</summary>
 internal static class Guard
 {
-    public static void Length(int length, long required, string parameter)
+    public static void Length(long length, long required, string parameter)
     {
         if (length < required)
             throw new ArgumentException($"{parameter} holds {length} elements but the problem needs at least {required}", parameter);

@@ -6,7 +6,7 @@ namespace HpcCnn.Tests;
 /// <summary>Every argument rule, checked in C# first; the native second line of defence is tested through the bindings and in native/tests.</summary>
 public class BadInputTests
 {
-    private static readonly ConvProblem Valid = ConvProblem.Parse("mb2ic4ih6oc3kh3ph1");
+    internal static readonly ConvProblem Valid = ConvProblem.Parse("mb2ic4ih6oc3kh3ph1");
 
     public static IEnumerable<object[]> Backends() => [[Backend.Reference], [TestBackends.Cpu.Value]];
 
@@ -179,7 +179,7 @@ public class BadInputTests
         }
     }
 
-    private static T With<T>(T problem, string property, int value) where T : Problem
+    internal static T With<T>(T problem, string property, int value) where T : Problem
     {
         var copy = (T)problem.GetType().GetMethod("<Clone>$")!.Invoke(problem, null)!;
         var info = typeof(T).GetProperty(property)!;

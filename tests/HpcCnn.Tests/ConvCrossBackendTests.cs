@@ -136,8 +136,11 @@ public class ConvCrossBackendTests
         for (int i = 0; i < inputs.Length; i++) Assert.Equal(expected[i], actual[i]);
     }
 
-    internal static void CheckOnEveryBackend(ConvProblem problem, int seed) =>
-        TestBackends.AssertAllPassed(TestBackends.UnderTest().SelectMany(backend => new[]
+    internal static void CheckOnEveryBackend(ConvProblem problem, int seed) => Check(problem, seed, TestBackends.UnderTest());
+
+    /// <summary>Integer fill (bit-exact) and real fill (tolerance rule) on each backend.</summary>
+    internal static void Check(ConvProblem problem, int seed, IEnumerable<Backend> backends) =>
+        TestBackends.AssertAllPassed(backends.SelectMany(backend => new[]
         {
             CrossCheck.Conv(backend, problem, FillKind.SmallIntegers, seed),
             CrossCheck.Conv(backend, problem, FillKind.Real, seed),

@@ -41,8 +41,11 @@ public class PoolCrossBackendTests
     [MemberData(nameof(RandomProblems.Seeds), MemberType = typeof(RandomProblems))]
     public void Random_problem_matches_oracle(int seed) => CheckOnEveryBackend(RandomProblems.Pool(seed), seed);
 
-    private static void CheckOnEveryBackend(PoolProblem problem, int seed) =>
-        TestBackends.AssertAllPassed(TestBackends.UnderTest().SelectMany(backend => new[]
+    private static void CheckOnEveryBackend(PoolProblem problem, int seed) => Check(problem, seed, TestBackends.UnderTest());
+
+    /// <summary>Integer fill (bit-exact) and real fill (tolerance rule) on each backend.</summary>
+    internal static void Check(PoolProblem problem, int seed, IEnumerable<Backend> backends) =>
+        TestBackends.AssertAllPassed(backends.SelectMany(backend => new[]
         {
             CrossCheck.Pool(backend, problem, FillKind.SmallIntegers, seed),
             CrossCheck.Pool(backend, problem, FillKind.Real, seed),

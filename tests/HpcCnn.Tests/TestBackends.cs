@@ -1,4 +1,7 @@
 using HpcCnn.Cpu;
+using HpcCnn.OpenCl;
+
+using System.Diagnostics;
 
 namespace HpcCnn.Tests;
 
@@ -26,6 +29,35 @@ internal static class TestBackends
         yield return Cpu.Value;
         if (NativeLibraryInfo.BestIsa == "avx512") yield return CpuAvx2.Value;
         if (NativeLibraryInfo.BestIsa != "generic") yield return CpuGeneric.Value;
+    }
+
+    private static readonly Lazy<(OpenClBackend? Backend, string? Reason)> OpenClDevice = new(() =>
+    {
+        try
+        {
+            return (new OpenClBackend(), null);
+        }
+        catch (OpenClUnavailableException e)
+        {
+            return (null, e.Message);
+        }
+    });
+
+    /// <summary>True when the CI variable is set: CI installs PoCL, so OpenCL tests must run there, never skip.</summary>
+    public static bool UnderCi => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
+
+    /// <summary>
+    /// The OpenCL backend on the default device (shared by the tests, never disposed). Without an
+    /// OpenCL platform the calling [SkippableFact] is skipped with the reason, except under CI,
+    /// where that is a failure.
+    /// </summary>
+    public static OpenClBackend OpenCl()
+    {
+        var (backend, reason) = OpenClDevice.Value;
+        if (backend is not null) return backend;
+        if (UnderCi) throw new InvalidOperationException($"CI is set, so OpenCL tests must run, but OpenCL is unavailable: {reason}");
+        Skip.If(true, $"no OpenCL platform on this machine ({reason})");
+        throw new UnreachableException();
     }
 
     public static IReadOnlyList<Problem> Suite(string fileName) =>

@@ -3,14 +3,24 @@ using Silk.NET.OpenCL;
 
 namespace HpcCnn.OpenCl;
 
-/// <summary>An OpenCL device as <c>hpccnn info</c> lists it.</summary>
-public sealed record OpenClDeviceInfo(string Name, string Type, string Version, uint ComputeUnits, ulong GlobalMemoryBytes, string Extensions);
+/// <summary>
+/// An OpenCL device as <c>hpccnn info</c> lists it. <c>Index</c> is its position among all devices
+/// of all platforms, the number <see cref="OpenClBackendOptions.DeviceIndex"/> takes.
+/// </summary>
+public sealed record OpenClDeviceInfo(int Index, string Name, string Type, string Version, string DriverVersion, string OpenClCVersion,
+    uint ComputeUnits, ulong GlobalMemoryBytes, ulong LocalMemoryBytes, ulong MaxWorkGroupSize, string Extensions)
+{
+    public bool IsGpu => Type == "GPU";
+}
 
 /// <summary>An OpenCL platform and its devices.</summary>
 public sealed record OpenClPlatformInfo(string Name, string Vendor, string Version, IReadOnlyList<OpenClDeviceInfo> Devices);
 
 /// <summary>The OpenCL platforms on this machine, or why there are none.</summary>
-public sealed record OpenClReport(IReadOnlyList<OpenClPlatformInfo> Platforms, string? Unavailable);
+public sealed record OpenClReport(IReadOnlyList<OpenClPlatformInfo> Platforms, string? Unavailable)
+{
+    public IEnumerable<OpenClDeviceInfo> Devices => Platforms.SelectMany(p => p.Devices);
+}
 
 /// <summary>Enumerates OpenCL platforms and devices through Silk.NET.OpenCL without creating contexts.</summary>
 public static unsafe class OpenClPlatforms
@@ -20,54 +30,72 @@ public static unsafe class OpenClPlatforms
     /// <summary>Never throws: a missing loader or platform is reported in <see cref="OpenClReport.Unavailable"/>.</summary>
     public static OpenClReport Query()
     {
-        CL cl;
         try
         {
-            cl = CL.GetApi();
+            var devices = Enumerate();
+            return new(devices.GroupBy(d => d.Platform).Select(g => g.Key with { Devices = g.Select(d => d.Info).ToList() }).ToList(), null);
         }
-        catch (Exception e) when (e is FileNotFoundException or DllNotFoundException)
+        catch (OpenClUnavailableException e)
         {
-            return new([], "no OpenCL loader (libOpenCL.so.1): install ocl-icd-libopencl1 and a driver such as pocl-opencl-icd");
-        }
-        using (cl)
-        {
-            uint count = 0;
-            int status = cl.GetPlatformIDs(0, null, &count);
-            if (status == PlatformNotFoundKhr || (status == 0 && count == 0))
-                return new([], "the OpenCL loader found no platform: install a driver such as pocl-opencl-icd (CPU) or a GPU vendor's ICD");
-            if (status != 0) return new([], $"clGetPlatformIDs failed with {ErrorName(status)}");
-            var ids = new nint[count];
-            fixed (nint* p = ids) cl.GetPlatformIDs(count, p, null);
-            var platforms = ids.Select(id => new OpenClPlatformInfo(
-                PlatformString(cl, id, PlatformInfo.Name),
-                PlatformString(cl, id, PlatformInfo.Vendor),
-                PlatformString(cl, id, PlatformInfo.Version),
-                Devices(cl, id))).ToList();
-            return new(platforms, null);
+            return new([], e.Message);
         }
     }
 
-    /// <summary>The name of an OpenCL error code, e.g. -5 → OutOfResources.</summary>
+    /// <summary>The name of an OpenCL error code, e.g. -5 → OutOfResources (-5).</summary>
     public static string ErrorName(int code) =>
         Enum.IsDefined(typeof(ErrorCodes), code) ? $"{(ErrorCodes)code} ({code})" : $"error {code}";
 
-    private static List<OpenClDeviceInfo> Devices(CL cl, nint platform)
+    /// <summary>Every device of every platform, numbered in this order.</summary>
+    /// <exception cref="OpenClUnavailableException">No loader or no platform.</exception>
+    internal static List<(OpenClPlatformInfo Platform, nint Id, OpenClDeviceInfo Info)> Enumerate()
+    {
+        var cl = OpenClApi.Cl;
+        uint count = 0;
+        int status = cl.GetPlatformIDs(0, null, &count);
+        if (status == PlatformNotFoundKhr || (status == 0 && count == 0))
+            throw new OpenClUnavailableException($"the OpenCL loader found no platform: {OpenClApi.InstallHint}");
+        if (status != 0) throw new OpenClUnavailableException($"clGetPlatformIDs failed with {ErrorName(status)}");
+        var ids = new nint[count];
+        fixed (nint* p = ids) OpenClApi.Check(cl.GetPlatformIDs(count, p, null), "clGetPlatformIDs");
+        var result = new List<(OpenClPlatformInfo, nint, OpenClDeviceInfo)>();
+        foreach (var platformId in ids)
+        {
+            var platform = new OpenClPlatformInfo(PlatformString(cl, platformId, PlatformInfo.Name),
+                PlatformString(cl, platformId, PlatformInfo.Vendor), PlatformString(cl, platformId, PlatformInfo.Version), []);
+            foreach (var deviceId in DeviceIds(cl, platformId))
+                result.Add((platform, deviceId, Describe(cl, deviceId, result.Count)));
+        }
+        return result;
+    }
+
+    private static nint[] DeviceIds(CL cl, nint platform)
     {
         uint count = 0;
         if (cl.GetDeviceIDs(platform, DeviceType.All, 0, null, &count) != 0 || count == 0) return [];
         var ids = new nint[count];
-        fixed (nint* p = ids) cl.GetDeviceIDs(platform, DeviceType.All, count, p, null);
-        return ids.Select(id =>
-        {
-            uint units = 0;
-            ulong memory = 0, type = 0;
-            cl.GetDeviceInfo(id, DeviceInfo.MaxComputeUnits, sizeof(uint), &units, null);
-            cl.GetDeviceInfo(id, DeviceInfo.GlobalMemSize, sizeof(ulong), &memory, null);
-            cl.GetDeviceInfo(id, DeviceInfo.Type, sizeof(ulong), &type, null);
-            return new OpenClDeviceInfo(DeviceString(cl, id, DeviceInfo.Name), DeviceTypeName(type),
-                DeviceString(cl, id, DeviceInfo.Version), units, memory, DeviceString(cl, id, DeviceInfo.Extensions));
-        }).ToList();
+        fixed (nint* p = ids) OpenClApi.Check(cl.GetDeviceIDs(platform, DeviceType.All, count, p, null), "clGetDeviceIDs");
+        return ids;
     }
+
+    private static OpenClDeviceInfo Describe(CL cl, nint id, int index)
+    {
+        uint units = 0;
+        ulong memory = 0, local = 0, type = 0;
+        nuint workGroup = 0;
+        cl.GetDeviceInfo(id, DeviceInfo.MaxComputeUnits, sizeof(uint), &units, null);
+        cl.GetDeviceInfo(id, DeviceInfo.GlobalMemSize, sizeof(ulong), &memory, null);
+        cl.GetDeviceInfo(id, DeviceInfo.LocalMemSize, sizeof(ulong), &local, null);
+        cl.GetDeviceInfo(id, DeviceInfo.Type, sizeof(ulong), &type, null);
+        cl.GetDeviceInfo(id, DeviceInfo.MaxWorkGroupSize, (nuint)sizeof(nuint), &workGroup, null);
+        return new OpenClDeviceInfo(index, DeviceString(cl, id, DeviceInfo.Name), DeviceTypeName(type),
+            DeviceString(cl, id, DeviceInfo.Version), DeviceString(cl, id, DeviceInfo.DriverVersion),
+            DeviceString(cl, id, OpenClCVersion), units, memory, local, workGroup, DeviceString(cl, id, DeviceInfo.Extensions));
+    }
+
+    // Deprecated by OpenCL 3.0 in favour of a version list, but the only form 1.2 devices answer.
+#pragma warning disable CS0618
+    private const DeviceInfo OpenClCVersion = DeviceInfo.OpenclCVersion;
+#pragma warning restore CS0618
 
     private static string DeviceTypeName(ulong type) =>
         ((DeviceType)type & DeviceType.Gpu) != 0 ? "GPU"
@@ -84,7 +112,7 @@ public static unsafe class OpenClPlatforms
         return Encoding.UTF8.GetString(bytes).TrimEnd('\0').Trim();
     }
 
-    private static string DeviceString(CL cl, nint device, DeviceInfo what)
+    internal static string DeviceString(CL cl, nint device, DeviceInfo what)
     {
         nuint size = 0;
         if (cl.GetDeviceInfo(device, what, 0, null, &size) != 0 || size == 0) return "";

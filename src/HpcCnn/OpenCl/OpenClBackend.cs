@@ -1,0 +1,196 @@
+using HpcCnn.Problems;
+
+namespace HpcCnn.OpenCl;
+
+/// <summary>Which OpenCL device a backend runs on, and where compiled programs are cached.</summary>
+public sealed record OpenClBackendOptions
+{
+    /// <summary>The device's position among all devices of all platforms, as <c>hpccnn info</c> numbers them.</summary>
+    public int? DeviceIndex { get; init; }
+
+    /// <summary>Picks the first device whose name contains this text (case-insensitive).</summary>
+    public string? DeviceName { get; init; }
+
+    /// <summary>
+    /// Where compiled programs are cached; null means HPCCNN_OPENCL_CACHE, else
+    /// $XDG_CACHE_HOME/hpccnn/opencl, else ~/.cache/hpccnn/opencl.
+    /// </summary>
+    public string? ProgramCacheDirectory { get; init; }
+
+    /// <summary>False turns the disk cache off (programs are still built once per process and device).</summary>
+    public bool UseProgramCache { get; init; } = true;
+}
+
+/// <summary>
+/// The OpenCL backend: the same operations as the CPU backend, as OpenCL C kernels on any OpenCL
+/// 1.2 device. Data stays on the device in <see cref="OpenClTensor"/>s; the plans' span overloads
+/// (inherited from <see cref="Plan{TProblem}"/>) and <see cref="Backend.Eltwise"/> on spans copy
+/// to the device and back and wait, for convenience. Dispose the backend when done: its context
+/// and queue are released once it and every plan and tensor made from it are disposed.
+/// </summary>
+/// <example>
+/// <code>
+/// using var gpu = new OpenClBackend();
+/// using var plan = gpu.CreateConvPlan(problem, weights, bias);
+/// using var x = gpu.Upload(input);
+/// using var y = gpu.CreateTensor(problem.OutputLength);
+/// plan.Run(x, y);          // queued, no wait
+/// y.Download(output);      // waits for the result
+/// </code>
+/// </example>
+public sealed class OpenClBackend : Backend, IDisposable
+{
+    private const int EltwiseCpuGroupSize = 64;
+
+    private readonly OpenClDevice device;
+    private readonly object eltwiseGate = new();
+    private ClHandle? eltwiseKernel;
+    private nuint eltwiseGroupSize;
+    private int disposed;
+
+    /// <summary>Opens the selected device (default: the first GPU, else the first device).</summary>
+    /// <exception cref="OpenClUnavailableException">No OpenCL loader, no platform, or no device matches the selection.</exception>
+    public OpenClBackend(OpenClBackendOptions? options = null)
+    {
+        options ??= new OpenClBackendOptions();
+        var devices = OpenClPlatforms.Enumerate();
+        var (id, info) = Select(devices.Select(d => (d.Id, d.Info)).ToList(), options);
+        device = new OpenClDevice(id, info,
+            options.UseProgramCache ? options.ProgramCacheDirectory ?? ProgramCache.DefaultDirectory() : null);
+    }
+
+    public override string Name => "opencl";
+
+    /// <summary>The device this backend runs on.</summary>
+    public OpenClDeviceInfo Device => device.Info;
+
+    /// <summary>Floats per work-item vector on this device (16 on CPUs, 4 on GPUs).</summary>
+    public int VectorWidth => device.VectorWidth;
+
+    /// <summary>The program cache folder, or null when the disk cache is off.</summary>
+    public string? ProgramCacheDirectory => device.CacheDirectory;
+
+    internal OpenClDevice DeviceRuntime => device;
+
+    public override string ToString() => $"{Name}[{device.Info.Name}]";
+
+    /// <summary>Creates a convolution plan: packs and uploads the weights and builds the kernel program (or loads it from the cache).</summary>
+    public new OpenClConvPlan CreateConvPlan(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias = default) =>
+        (OpenClConvPlan)base.CreateConvPlan(problem, weights, bias);
+
+    /// <summary>Creates a pooling plan and builds its program (or loads it from the cache).</summary>
+    public new OpenClPoolPlan CreatePoolPlan(PoolProblem problem) => (OpenClPoolPlan)base.CreatePoolPlan(problem);
+
+    /// <summary>A device tensor of <paramref name="length"/> floats; its contents are undefined until written.</summary>
+    public OpenClTensor CreateTensor(long length)
+    {
+        ThrowIfDisposed();
+        return new OpenClTensor(device, length);
+    }
+
+    /// <summary>A device tensor holding a copy of <paramref name="values"/>.</summary>
+    public OpenClTensor Upload(ReadOnlySpan<float> values)
+    {
+        ThrowIfDisposed();
+        return new OpenClTensor(device, values.Length, values);
+    }
+
+    /// <summary>
+    /// Queues output[i] = op(input[i]) for the first input.Length elements; <paramref name="output"/>
+    /// may be <paramref name="input"/> itself. Returns without waiting.
+    /// </summary>
+    public void Eltwise(EltwiseOp op, OpenClTensor input, OpenClTensor output, float alpha = 0f)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        if (input.Device != device) throw new ArgumentException("the tensor belongs to another OpenCL backend", nameof(input));
+        if (output.Device != device) throw new ArgumentException("the tensor belongs to another OpenCL backend", nameof(output));
+        Guard.Eltwise(op, alpha, [], []);
+        Guard.Length(output.Length, input.Length, nameof(output));
+        EnqueueEltwise(op, alpha, input.Buffer, output.Buffer, input.Length);
+    }
+
+    /// <summary>Waits until every queued operation has finished.</summary>
+    public void Finish()
+    {
+        ThrowIfDisposed();
+        device.Finish();
+    }
+
+    private protected override ConvPlan CreateConvPlanCore(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+    {
+        ThrowIfDisposed();
+        return new OpenClConvPlan(device, problem, weights, bias);
+    }
+
+    private protected override PoolPlan CreatePoolPlanCore(PoolProblem problem)
+    {
+        ThrowIfDisposed();
+        return new OpenClPoolPlan(device, problem);
+    }
+
+    /// <summary>Copies to the device, runs and copies back (blocking); device tensors avoid the copies.</summary>
+    private protected override void EltwiseCore(EltwiseOp op, float alpha, ReadOnlySpan<float> input, Span<float> output)
+    {
+        ThrowIfDisposed();
+        if (input.IsEmpty) return;
+        using var buffer = new OpenClTensor(device, input.Length, input);
+        EnqueueEltwise(op, alpha, buffer.Buffer, buffer.Buffer, input.Length);
+        buffer.Download(output);
+    }
+
+    private void EnqueueEltwise(EltwiseOp op, float alpha, ClHandle input, ClHandle output, long length)
+    {
+        if (length == 0) return;
+        lock (eltwiseGate)
+        {
+            if (eltwiseKernel is null)
+            {
+                eltwiseKernel = device.CreateKernel(device.Program("eltwise", ""), "eltwise_v");
+                eltwiseGroupSize = device.WorkGroupSize(eltwiseKernel, EltwiseCpuGroupSize);
+            }
+            device.SetArgument(eltwiseKernel, 0, input);
+            device.SetArgument(eltwiseKernel, 1, output);
+            device.SetArgument(eltwiseKernel, 2, length);
+            device.SetArgument(eltwiseKernel, 3, (int)op);
+            device.SetArgument(eltwiseKernel, 4, alpha);
+            device.Launch(eltwiseKernel, (length + device.VectorWidth - 1) / device.VectorWidth, eltwiseGroupSize);
+        }
+    }
+
+    private static (nint Id, OpenClDeviceInfo Info) Select(IReadOnlyList<(nint Id, OpenClDeviceInfo Info)> devices, OpenClBackendOptions options)
+    {
+        string Listing() => devices.Count == 0 ? "none" : string.Join("; ", devices.Select(d => $"{d.Info.Index}: {d.Info.Name} ({d.Info.Type})"));
+        if (devices.Count == 0) throw new OpenClUnavailableException($"the OpenCL platforms have no devices: {OpenClApi.InstallHint}");
+        IEnumerable<(nint Id, OpenClDeviceInfo Info)> candidates = devices;
+        if (options.DeviceIndex is { } index)
+        {
+            if (index < 0 || index >= devices.Count)
+                throw new OpenClUnavailableException($"no OpenCL device has index {index}; devices: {Listing()}");
+            candidates = [devices[index]];
+        }
+        if (!string.IsNullOrEmpty(options.DeviceName))
+        {
+            candidates = candidates.Where(d => d.Info.Name.Contains(options.DeviceName, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (!candidates.Any())
+                throw new OpenClUnavailableException($"no OpenCL device{(options.DeviceIndex is null ? "" : $" with index {options.DeviceIndex}")} has a name containing '{options.DeviceName}'; devices: {Listing()}");
+        }
+        var list = candidates.ToList();
+        return list.FirstOrDefault(d => d.Info.IsGpu) is { Id: not 0 } gpu ? gpu : list[0];
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed != 0, this);
+
+    /// <summary>Releases the backend's reference to the device; plans and tensors still alive keep it open until they are disposed.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        lock (eltwiseGate)
+        {
+            eltwiseKernel?.Dispose();
+            eltwiseKernel = null;
+        }
+        device.ReleaseReference();
+    }
+}

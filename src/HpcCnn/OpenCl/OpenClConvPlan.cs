@@ -1,0 +1,161 @@
+using System.Runtime.InteropServices;
+using HpcCnn.Problems;
+
+namespace HpcCnn.OpenCl;
+
+/// <summary>
+/// A convolution on an OpenCL device. Weights are packed and uploaded at creation, the program is
+/// built (or taken from the cache) at creation; a run only sets the input and output arguments and
+/// queues one or two kernels. Run it on <see cref="OpenClTensor"/>s to keep data on the device;
+/// the span overload of <see cref="Plan{TProblem}.Run"/> copies in and out and waits.
+/// </summary>
+public sealed class OpenClConvPlan : ConvPlan
+{
+    private const int OutputChannelTile = 8;     // the kernel's register tile: 8 output channels
+    private const int CpuGroupSize = 4;
+
+    private readonly PlanRunner runner;
+    private readonly string algorithm;
+
+    /// <summary>The shape argument of conv2d.cl's kernels; field order and types match struct conv_shape.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct ConvShape
+    {
+        public int Batch, Groups, InPerGroup, OutPerGroup, KTiles;
+        public int PaddedHeight, PaddedWidth;
+        public int OutHeight, OutWidth, ColTiles;
+        public int KernelH, KernelW, StrideH, StrideW, DilationH, DilationW;
+        public int HasBias, Activation;
+        public float Alpha;
+    }
+
+    internal OpenClConvPlan(OpenClDevice device, ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+        : base(problem)
+    {
+        runner = new PlanRunner(device, problem.InputLength, problem.OutputLength);
+        try
+        {
+            (algorithm, var enqueue) = Prepare(device, problem, weights, bias);
+            runner.SetEnqueue(enqueue);
+        }
+        catch
+        {
+            runner.Dispose();
+            throw;
+        }
+    }
+
+    public override string Algorithm => algorithm;
+    public override string Isa => "opencl";
+
+    /// <summary>Queues the convolution of <paramref name="input"/> into <paramref name="output"/> and returns without waiting.</summary>
+    /// <exception cref="ArgumentException">A tensor is too short, belongs to another backend, or input and output are the same tensor.</exception>
+    public void Run(OpenClTensor input, OpenClTensor output)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        runner.Run(input, output);
+    }
+
+    private protected override void RunCore(ReadOnlySpan<float> input, Span<float> output) => runner.RunSpans(input, output);
+
+    private protected override void ReleaseResources() => runner.Dispose();
+
+    private (string, Action<ClHandle, ClHandle>) Prepare(OpenClDevice device, ConvProblem p, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+    {
+        int vw = device.VectorWidth;
+        int inPerGroup = p.InChannels / p.Groups, outPerGroup = p.OutChannels / p.Groups;
+        bool depthwise = inPerGroup == 1;
+        // A 1x1 convolution with unit stride and no padding maps pixel i to pixel i: run it on the
+        // flattened plane, one long row, so the vector tiles fill whole and no copy is needed.
+        bool flat = p.KernelHeight == 1 && p.KernelWidth == 1 && p.StrideHeight == 1 && p.StrideWidth == 1
+                    && p.PadHeight == 0 && p.PadWidth == 0;
+        int inHeight = flat ? 1 : p.InHeight, inWidth = flat ? checked(p.InHeight * p.InWidth) : p.InWidth;
+        int outHeight = flat ? 1 : (int)p.OutHeight, outWidth = flat ? inWidth : (int)p.OutWidth;
+        int colTiles = (outWidth + vw - 1) / vw;
+        int dilationH = flat ? 1 : p.DilationHeight, dilationW = flat ? 1 : p.DilationWidth;
+        int paddedHeight = (int)Math.Max((long)p.PadHeight + inHeight, (long)(outHeight - 1) * p.StrideHeight + (long)(p.KernelHeight - 1) * dilationH + 1);
+        int paddedWidth = (int)Math.Max((long)p.PadWidth + inWidth, ((long)colTiles * vw - 1) * p.StrideWidth + (long)(p.KernelWidth - 1) * dilationW + 1);
+        bool needsPadding = paddedHeight != inHeight || paddedWidth != inWidth;
+        int kTiles = (outPerGroup + OutputChannelTile - 1) / OutputChannelTile;
+        long paddedLength = (long)p.Batch * p.InChannels * paddedHeight * paddedWidth;
+        long items = depthwise ? (long)p.Batch * p.OutChannels * outHeight * colTiles
+                               : (long)p.Batch * p.Groups * kTiles * outHeight * colTiles;
+        if (items > int.MaxValue || paddedLength * sizeof(float) > (long)device.Info.GlobalMemoryBytes)
+            throw new ArgumentException($"{p} is too large for one launch on {device.Info.Name}", nameof(p));
+
+        var shape = new ConvShape
+        {
+            Batch = p.Batch, Groups = p.Groups, InPerGroup = inPerGroup, OutPerGroup = outPerGroup, KTiles = kTiles,
+            PaddedHeight = paddedHeight, PaddedWidth = paddedWidth,
+            OutHeight = outHeight, OutWidth = outWidth, ColTiles = colTiles,
+            KernelH = p.KernelHeight, KernelW = p.KernelWidth, StrideH = p.StrideHeight, StrideW = p.StrideWidth,
+            DilationH = dilationH, DilationW = dilationW,
+            HasBias = bias.IsEmpty ? 0 : 1, Activation = (int)p.Activation, Alpha = p.ActivationAlpha,
+        };
+
+        var program = device.Program("conv2d", p.StrideWidth == 1 ? "-D UNIT_STRIDE" : "");
+        string kernelName = depthwise ? "conv2d_depthwise_v" : "conv2d_direct_8xv";
+        var kernel = runner.Own(device.CreateKernel(program, kernelName));
+        var packed = depthwise ? weights.ToArray() : PackWeights(p, weights, kTiles);
+        var weightBuffer = runner.Own(device.CreateBuffer(packed.Length, packed));
+        var biasBuffer = runner.Own(bias.IsEmpty ? device.CreateBuffer(1) : device.CreateBuffer(bias.Length, bias));
+        device.SetArgument(kernel, 1, weightBuffer);
+        device.SetArgument(kernel, 2, biasBuffer);
+        device.SetArgument(kernel, 4, shape);
+        device.SetArgument(kernel, 5, (int)items);
+        var groupSize = device.WorkGroupSize(kernel, CpuGroupSize);
+
+        string name = depthwise ? $"conv2d_depthwise_{vw}_ocl" : $"conv2d_direct_{OutputChannelTile}x{vw}_ocl";
+        if (!needsPadding)
+        {
+            return (name, (input, output) =>
+            {
+                device.SetArgument(kernel, 0, input);
+                device.SetArgument(kernel, 3, output);
+                device.Launch(kernel, items, groupSize);
+            });
+        }
+
+        var padKernel = runner.Own(device.CreateKernel(program, "pad_input"));
+        var padded = runner.Own(device.CreateBuffer(paddedLength));
+        int rows = checked(p.Batch * p.InChannels * paddedHeight);
+        device.SetArgument(padKernel, 1, padded);
+        device.SetArgument(padKernel, 2, rows);
+        device.SetArgument(padKernel, 3, inHeight);
+        device.SetArgument(padKernel, 4, inWidth);
+        device.SetArgument(padKernel, 5, paddedHeight);
+        device.SetArgument(padKernel, 6, paddedWidth);
+        device.SetArgument(padKernel, 7, p.PadHeight);
+        device.SetArgument(padKernel, 8, p.PadWidth);
+        device.SetArgument(kernel, 0, padded);
+        var padGroupSize = device.WorkGroupSize(padKernel, 16);
+        return ($"pad+{name}", (input, output) =>
+        {
+            device.SetArgument(padKernel, 0, input);
+            device.SetArgument(kernel, 3, output);
+            device.Launch(padKernel, rows, padGroupSize);
+            device.Launch(kernel, items, groupSize);
+        });
+    }
+
+    /// <summary>KCRS weights to [groups][k tiles][C/G][R][S][8], zero past the last output channel of a group.</summary>
+    private static float[] PackWeights(ConvProblem p, ReadOnlySpan<float> weights, int kTiles)
+    {
+        int inPerGroup = p.InChannels / p.Groups, outPerGroup = p.OutChannels / p.Groups;
+        int taps = p.KernelHeight * p.KernelWidth;
+        var packed = new float[(long)p.Groups * kTiles * inPerGroup * taps * OutputChannelTile];
+        for (int g = 0; g < p.Groups; g++)
+            for (int kt = 0; kt < kTiles; kt++)
+                for (int c = 0; c < inPerGroup; c++)
+                    for (int t = 0; t < taps; t++)
+                        for (int i = 0; i < OutputChannelTile; i++)
+                        {
+                            int k = kt * OutputChannelTile + i;
+                            if (k >= outPerGroup) continue;
+                            long source = ((long)(g * outPerGroup + k) * inPerGroup + c) * taps + t;
+                            long target = ((((long)g * kTiles + kt) * inPerGroup + c) * taps + t) * OutputChannelTile + i;
+                            packed[target] = weights[(int)source];
+                        }
+        return packed;
+    }
+}

@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+using HpcCnn.Problems;
+
+namespace HpcCnn.OpenCl;
+
+/// <summary>
+/// Max or average pooling on an OpenCL device: one kernel launch per run, built at creation. Run
+/// it on <see cref="OpenClTensor"/>s to keep data on the device; the span overload copies.
+/// </summary>
+public sealed class OpenClPoolPlan : PoolPlan
+{
+    private const int CpuGroupSize = 16;
+
+    private readonly PlanRunner runner;
+
+    /// <summary>Matches struct pool_shape in pool2d.cl.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PoolShape
+    {
+        public int InHeight, InWidth, OutHeight, OutWidth, ColTiles;
+        public int KernelH, KernelW, StrideH, StrideW, PadTop, PadLeft, Algorithm;
+    }
+
+    internal OpenClPoolPlan(OpenClDevice device, PoolProblem problem) : base(problem)
+    {
+        runner = new PlanRunner(device, problem.InputLength, problem.OutputLength);
+        try
+        {
+            int vw = device.VectorWidth;
+            int colTiles = (int)((problem.OutWidth + vw - 1) / vw);
+            long items = (long)problem.Batch * problem.Channels * problem.OutHeight * colTiles;
+            if (items > int.MaxValue) throw new ArgumentException($"{problem} is too large for one launch", nameof(problem));
+            var kernel = runner.Own(device.CreateKernel(device.Program("pool2d", ""), "pool2d_v"));
+            device.SetArgument(kernel, 2, new PoolShape
+            {
+                InHeight = problem.InHeight, InWidth = problem.InWidth, OutHeight = (int)problem.OutHeight, OutWidth = (int)problem.OutWidth,
+                ColTiles = colTiles, KernelH = problem.KernelHeight, KernelW = problem.KernelWidth,
+                StrideH = problem.StrideHeight, StrideW = problem.StrideWidth, PadTop = problem.PadHeight, PadLeft = problem.PadWidth,
+                Algorithm = (int)problem.Algorithm,
+            });
+            device.SetArgument(kernel, 3, (int)items);
+            var groupSize = device.WorkGroupSize(kernel, CpuGroupSize);
+            runner.SetEnqueue((input, output) =>
+            {
+                device.SetArgument(kernel, 0, input);
+                device.SetArgument(kernel, 1, output);
+                device.Launch(kernel, items, groupSize);
+            });
+            Algorithm = $"pool2d_direct_{vw}_ocl";
+        }
+        catch
+        {
+            runner.Dispose();
+            throw;
+        }
+    }
+
+    public override string Algorithm { get; }
+    public override string Isa => "opencl";
+
+    /// <summary>Queues the pooling of <paramref name="input"/> into <paramref name="output"/> and returns without waiting.</summary>
+    public void Run(OpenClTensor input, OpenClTensor output)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        runner.Run(input, output);
+    }
+
+    private protected override void RunCore(ReadOnlySpan<float> input, Span<float> output) => runner.RunSpans(input, output);
+
+    private protected override void ReleaseResources() => runner.Dispose();
+}

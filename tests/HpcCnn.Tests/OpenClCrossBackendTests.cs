@@ -1,0 +1,72 @@
+namespace HpcCnn.Tests;
+
+/// <summary>
+/// The whole cross-backend suite on the OpenCL backend (PoCL in CI): the same named, edge-case and
+/// random problems and the same bad-input rules as the CPU backend. Skipped with the reason where
+/// there is no OpenCL platform, except under CI.
+/// </summary>
+public class OpenClCrossBackendTests
+{
+    [SkippableTheory]
+    [MemberData(nameof(ConvCrossBackendTests.SuiteProblems), MemberType = typeof(ConvCrossBackendTests))]
+    public void Conv_suite_problem_matches_oracle(string descriptor) =>
+        ConvCrossBackendTests.Check(ConvProblem.Parse(descriptor), 7, [TestBackends.OpenCl()]);
+
+    [SkippableTheory]
+    [MemberData(nameof(ConvCrossBackendTests.EdgeCases), MemberType = typeof(ConvCrossBackendTests))]
+    public void Conv_edge_case_matches_oracle(string descriptor) =>
+        ConvCrossBackendTests.Check(ConvProblem.Parse(descriptor), 11, [TestBackends.OpenCl()]);
+
+    [SkippableTheory]
+    [MemberData(nameof(RandomProblems.Seeds), MemberType = typeof(RandomProblems))]
+    public void Conv_random_problem_matches_oracle(int seed) =>
+        ConvCrossBackendTests.Check(RandomProblems.Conv(seed), seed, [TestBackends.OpenCl()]);
+
+    [SkippableTheory]
+    [MemberData(nameof(PoolCrossBackendTests.SuiteProblems), MemberType = typeof(PoolCrossBackendTests))]
+    public void Pool_suite_problem_matches_oracle(string descriptor) =>
+        PoolCrossBackendTests.Check(PoolProblem.Parse(descriptor), 7, [TestBackends.OpenCl()]);
+
+    [SkippableTheory]
+    [MemberData(nameof(PoolCrossBackendTests.EdgeCases), MemberType = typeof(PoolCrossBackendTests))]
+    public void Pool_edge_case_matches_oracle(string descriptor) =>
+        PoolCrossBackendTests.Check(PoolProblem.Parse(descriptor), 11, [TestBackends.OpenCl()]);
+
+    [SkippableTheory]
+    [InlineData(1, 1, 1, 1)]
+    [InlineData(3, 64, 7, 7)]
+    public void Global_average_matches_oracle(int batch, int channels, int height, int width) =>
+        PoolCrossBackendTests.Check(PoolProblem.GlobalAverage(batch, channels, height, width), 5, [TestBackends.OpenCl()]);
+
+    [SkippableTheory]
+    [MemberData(nameof(RandomProblems.Seeds), MemberType = typeof(RandomProblems))]
+    public void Pool_random_problem_matches_oracle(int seed) =>
+        PoolCrossBackendTests.Check(RandomProblems.Pool(seed), seed, [TestBackends.OpenCl()]);
+
+    [SkippableTheory]
+    [MemberData(nameof(RandomProblems.Seeds), MemberType = typeof(RandomProblems))]
+    public void Eltwise_random_problem_matches_oracle(int seed) => EltwiseCrossBackendTests.CheckRandom(seed, [TestBackends.OpenCl()]);
+
+    [SkippableTheory]
+    [InlineData(EltwiseOp.Relu)]
+    [InlineData(EltwiseOp.LeakyRelu)]
+    [InlineData(EltwiseOp.Tanh)]
+    [InlineData(EltwiseOp.Sigmoid)]
+    public void Eltwise_in_place_equals_out_of_place(EltwiseOp op) => EltwiseCrossBackendTests.InPlaceEqualsOutOfPlace(TestBackends.OpenCl(), op);
+
+    [SkippableFact]
+    public void Eltwise_extreme_inputs_stay_finite_and_saturate() => EltwiseCrossBackendTests.ExtremeInputs(TestBackends.OpenCl());
+
+    [SkippableFact]
+    public void Bad_inputs_are_rejected_as_on_the_cpu()
+    {
+        var backend = TestBackends.OpenCl();
+        var rules = new BadInputTests();
+        rules.Short_weights_and_bias_are_rejected(backend);
+        rules.Short_and_overlapping_run_spans_are_rejected(backend);
+        rules.Pool_run_spans_are_checked(backend);
+        rules.Eltwise_arguments_are_checked(backend);
+        foreach (var row in BadInputTests.BadSizes)
+            Assert.ThrowsAny<ArgumentException>(() => backend.CreateConvPlan(BadInputTests.With(BadInputTests.Valid, (string)row[0], (int)row[1]), new float[1000], new float[3]));
+    }
+}
