@@ -1,48 +1,42 @@
 // Forward convolution, NCHW input and output, weights packed by the host.
 //
-// The input is first copied into a zero-padded buffer (pad_input) whose rows are long enough for
-// every vector load, so the hot loops have no bounds checks; the host skips the copy when the
-// input already has that shape (1x1 convolutions run on the flattened plane). Sizes are kernel
-// arguments, not -D options, so one program serves every problem of a kind: PoCL spends about
-// half a second per program build. Only the vector width (VW) and the column stride when it is 1
-// (UNIT_STRIDE) are specialised, because they decide how the loads are written.
+// The input is first copied (pad_input) into a zero-padded buffer whose rows are split by column
+// stride phase: padded column X of a row is stored at (X % stride_w) * phase_width + X / stride_w.
+// Then the VW input columns that feed VW neighbouring outputs of one tap are contiguous for any
+// stride, every load is one vector load, and the hot loops have no bounds checks. The host skips
+// the copy when the input already has that shape (unit stride, no padding, rows long enough;
+// 1x1 convolutions run on the flattened plane). Sizes are kernel arguments, not -D options, so
+// one program serves every problem: PoCL spends about half a second per program build.
 
 // One padded row per work-item: rows = N*C*padded_height.
 kernel void pad_input(global const float* restrict x, global float* restrict padded, int rows,
-                      int in_height, int in_width, int padded_height, int padded_width,
+                      int in_height, int in_width, int padded_height, int stride_w, int phase_width,
                       int pad_top, int pad_left) {
     int row = get_global_id(0);
     if (row >= rows) return;
     int plane = row / padded_height;
     int y = row - plane * padded_height - pad_top;
-    global float* dst = padded + (long)row * padded_width;
+    int row_length = stride_w * phase_width;
+    global float* dst = padded + (long)row * row_length;
     if (y < 0 || y >= in_height) {
-        for (int i = 0; i < padded_width; i++) dst[i] = 0.0f;
+        for (int i = 0; i < row_length; i++) dst[i] = 0.0f;
         return;
     }
     global const float* src = x + ((long)plane * in_height + y) * in_width;
-    int body_end = min(pad_left + in_width, padded_width);
-    for (int i = 0; i < pad_left; i++) dst[i] = 0.0f;
-    for (int i = pad_left; i < body_end; i++) dst[i] = src[i - pad_left];
-    for (int i = body_end; i < padded_width; i++) dst[i] = 0.0f;
-}
-
-// VW input columns that feed VW neighbouring outputs of one tap.
-inline floatV load_columns(global const float* p, int stride_w) {
-#ifdef UNIT_STRIDE
-    return vloadV(0, p);
-#else
-    float lanes[VW];
-    for (int i = 0; i < VW; i++) lanes[i] = p[i * stride_w];
-    return vloadV(0, lanes);
-#endif
+    for (int phase = 0; phase < stride_w; phase++, dst += phase_width) {
+        for (int i = 0; i < phase_width; i++) {
+            int column = i * stride_w + phase - pad_left;
+            dst[i] = column >= 0 && column < in_width ? src[column] : 0.0f;
+        }
+    }
 }
 
 struct conv_shape {
     int batch, groups, in_per_group, out_per_group, k_tiles;  // k_tiles: ceil(out_per_group / 8)
-    int padded_height, padded_width;
+    int padded_height, row_length, phase_width;                 // row_length: stride_w * phase_width
     int out_height, out_width, col_tiles;                        // col_tiles: ceil(out_width / VW)
-    int kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
+    int kernel_h, kernel_w, stride_h, stride_w, dilation_h;
+    int tap_phase_step, tap_offset_step;                         // dilation_w % stride_w, dilation_w / stride_w
     int has_bias, activation;
     float alpha;
 };
@@ -56,6 +50,32 @@ struct conv_shape {
     acc5 = fma(xv, (floatV)((wv).s5), acc5);           \
     acc6 = fma(xv, (floatV)((wv).s6), acc6);           \
     acc7 = fma(xv, (floatV)((wv).s7), acc7)
+
+// Visits the kernel_w taps of one kernel row: `column` points at the VW inputs of tap s.
+// Unit column stride (built with -D UNIT_STRIDE) has one phase and needs no phase bookkeeping.
+#ifdef UNIT_STRIDE
+#define FOR_EACH_TAP(p, row, column, body)                                   \
+    for (int s_ = 0; s_ < (p).kernel_w; s_++) {                              \
+        global const float* column = (row) + s_ * (p).tap_offset_step;       \
+        body;                                                                \
+    }
+#else
+#define FOR_EACH_TAP(p, row, column, body)                                   \
+    {                                                                        \
+        int phase_ = 0;                                                      \
+        global const float* base_ = (row);                                   \
+        for (int s_ = 0; s_ < (p).kernel_w; s_++) {                          \
+            global const float* column = base_ + phase_ * (p).phase_width;   \
+            body;                                                            \
+            base_ += (p).tap_offset_step;                                    \
+            phase_ += (p).tap_phase_step;                                    \
+            if (phase_ >= (p).stride_w) {                                    \
+                phase_ -= (p).stride_w;                                      \
+                base_ += 1;                                                  \
+            }                                                                \
+        }                                                                    \
+    }
+#endif
 
 // Register tile: 8 output channels x VW output columns of one output row per work-item, so each
 // input vector feeds 8 FMAs and each weight 8-vector is one load. Weights are packed as
@@ -76,21 +96,22 @@ kernel void conv2d_direct_8xv(global const float* restrict padded, global const 
     int n = rest / p.groups;
 
     int in_channels = p.groups * p.in_per_group;
-    long plane = (long)p.padded_height * p.padded_width;
+    long plane = (long)p.padded_height * p.row_length;
     global const float* x = padded + ((long)n * in_channels + (long)g * p.in_per_group) * plane
-                          + (long)oh * p.stride_h * p.padded_width + (long)col_tile * VW * p.stride_w;
+                          + (long)oh * p.stride_h * p.row_length + col_tile * VW;
     global const float* w = weights + ((long)g * p.k_tiles + k_tile) * p.in_per_group * p.kernel_h * p.kernel_w * 8;
-    int row_step = p.dilation_h * p.padded_width;
+    int row_step = p.dilation_h * p.row_length;
 
     floatV acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f, acc4 = 0.0f, acc5 = 0.0f, acc6 = 0.0f, acc7 = 0.0f;
     for (int c = 0; c < p.in_per_group; c++, x += plane) {
         global const float* xr = x;
         for (int r = 0; r < p.kernel_h; r++, xr += row_step) {
-            for (int s = 0; s < p.kernel_w; s++, w += 8) {
-                floatV xv = load_columns(xr + s * p.dilation_w, p.stride_w);
+            FOR_EACH_TAP(p, xr, column, {
+                floatV xv = vloadV(0, column);
                 float8 wv = vload8(0, w);
+                w += 8;
                 FMA8(xv, wv);
-            }
+            })
         }
     }
 
@@ -124,14 +145,17 @@ kernel void conv2d_depthwise_v(global const float* restrict padded, global const
     int n = rest / out_channels;
     int g = k / p.out_per_group;
 
-    long plane = (long)p.padded_height * p.padded_width;
+    long plane = (long)p.padded_height * p.row_length;
     global const float* x = padded + ((long)n * p.groups + g) * plane
-                          + (long)oh * p.stride_h * p.padded_width + (long)col_tile * VW * p.stride_w;
+                          + (long)oh * p.stride_h * p.row_length + col_tile * VW;
     global const float* w = weights + (long)k * p.kernel_h * p.kernel_w;
     floatV acc = 0.0f;
-    for (int r = 0; r < p.kernel_h; r++, x += p.dilation_h * p.padded_width)
-        for (int s = 0; s < p.kernel_w; s++)
-            acc = fma(load_columns(x + s * p.dilation_w, p.stride_w), (floatV)w[r * p.kernel_w + s], acc);
+    for (int r = 0; r < p.kernel_h; r++, x += p.dilation_h * p.row_length) {
+        FOR_EACH_TAP(p, x, column, {
+            acc = fma(vloadV(0, column), (floatV)(*w), acc);
+            w++;
+        })
+    }
     if (p.has_bias) acc += bias[k];
     global float* out = y + (((long)n * out_channels + k) * p.out_height + oh) * p.out_width + col_tile * VW;
     store_lanes(activate(acc, p.activation, p.alpha), out, p.out_width - col_tile * VW);

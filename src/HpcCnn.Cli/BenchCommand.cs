@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using HpcCnn.Cpu;
+using HpcCnn.OpenCl;
 using HpcCnn.Problems;
 using HpcCnn.Verification;
 using Spectre.Console;
@@ -34,6 +35,14 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         [Description("Minimum measuring time per problem in milliseconds")]
         public int MinTimeMs { get; init; } = 300;
 
+        [CommandOption("--backend <BACKEND>")]
+        [Description("cpu (default) or opencl; opencl rows are timed with data resident on the device and again with upload and download")]
+        public string Backend { get; init; } = "cpu";
+
+        [CommandOption("--device <DEVICE>")]
+        [Description("OpenCL device: its index in `hpccnn info`, or part of its name (default: first GPU, else first device)")]
+        public string? Device { get; init; }
+
         [CommandOption("--csv")]
         [Description("Print CSV rows instead of a table")]
         public bool Csv { get; init; }
@@ -41,6 +50,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         public override ValidationResult Validate() =>
             Threads < 0 ? ValidationResult.Error("--threads must not be negative")
             : MinTimeMs <= 0 ? ValidationResult.Error("--min-time must be positive")
+            : Backend is not ("cpu" or "opencl") ? ValidationResult.Error("--backend must be cpu or opencl")
             : ValidationResult.Success();
     }
 
@@ -64,13 +74,44 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
             return 2;
         }
 
-        var backend = new CpuBackend(new CpuBackendOptions { Threads = settings.Threads, MaxIsa = settings.Isa });
-        double peak = NativeLibraryInfo.MeasureFmaPeak(backend.Threads);
+        var minTime = TimeSpan.FromMilliseconds(settings.MinTimeMs);
         var rows = new List<Row>();
-        foreach (var problem in problems)
+        double peak;
+        int threads;
+        if (settings.Backend == "opencl")
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            rows.Add(Measure(backend, problem, peak, TimeSpan.FromMilliseconds(settings.MinTimeMs)));
+            OpenClBackend openCl;
+            try
+            {
+                openCl = new OpenClBackend(OpenClSelection.Parse(settings.Device));
+            }
+            catch (OpenClUnavailableException e)
+            {
+                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+                return 2;
+            }
+            using (openCl)
+            {
+                // On a CPU device (PoCL) the kernels share this machine's FMA units, so its peak is the yardstick.
+                threads = (int)openCl.Device.ComputeUnits;
+                peak = openCl.Device.IsGpu ? double.NaN : NativeLibraryInfo.MeasureFmaPeak(threads);
+                foreach (var problem in problems)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    rows.AddRange(MeasureOpenCl(openCl, problem, peak, minTime));
+                }
+            }
+        }
+        else
+        {
+            var backend = new CpuBackend(new CpuBackendOptions { Threads = settings.Threads, MaxIsa = settings.Isa });
+            threads = backend.Threads;
+            peak = NativeLibraryInfo.MeasureFmaPeak(backend.Threads);
+            foreach (var problem in problems)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                rows.Add(Measure(backend, problem, peak, minTime));
+            }
         }
 
         if (settings.Csv)
@@ -78,21 +119,54 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
             Console.WriteLine("name,descriptor,backend,threads,median_ms,gflops,pct_peak,algorithm,isa");
             foreach (var r in rows)
                 Console.WriteLine(string.Join(",", Csv(r.Problem.Name ?? ""), Csv(r.Problem.ToString()), r.Backend, r.Threads,
-                    F(r.MedianMs, "0.######"), r.Gflops is { } g ? F(g, "0.##") : "", r.PercentOfPeak is { } p ? F(p, "0.#") : "",
+                    F(r.MedianMs, "0.######"), r.Gflops is { } g ? F(g, "0.##") : "", r.PercentOfPeak is { } p && !double.IsNaN(p) ? F(p, "0.#") : "",
                     r.Algorithm, r.Isa));
             return 0;
         }
 
-        AnsiConsole.MarkupLine($"FMA peak measured on {backend.Threads} thread(s): [bold]{F(peak, "0.0")} GFLOP/s[/]");
+        if (!double.IsNaN(peak)) AnsiConsole.MarkupLine($"FMA peak measured on {threads} thread(s): [bold]{F(peak, "0.0")} GFLOP/s[/]");
         var table = new Table()
             .AddColumn("problem").AddColumn(new TableColumn("median ms").RightAligned())
             .AddColumn(new TableColumn("GFLOP/s").RightAligned()).AddColumn(new TableColumn("% peak").RightAligned())
-            .AddColumn(new TableColumn("GB/s").RightAligned()).AddColumn("algorithm");
+            .AddColumn(new TableColumn("GB/s").RightAligned()).AddColumn("backend").AddColumn("algorithm");
         foreach (var r in rows)
             table.AddRow(Markup.Escape(r.Problem.DisplayName), F(r.MedianMs, "0.0000"), r.Gflops is { } g ? F(g, "0.0") : "",
-                r.PercentOfPeak is { } p ? F(p, "0.0") : "", F(r.GigabytesPerSecond, "0.0"), Markup.Escape($"{r.Algorithm} ({r.Isa})"));
+                r.PercentOfPeak is { } p && !double.IsNaN(p) ? F(p, "0.0") : "", F(r.GigabytesPerSecond, "0.0"), Markup.Escape(r.Backend),
+                Markup.Escape($"{r.Algorithm} ({r.Isa})"));
         AnsiConsole.Write(table);
         return 0;
+    }
+
+    /// <summary>
+    /// Two rows: the plan run on device tensors (queued, then waited for: what a pipeline that
+    /// keeps data on the device pays), and the span overload, which uploads and downloads too.
+    /// </summary>
+    private static IEnumerable<Row> MeasureOpenCl(OpenClBackend backend, Problem problem, double peak, TimeSpan minTime)
+    {
+        var random = new Random(1);
+        var input = Fill.Values(problem.InputLength, FillKind.Real, random);
+        var output = new float[problem.OutputLength];
+        using var conv = problem is ConvProblem c
+            ? backend.CreateConvPlan(c, Fill.Values(c.WeightsLength, FillKind.Real, random), Fill.Values(c.BiasLength, FillKind.Real, random))
+            : null;
+        using var pool = problem is PoolProblem p ? backend.CreatePoolPlan(p) : null;
+        using var x = backend.Upload(input);
+        using var y = backend.CreateTensor(problem.OutputLength);
+        Action resident = conv is not null
+            ? () => { conv.Run(x, y); backend.Finish(); }
+            : () => { pool!.Run(x, y); backend.Finish(); };
+        Action copying = conv is not null ? () => conv.Run(input, output) : () => pool!.Run(input, output);
+        string algorithm = conv?.Algorithm ?? pool!.Algorithm;
+        int units = (int)backend.Device.ComputeUnits;
+        yield return ToRow(problem, "opencl", units, MedianMilliseconds(resident, minTime), peak, algorithm, backend.Device.Name);
+        yield return ToRow(problem, "opencl+transfers", units, MedianMilliseconds(copying, minTime), peak, algorithm, backend.Device.Name);
+    }
+
+    private static Row ToRow(Problem problem, string backend, int threads, double median, double peak, string algorithm, string isa)
+    {
+        double bytes = (problem.InputLength + problem.OutputLength) * sizeof(float);
+        double? gflops = problem is ConvProblem cp ? cp.Flops / (median * 1e6) : null;
+        return new Row(problem, backend, threads, median, gflops, gflops / peak * 100, bytes / (median * 1e6), algorithm, isa);
     }
 
     private static Row Measure(CpuBackend backend, Problem problem, double peak, TimeSpan minTime)
@@ -106,10 +180,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         using Plan<PoolProblem>? pool = problem is PoolProblem p ? backend.CreatePoolPlan(p) : null;
         Action run = conv is not null ? () => conv.Run(input, output) : () => pool!.Run(input, output);
 
-        double median = MedianMilliseconds(run, minTime);
-        double bytes = (problem.InputLength + problem.OutputLength) * sizeof(float);
-        double? gflops = problem is ConvProblem cp ? cp.Flops / (median * 1e6) : null;
-        return new Row(problem, backend.ToString(), backend.Threads, median, gflops, gflops / peak * 100, bytes / (median * 1e6),
+        return ToRow(problem, backend.ToString(), backend.Threads, MedianMilliseconds(run, minTime), peak,
             conv?.Algorithm ?? pool!.Algorithm, conv?.Isa ?? pool!.Isa);
     }
 

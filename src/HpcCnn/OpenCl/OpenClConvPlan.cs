@@ -22,9 +22,10 @@ public sealed class OpenClConvPlan : ConvPlan
     private struct ConvShape
     {
         public int Batch, Groups, InPerGroup, OutPerGroup, KTiles;
-        public int PaddedHeight, PaddedWidth;
+        public int PaddedHeight, RowLength, PhaseWidth;
         public int OutHeight, OutWidth, ColTiles;
-        public int KernelH, KernelW, StrideH, StrideW, DilationH, DilationW;
+        public int KernelH, KernelW, StrideH, StrideW, DilationH;
+        public int TapPhaseStep, TapOffsetStep;
         public int HasBias, Activation;
         public float Alpha;
     }
@@ -64,7 +65,8 @@ public sealed class OpenClConvPlan : ConvPlan
     {
         int vw = device.VectorWidth;
         int inPerGroup = p.InChannels / p.Groups, outPerGroup = p.OutChannels / p.Groups;
-        bool depthwise = inPerGroup == 1;
+        // One input channel per group with few outputs per group: an 8-channel tile would be mostly idle.
+        bool depthwise = inPerGroup == 1 && outPerGroup < OutputChannelTile / 2;
         // A 1x1 convolution with unit stride and no padding maps pixel i to pixel i: run it on the
         // flattened plane, one long row, so the vector tiles fill whole and no copy is needed.
         bool flat = p.KernelHeight == 1 && p.KernelWidth == 1 && p.StrideHeight == 1 && p.StrideWidth == 1
@@ -74,10 +76,14 @@ public sealed class OpenClConvPlan : ConvPlan
         int colTiles = (outWidth + vw - 1) / vw;
         int dilationH = flat ? 1 : p.DilationHeight, dilationW = flat ? 1 : p.DilationWidth;
         int paddedHeight = (int)Math.Max((long)p.PadHeight + inHeight, (long)(outHeight - 1) * p.StrideHeight + (long)(p.KernelHeight - 1) * dilationH + 1);
-        int paddedWidth = (int)Math.Max((long)p.PadWidth + inWidth, ((long)colTiles * vw - 1) * p.StrideWidth + (long)(p.KernelWidth - 1) * dilationW + 1);
-        bool needsPadding = paddedHeight != inHeight || paddedWidth != inWidth;
+        // Rows are split by column stride phase (see conv2d.cl); a phase holds what the column
+        // tiles read: colTiles*VW outputs plus the reach of the kernel's last tap.
+        int phaseWidth = checked(colTiles * vw + (p.KernelWidth - 1) * dilationW / p.StrideWidth);
+        int rowLength = checked(phaseWidth * p.StrideWidth);
+        bool needsPadding = p.StrideWidth != 1 || p.PadHeight != 0 || p.PadWidth != 0
+                            || paddedHeight != inHeight || phaseWidth != inWidth;
         int kTiles = (outPerGroup + OutputChannelTile - 1) / OutputChannelTile;
-        long paddedLength = (long)p.Batch * p.InChannels * paddedHeight * paddedWidth;
+        long paddedLength = (long)p.Batch * p.InChannels * paddedHeight * rowLength;
         long items = depthwise ? (long)p.Batch * p.OutChannels * outHeight * colTiles
                                : (long)p.Batch * p.Groups * kTiles * outHeight * colTiles;
         if (items > int.MaxValue || paddedLength * sizeof(float) > (long)device.Info.GlobalMemoryBytes)
@@ -86,10 +92,10 @@ public sealed class OpenClConvPlan : ConvPlan
         var shape = new ConvShape
         {
             Batch = p.Batch, Groups = p.Groups, InPerGroup = inPerGroup, OutPerGroup = outPerGroup, KTiles = kTiles,
-            PaddedHeight = paddedHeight, PaddedWidth = paddedWidth,
+            PaddedHeight = paddedHeight, RowLength = rowLength, PhaseWidth = phaseWidth,
             OutHeight = outHeight, OutWidth = outWidth, ColTiles = colTiles,
             KernelH = p.KernelHeight, KernelW = p.KernelWidth, StrideH = p.StrideHeight, StrideW = p.StrideWidth,
-            DilationH = dilationH, DilationW = dilationW,
+            DilationH = dilationH, TapPhaseStep = dilationW % p.StrideWidth, TapOffsetStep = dilationW / p.StrideWidth,
             HasBias = bias.IsEmpty ? 0 : 1, Activation = (int)p.Activation, Alpha = p.ActivationAlpha,
         };
 
@@ -124,9 +130,10 @@ public sealed class OpenClConvPlan : ConvPlan
         device.SetArgument(padKernel, 3, inHeight);
         device.SetArgument(padKernel, 4, inWidth);
         device.SetArgument(padKernel, 5, paddedHeight);
-        device.SetArgument(padKernel, 6, paddedWidth);
-        device.SetArgument(padKernel, 7, p.PadHeight);
-        device.SetArgument(padKernel, 8, p.PadWidth);
+        device.SetArgument(padKernel, 6, p.StrideWidth);
+        device.SetArgument(padKernel, 7, phaseWidth);
+        device.SetArgument(padKernel, 8, p.PadHeight);
+        device.SetArgument(padKernel, 9, p.PadWidth);
         device.SetArgument(kernel, 0, padded);
         var padGroupSize = device.WorkGroupSize(padKernel, 16);
         return ($"pad+{name}", (input, output) =>
