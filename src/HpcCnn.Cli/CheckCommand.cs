@@ -24,8 +24,14 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
         [Description("Seed of the test data")]
         public int Seed { get; init; } = 1;
 
+        [CommandOption("--backend <BACKEND>")]
+        [Description("Check only this backend: cpu or opencl (default: every available one)")]
+        public string? Backend { get; init; }
+
         public override ValidationResult Validate() =>
-            Threads < 0 ? ValidationResult.Error("--threads must not be negative") : ValidationResult.Success();
+            Threads < 0 ? ValidationResult.Error("--threads must not be negative")
+            : Backend is not (null or "cpu" or "opencl") ? ValidationResult.Error("--backend must be cpu or opencl")
+            : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -43,7 +49,7 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
 
         var (available, unavailable) = Backend.Discover(settings.Threads);
         foreach (var reason in unavailable) AnsiConsole.MarkupLine($"[yellow]skipped backend[/] {Markup.Escape(reason)}");
-        var backends = available.Where(b => b != Backend.Reference).ToList();
+        var backends = available.Where(b => b != Backend.Reference && (settings.Backend is null || b.Name == settings.Backend)).ToList();
         if (backends.Count == 0)
         {
             AnsiConsole.MarkupLine("[red]error:[/] no backend besides the oracle is available");

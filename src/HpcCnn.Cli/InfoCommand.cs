@@ -39,13 +39,15 @@ internal sealed class InfoCommand : Command<InfoCommand.Settings>
             if (platform.Devices.Count == 0) node.AddNode("[yellow]no devices[/]");
             foreach (var device in platform.Devices)
             {
-                var deviceNode = node.AddNode($"[bold]{Markup.Escape(device.Name)}[/] ({device.Type})");
-                deviceNode.AddNode(Markup.Escape($"version {device.Version}"));
-                deviceNode.AddNode($"{device.ComputeUnits} compute units, {device.GlobalMemoryBytes / (1 << 20)} MiB global memory");
+                var deviceNode = node.AddNode($"[bold]{device.Index}: {Markup.Escape(device.Name)}[/] ({device.Type})");
+                deviceNode.AddNode(Markup.Escape($"version {device.Version}, driver {device.DriverVersion}, {device.OpenClCVersion}"));
+                deviceNode.AddNode($"{device.ComputeUnits} compute units, {device.GlobalMemoryBytes / (1 << 20)} MiB global memory, "
+                                   + $"{device.LocalMemoryBytes / 1024} KiB local memory, work-groups up to {device.MaxWorkGroupSize}");
                 deviceNode.AddNode(Markup.Escape($"extensions: {device.Extensions}"));
             }
         }
         AnsiConsole.Write(tree);
+        AnsiConsole.MarkupLine("Choose a device with [bold]--device <index or part of its name>[/] (default: the first GPU, else the first device).");
         return 0;
     }
 }

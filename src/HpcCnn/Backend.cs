@@ -1,4 +1,5 @@
 using HpcCnn.Cpu;
+using HpcCnn.OpenCl;
 using HpcCnn.Problems;
 using HpcCnn.Reference;
 
@@ -21,7 +22,7 @@ public abstract class Backend
     /// <summary>The managed oracle: straight loops from the definitions, double accumulation.</summary>
     public static Backend Reference { get; } = new ReferenceBackend();
 
-    /// <summary>Short lower-case name: reference, cpu.</summary>
+    /// <summary>Short lower-case name: reference, cpu, opencl.</summary>
     public abstract string Name { get; }
 
     /// <summary>Creates a convolution plan. The weights (KCRS) and bias are copied; an empty bias means none.</summary>
@@ -58,7 +59,8 @@ public abstract class Backend
 
     /// <summary>
     /// Every backend this machine can run, with the reason for each one it cannot
-    /// (e.g. libhpccnn.so failed to load).
+    /// (e.g. libhpccnn.so failed to load, no OpenCL platform). The OpenCL backend runs on the
+    /// default device; dispose it when done.
     /// </summary>
     public static (IReadOnlyList<Backend> Available, IReadOnlyList<string> Unavailable) Discover(int threads = 0)
     {
@@ -76,6 +78,14 @@ public abstract class Backend
         catch (DllNotFoundException e)
         {
             unavailable.Add($"cpu: {e.Message}");
+        }
+        try
+        {
+            available.Add(new OpenClBackend());
+        }
+        catch (OpenClUnavailableException e)
+        {
+            unavailable.Add($"opencl: {e.Message}");
         }
         return (available, unavailable);
     }
