@@ -130,6 +130,6 @@ internal static class BaselineCheck
         double scale = y.Max(v => Math.Abs(v)), worst = 0;
         for (int i = 0; i < y.Length; i++) worst = Math.Max(worst, Math.Abs(y[i] - yTheirs[i]));
         if (!(worst <= 1e-4 * Math.Max(scale, 1)))
-            throw new InvalidOperationException($"{problem}: HpcCnn and ONNX Runtime differ by {worst} (output scale {scale})");
+            throw new InvalidOperationException($"{problem}: the two sides differ by {worst} (output scale {scale})");
     }
 }
