@@ -23,6 +23,12 @@ inline floatV activate(floatV v, int activation, float alpha) {
     return v;
 }
 
+inline float4 activate4(float4 v, int activation, float alpha) {
+    if (activation == ACTIVATION_RELU) return select((float4)0.0f, v, v > 0.0f);
+    if (activation == ACTIVATION_LEAKY_RELU) return select(alpha * v, v, v > 0.0f);
+    return v;
+}
+
 // Stores the first `valid` lanes of v at p: a full vector store for whole tiles, lane by lane
 // for the tile that overhangs the end of a row.
 inline void store_lanes(floatV v, global float* p, int valid) {

@@ -160,3 +160,84 @@ kernel void conv2d_depthwise_v(global const float* restrict padded, global const
     global float* out = y + (((long)n * out_channels + k) * p.out_height + oh) * p.out_width + col_tile * VW;
     store_lanes(activate(acc, p.activation, p.alpha), out, p.out_width - col_tile * VW);
 }
+
+// Implicit GEMM with local-memory tiles, for GPUs: Y[k, pixel] = sum over (c, r, s) of
+// W[k, crs] * X[crs, pixel], one 64x64 tile of (output channels x output pixels of one image) per
+// work-group of 256 work-items, each accumulating 4x4 in registers. Per 16-deep step the group
+// stages a 16x64 slice of the weights (packed [groups][crs][k padded to 64], so neighbouring
+// work-items load neighbouring addresses) and a 16x64 slice of the input gathered from the
+// padded, phase-split copy (neighbouring pixels are neighbouring addresses there too) in local
+// memory; every staged value is then read by 16 work-items. tap_offsets[crs] holds the offset of
+// tap (c, r, s) within one image of the padded input.
+#define GEMM_TM 64
+#define GEMM_TN 64
+#define GEMM_TK 16
+#define GEMM_GROUP 256
+
+kernel __attribute__((reqd_work_group_size(GEMM_GROUP, 1, 1)))
+void conv2d_gemm_local(global const float* restrict padded, global const float* restrict weights,
+                       global const float* restrict bias, global float* restrict y,
+                       struct conv_shape p, global const int* restrict tap_offsets, int crs,
+                       int m_tiles, int n_tiles) {
+    local float a_tile[GEMM_TK][GEMM_TM];
+    local float b_tile[GEMM_TK][GEMM_TN];
+    int lid = get_local_id(0);
+    int group = get_group_id(0);
+    int n_tile = group % n_tiles;
+    int rest = group / n_tiles;
+    int m_tile = rest % m_tiles;
+    rest /= m_tiles;
+    int g = rest % p.groups;
+    int n = rest / p.groups;
+
+    int pixels = p.out_height * p.out_width;
+    int in_channels = p.groups * p.in_per_group;
+    long plane = (long)p.padded_height * p.row_length;
+    global const float* image = padded + ((long)n * in_channels + (long)g * p.in_per_group) * plane;
+    int k_padded = m_tiles * GEMM_TM;
+    global const float* w = weights + (long)g * crs * k_padded + m_tile * GEMM_TM;
+
+    // Each work-item stages the same column of both slices at every step: column `lane`, rows
+    // lid / 64 + 4i. Its pixel's offset in the padded image is fixed for the whole loop.
+    int lane = lid % GEMM_TN, row0 = lid / GEMM_TN;
+    int pixel = min(n_tile * GEMM_TN + lane, pixels - 1);
+    int oh = pixel / p.out_width, ow = pixel - oh * p.out_width;
+    long pixel_offset = (long)oh * p.stride_h * p.row_length + ow;
+
+    int tx = lid % 16, ty = lid / 16;  // this work-item's 4 pixels (tx) and 4 channels (ty)
+    float4 acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;
+    for (int k0 = 0; k0 < crs; k0 += GEMM_TK) {
+        for (int i = 0; i < GEMM_TK; i += GEMM_GROUP / GEMM_TN) {
+            int k = k0 + row0 + i;
+            bool inside = k < crs;
+            a_tile[row0 + i][lane] = inside ? w[(long)k * k_padded + lane] : 0.0f;
+            b_tile[row0 + i][lane] = inside ? image[tap_offsets[k] + pixel_offset] : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < GEMM_TK; kk++) {
+            float4 a = vload4(ty, a_tile[kk]);
+            float4 b = vload4(tx, b_tile[kk]);
+            acc0 = fma((float4)(a.s0), b, acc0);
+            acc1 = fma((float4)(a.s1), b, acc1);
+            acc2 = fma((float4)(a.s2), b, acc2);
+            acc3 = fma((float4)(a.s3), b, acc3);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    int out_channels = p.groups * p.out_per_group;
+    int first_pixel = n_tile * GEMM_TN + tx * 4;
+    float4 accs[4] = {acc0, acc1, acc2, acc3};
+    for (int i = 0; i < 4; i++) {
+        int k = m_tile * GEMM_TM + ty * 4 + i;
+        if (k >= p.out_per_group) break;
+        int channel = g * p.out_per_group + k;
+        float4 v = accs[i];
+        if (p.has_bias) v += bias[channel];
+        v = activate4(v, p.activation, p.alpha);
+        global float* out = y + ((long)n * out_channels + channel) * pixels;
+        float lanes[4];
+        vstore4(v, 0, lanes);
+        for (int j = 0; j < 4 && first_pixel + j < pixels; j++) out[first_pixel + j] = lanes[j];
+    }
+}

@@ -43,6 +43,10 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         [Description("OpenCL device: its index in `hpccnn info`, or part of its name (default: first GPU, else first device)")]
         public string? Device { get; init; }
 
+        [CommandOption("--conv-kernel <KERNEL>")]
+        [Description("OpenCL convolution kernel: auto (default), registertiled, localmemorytiled")]
+        public OpenClConvKernel ConvKernel { get; init; }
+
         [CommandOption("--csv")]
         [Description("Print CSV rows instead of a table")]
         public bool Csv { get; init; }
@@ -83,7 +87,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
             OpenClBackend openCl;
             try
             {
-                openCl = new OpenClBackend(OpenClSelection.Parse(settings.Device));
+                openCl = new OpenClBackend(OpenClSelection.Parse(settings.Device) with { ConvKernel = settings.ConvKernel });
             }
             catch (OpenClUnavailableException e)
             {

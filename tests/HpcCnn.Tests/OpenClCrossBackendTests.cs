@@ -10,17 +10,17 @@ public class OpenClCrossBackendTests
     [SkippableTheory]
     [MemberData(nameof(ConvCrossBackendTests.SuiteProblems), MemberType = typeof(ConvCrossBackendTests))]
     public void Conv_suite_problem_matches_oracle(string descriptor) =>
-        ConvCrossBackendTests.Check(ConvProblem.Parse(descriptor), 7, [TestBackends.OpenCl()]);
+        ConvCrossBackendTests.Check(ConvProblem.Parse(descriptor), 7, TestBackends.OpenClForEveryConvKernel());
 
     [SkippableTheory]
     [MemberData(nameof(ConvCrossBackendTests.EdgeCases), MemberType = typeof(ConvCrossBackendTests))]
     public void Conv_edge_case_matches_oracle(string descriptor) =>
-        ConvCrossBackendTests.Check(ConvProblem.Parse(descriptor), 11, [TestBackends.OpenCl()]);
+        ConvCrossBackendTests.Check(ConvProblem.Parse(descriptor), 11, TestBackends.OpenClForEveryConvKernel());
 
     [SkippableTheory]
     [MemberData(nameof(RandomProblems.Seeds), MemberType = typeof(RandomProblems))]
     public void Conv_random_problem_matches_oracle(int seed) =>
-        ConvCrossBackendTests.Check(RandomProblems.Conv(seed), seed, [TestBackends.OpenCl()]);
+        ConvCrossBackendTests.Check(RandomProblems.Conv(seed), seed, TestBackends.OpenClForEveryConvKernel());
 
     [SkippableTheory]
     [MemberData(nameof(PoolCrossBackendTests.SuiteProblems), MemberType = typeof(PoolCrossBackendTests))]

@@ -60,6 +60,22 @@ internal static class TestBackends
         throw new UnreachableException();
     }
 
+    private static readonly Lazy<OpenClBackend[]> OpenClConvKernels = new(() =>
+    [
+        new OpenClBackend(new OpenClBackendOptions { ConvKernel = OpenClConvKernel.RegisterTiled }),
+        new OpenClBackend(new OpenClBackendOptions { ConvKernel = OpenClConvKernel.LocalMemoryTiled }),
+    ]);
+
+    /// <summary>
+    /// The OpenCL backend once per convolution kernel, so both run on whatever device there is
+    /// (Auto picks one of them by device type). Skips or fails as <see cref="OpenCl"/> does.
+    /// </summary>
+    public static IReadOnlyList<Backend> OpenClForEveryConvKernel()
+    {
+        OpenCl();
+        return OpenClConvKernels.Value;
+    }
+
     public static IReadOnlyList<Problem> Suite(string fileName) =>
         ProblemSuite.Read(Path.Combine(AppContext.BaseDirectory, "problems", fileName));
 

@@ -2,6 +2,17 @@ using HpcCnn.Problems;
 
 namespace HpcCnn.OpenCl;
 
+/// <summary>Which convolution kernel OpenCL plans use (depthwise problems always use the depthwise kernel).</summary>
+public enum OpenClConvKernel
+{
+    /// <summary>Local-memory tiles on GPUs, register tiles elsewhere.</summary>
+    Auto,
+    /// <summary>8 output channels x a vector of columns per work-item, no local memory: suits CPU devices such as PoCL.</summary>
+    RegisterTiled,
+    /// <summary>Implicit GEMM in 64x64 tiles staged in local memory by 256-work-item groups: suits GPUs.</summary>
+    LocalMemoryTiled,
+}
+
 /// <summary>Which OpenCL device a backend runs on, and where compiled programs are cached.</summary>
 public sealed record OpenClBackendOptions
 {
@@ -16,6 +27,9 @@ public sealed record OpenClBackendOptions
     /// $XDG_CACHE_HOME/hpccnn/opencl, else ~/.cache/hpccnn/opencl.
     /// </summary>
     public string? ProgramCacheDirectory { get; init; }
+
+    /// <summary>The convolution kernel; Auto picks by device type. Forcing one is for profiling and tests.</summary>
+    public OpenClConvKernel ConvKernel { get; init; }
 
     /// <summary>False turns the disk cache off (programs are still built once per process and device).</summary>
     public bool UseProgramCache { get; init; } = true;
@@ -43,6 +57,7 @@ public sealed class OpenClBackend : Backend, IDisposable
     private const int EltwiseCpuGroupSize = 64;
 
     private readonly OpenClDevice device;
+    private readonly OpenClConvKernel convKernel;
     private readonly object eltwiseGate = new();
     private ClHandle? eltwiseKernel;
     private nuint eltwiseGroupSize;
@@ -55,6 +70,9 @@ public sealed class OpenClBackend : Backend, IDisposable
         options ??= new OpenClBackendOptions();
         var devices = OpenClPlatforms.Enumerate();
         var (id, info) = Select(devices.Select(d => (d.Id, d.Info)).ToList(), options);
+        if (!Enum.IsDefined(options.ConvKernel))
+            throw new ArgumentOutOfRangeException(nameof(options), options.ConvKernel, "unknown convolution kernel");
+        convKernel = options.ConvKernel;
         device = new OpenClDevice(id, info,
             options.UseProgramCache ? options.ProgramCacheDirectory ?? ProgramCache.DefaultDirectory() : null);
     }
@@ -72,7 +90,8 @@ public sealed class OpenClBackend : Backend, IDisposable
 
     internal OpenClDevice DeviceRuntime => device;
 
-    public override string ToString() => $"{Name}[{device.Info.Name}]";
+    public override string ToString() =>
+        convKernel == OpenClConvKernel.Auto ? $"{Name}[{device.Info.Name}]" : $"{Name}[{device.Info.Name}, {convKernel}]";
 
     /// <summary>Creates a convolution plan: packs and uploads the weights and builds the kernel program (or loads it from the cache).</summary>
     public new OpenClConvPlan CreateConvPlan(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias = default) =>
@@ -121,7 +140,7 @@ public sealed class OpenClBackend : Backend, IDisposable
     private protected override ConvPlan CreateConvPlanCore(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
     {
         ThrowIfDisposed();
-        return new OpenClConvPlan(device, problem, weights, bias);
+        return new OpenClConvPlan(device, problem, weights, bias, convKernel);
     }
 
     private protected override PoolPlan CreatePoolPlanCore(PoolProblem problem)

@@ -13,9 +13,11 @@ public sealed class OpenClConvPlan : ConvPlan
 {
     private const int OutputChannelTile = 8;     // the kernel's register tile: 8 output channels
     private const int CpuGroupSize = 4;
+    private const int GemmTile = 64, GemmGroupSize = 256;  // must match GEMM_TM/GEMM_TN and GEMM_GROUP in conv2d.cl
 
     private readonly PlanRunner runner;
     private readonly string algorithm;
+    private readonly OpenClConvKernel kernelChoice;
 
     /// <summary>The shape argument of conv2d.cl's kernels; field order and types match struct conv_shape.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -30,9 +32,11 @@ public sealed class OpenClConvPlan : ConvPlan
         public float Alpha;
     }
 
-    internal OpenClConvPlan(OpenClDevice device, ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+    internal OpenClConvPlan(OpenClDevice device, ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
+        OpenClConvKernel kernelChoice)
         : base(problem)
     {
+        this.kernelChoice = kernelChoice;
         runner = new PlanRunner(device, problem.InputLength, problem.OutputLength);
         try
         {
@@ -84,10 +88,9 @@ public sealed class OpenClConvPlan : ConvPlan
                             || paddedHeight != inHeight || phaseWidth != inWidth;
         int kTiles = (outPerGroup + OutputChannelTile - 1) / OutputChannelTile;
         long paddedLength = (long)p.Batch * p.InChannels * paddedHeight * rowLength;
-        long items = depthwise ? (long)p.Batch * p.OutChannels * outHeight * colTiles
-                               : (long)p.Batch * p.Groups * kTiles * outHeight * colTiles;
-        if (items > int.MaxValue || paddedLength * sizeof(float) > (long)device.Info.GlobalMemoryBytes)
-            throw new ArgumentException($"{p} is too large for one launch on {device.Info.Name}", nameof(p));
+        if (paddedLength * sizeof(float) > (long)device.Info.GlobalMemoryBytes
+            || (long)inPerGroup * paddedHeight * rowLength > int.MaxValue)
+            throw new ArgumentException($"{p} is too large for {device.Info.Name}", nameof(p));
 
         var shape = new ConvShape
         {
@@ -100,18 +103,48 @@ public sealed class OpenClConvPlan : ConvPlan
         };
 
         var program = device.Program("conv2d", p.StrideWidth == 1 ? "-D UNIT_STRIDE" : "");
-        string kernelName = depthwise ? "conv2d_depthwise_v" : "conv2d_direct_8xv";
-        var kernel = runner.Own(device.CreateKernel(program, kernelName));
-        var packed = depthwise ? weights.ToArray() : PackWeights(p, weights, kTiles);
-        var weightBuffer = runner.Own(device.CreateBuffer(packed.Length, packed));
         var biasBuffer = runner.Own(bias.IsEmpty ? device.CreateBuffer(1) : device.CreateBuffer(bias.Length, bias));
-        device.SetArgument(kernel, 1, weightBuffer);
+        var kind = depthwise ? ConvKernel.Depthwise
+            : kernelChoice == OpenClConvKernel.LocalMemoryTiled
+              || (kernelChoice == OpenClConvKernel.Auto && device.Info.IsGpu && device.Info.MaxWorkGroupSize >= GemmGroupSize)
+                ? ConvKernel.GemmLocal
+                : ConvKernel.Direct;
+        ClHandle kernel;
+        long items;
+        nuint groupSize;
+        string name;
+        if (kind == ConvKernel.GemmLocal)
+        {
+            int crs = inPerGroup * p.KernelHeight * p.KernelWidth;
+            int mTiles = (outPerGroup + GemmTile - 1) / GemmTile;
+            int nTiles = (outHeight * outWidth + GemmTile - 1) / GemmTile;
+            items = (long)p.Batch * p.Groups * mTiles * nTiles * GemmGroupSize;
+            kernel = runner.Own(device.CreateKernel(program, "conv2d_gemm_local"));
+            var packed = PackWeightsForGemm(p, weights, mTiles * GemmTile);
+            var offsets = TapOffsets(p, inPerGroup, (long)paddedHeight * rowLength, dilationH, dilationW, rowLength, phaseWidth);
+            device.SetArgument(kernel, 1, runner.Own(device.CreateBuffer(packed.Length, packed)));
+            device.SetArgument(kernel, 5, runner.Own(device.CreateBuffer(offsets.Length, MemoryMarshal.Cast<int, float>(offsets))));
+            device.SetArgument(kernel, 6, crs);
+            device.SetArgument(kernel, 7, mTiles);
+            device.SetArgument(kernel, 8, nTiles);
+            groupSize = GemmGroupSize;
+            name = $"conv2d_gemm_{GemmTile}x{GemmTile}_local_ocl";
+        }
+        else
+        {
+            items = depthwise ? (long)p.Batch * p.OutChannels * outHeight * colTiles
+                              : (long)p.Batch * p.Groups * kTiles * outHeight * colTiles;
+            kernel = runner.Own(device.CreateKernel(program, depthwise ? "conv2d_depthwise_v" : "conv2d_direct_8xv"));
+            var packed = depthwise ? weights.ToArray() : PackWeights(p, weights, kTiles);
+            device.SetArgument(kernel, 1, runner.Own(device.CreateBuffer(packed.Length, packed)));
+            device.SetArgument(kernel, 5, checked((int)items));
+            groupSize = device.WorkGroupSize(kernel, CpuGroupSize);
+            name = depthwise ? $"conv2d_depthwise_{vw}_ocl" : $"conv2d_direct_{OutputChannelTile}x{vw}_ocl";
+        }
+        if (items > int.MaxValue) throw new ArgumentException($"{p} is too large for one launch on {device.Info.Name}", nameof(p));
         device.SetArgument(kernel, 2, biasBuffer);
         device.SetArgument(kernel, 4, shape);
-        device.SetArgument(kernel, 5, (int)items);
-        var groupSize = device.WorkGroupSize(kernel, CpuGroupSize);
 
-        string name = depthwise ? $"conv2d_depthwise_{vw}_ocl" : $"conv2d_direct_{OutputChannelTile}x{vw}_ocl";
         if (!needsPadding)
         {
             return (name, (input, output) =>
@@ -143,6 +176,37 @@ public sealed class OpenClConvPlan : ConvPlan
             device.Launch(padKernel, rows, padGroupSize);
             device.Launch(kernel, items, groupSize);
         });
+    }
+
+    private enum ConvKernel { Direct, Depthwise, GemmLocal }
+
+    /// <summary>KCRS weights to [groups][C/G·R·S][k padded to the tile], the A operand of conv2d_gemm_local.</summary>
+    private static float[] PackWeightsForGemm(ConvProblem p, ReadOnlySpan<float> weights, int paddedOutPerGroup)
+    {
+        int outPerGroup = p.OutChannels / p.Groups;
+        int crs = p.InChannels / p.Groups * p.KernelHeight * p.KernelWidth;
+        var packed = new float[(long)p.Groups * crs * paddedOutPerGroup];
+        for (int g = 0; g < p.Groups; g++)
+            for (int k = 0; k < outPerGroup; k++)
+                for (int j = 0; j < crs; j++)
+                    packed[((long)g * crs + j) * paddedOutPerGroup + k] = weights[(int)(((long)g * outPerGroup + k) * crs + j)];
+        return packed;
+    }
+
+    /// <summary>Where tap (c, r, s) of output pixel (0, 0) is in one image's padded, phase-split input.</summary>
+    private static int[] TapOffsets(ConvProblem p, int inPerGroup, long plane, int dilationH, int dilationW, int rowLength, int phaseWidth)
+    {
+        int r = p.KernelHeight, s = p.KernelWidth;
+        var offsets = new int[inPerGroup * r * s];
+        for (int c = 0; c < inPerGroup; c++)
+            for (int i = 0; i < r; i++)
+                for (int j = 0; j < s; j++)
+                {
+                    int column = j * dilationW;
+                    offsets[(c * r + i) * s + j] = checked((int)(c * plane + (long)i * dilationH * rowLength
+                        + column % p.StrideWidth * phaseWidth + column / p.StrideWidth));
+                }
+        return offsets;
     }
 
     /// <summary>KCRS weights to [groups][k tiles][C/G][R][S][8], zero past the last output channel of a group.</summary>
