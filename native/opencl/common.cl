@@ -40,3 +40,56 @@ inline void store_lanes(floatV v, global float* p, int valid) {
     vstoreV(v, 0, lanes);
     for (int i = 0; i < valid; i++) p[i] = lanes[i];
 }
+
+// Copies NCHW planes into padded rows split by column stride phase: padded column X of a row is
+// stored at (X % stride_w) * phase_width + X / stride_w, and everything outside the input is
+// `fill` (0 for convolution and average pooling, -infinity for max pooling). Then the VW inputs
+// that VW neighbouring outputs read for one tap are contiguous for any stride: one vector load,
+// no bounds checks. One padded row per work-item: rows = N*C*padded_height.
+kernel void pad_input(global const float* restrict x, global float* restrict padded, int rows,
+                      int in_height, int in_width, int padded_height, int stride_w, int phase_width,
+                      int pad_top, int pad_left, float fill) {
+    int row = get_global_id(0);
+    if (row >= rows) return;
+    int plane = row / padded_height;
+    int y = row - plane * padded_height - pad_top;
+    int row_length = stride_w * phase_width;
+    global float* dst = padded + (long)row * row_length;
+    if (y < 0 || y >= in_height) {
+        for (int i = 0; i < row_length; i++) dst[i] = fill;
+        return;
+    }
+    global const float* src = x + ((long)plane * in_height + y) * in_width;
+    for (int phase = 0; phase < stride_w; phase++, dst += phase_width) {
+        for (int i = 0; i < phase_width; i++) {
+            int column = i * stride_w + phase - pad_left;
+            dst[i] = column >= 0 && column < in_width ? src[column] : fill;
+        }
+    }
+}
+
+// Visits the kernel_w taps of one kernel row: `column` points at the VW inputs of tap s.
+// Unit column stride (built with -D UNIT_STRIDE) has one phase and needs no phase bookkeeping.
+#ifdef UNIT_STRIDE
+#define FOR_EACH_TAP(p, taps, row, column, body)                             \
+    for (int s_ = 0; s_ < (taps); s_++) {                                    \
+        global const float* column = (row) + s_ * (p).tap_offset_step;       \
+        body;                                                                \
+    }
+#else
+#define FOR_EACH_TAP(p, taps, row, column, body)                             \
+    {                                                                        \
+        int phase_ = 0;                                                      \
+        global const float* base_ = (row);                                   \
+        for (int s_ = 0; s_ < (taps); s_++) {                                \
+            global const float* column = base_ + phase_ * (p).phase_width;   \
+            body;                                                            \
+            base_ += (p).tap_offset_step;                                    \
+            phase_ += (p).tap_phase_step;                                    \
+            if (phase_ >= (p).stride_w) {                                    \
+                phase_ -= (p).stride_w;                                      \
+                base_ += 1;                                                  \
+            }                                                                \
+        }                                                                    \
+    }
+#endif

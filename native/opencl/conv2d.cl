@@ -8,29 +8,6 @@
 // 1x1 convolutions run on the flattened plane). Sizes are kernel arguments, not -D options, so
 // one program serves every problem: PoCL spends about half a second per program build.
 
-// One padded row per work-item: rows = N*C*padded_height.
-kernel void pad_input(global const float* restrict x, global float* restrict padded, int rows,
-                      int in_height, int in_width, int padded_height, int stride_w, int phase_width,
-                      int pad_top, int pad_left) {
-    int row = get_global_id(0);
-    if (row >= rows) return;
-    int plane = row / padded_height;
-    int y = row - plane * padded_height - pad_top;
-    int row_length = stride_w * phase_width;
-    global float* dst = padded + (long)row * row_length;
-    if (y < 0 || y >= in_height) {
-        for (int i = 0; i < row_length; i++) dst[i] = 0.0f;
-        return;
-    }
-    global const float* src = x + ((long)plane * in_height + y) * in_width;
-    for (int phase = 0; phase < stride_w; phase++, dst += phase_width) {
-        for (int i = 0; i < phase_width; i++) {
-            int column = i * stride_w + phase - pad_left;
-            dst[i] = column >= 0 && column < in_width ? src[column] : 0.0f;
-        }
-    }
-}
-
 struct conv_shape {
     int batch, groups, in_per_group, out_per_group, k_tiles;  // k_tiles: ceil(out_per_group / 8)
     int padded_height, row_length, phase_width;                 // row_length: stride_w * phase_width
@@ -50,32 +27,6 @@ struct conv_shape {
     acc5 = fma(xv, (floatV)((wv).s5), acc5);           \
     acc6 = fma(xv, (floatV)((wv).s6), acc6);           \
     acc7 = fma(xv, (floatV)((wv).s7), acc7)
-
-// Visits the kernel_w taps of one kernel row: `column` points at the VW inputs of tap s.
-// Unit column stride (built with -D UNIT_STRIDE) has one phase and needs no phase bookkeeping.
-#ifdef UNIT_STRIDE
-#define FOR_EACH_TAP(p, row, column, body)                                   \
-    for (int s_ = 0; s_ < (p).kernel_w; s_++) {                              \
-        global const float* column = (row) + s_ * (p).tap_offset_step;       \
-        body;                                                                \
-    }
-#else
-#define FOR_EACH_TAP(p, row, column, body)                                   \
-    {                                                                        \
-        int phase_ = 0;                                                      \
-        global const float* base_ = (row);                                   \
-        for (int s_ = 0; s_ < (p).kernel_w; s_++) {                          \
-            global const float* column = base_ + phase_ * (p).phase_width;   \
-            body;                                                            \
-            base_ += (p).tap_offset_step;                                    \
-            phase_ += (p).tap_phase_step;                                    \
-            if (phase_ >= (p).stride_w) {                                    \
-                phase_ -= (p).stride_w;                                      \
-                base_ += 1;                                                  \
-            }                                                                \
-        }                                                                    \
-    }
-#endif
 
 // Register tile: 8 output channels x VW output columns of one output row per work-item, so each
 // input vector feeds 8 FMAs and each weight 8-vector is one load. Weights are packed as
@@ -106,7 +57,7 @@ kernel void conv2d_direct_8xv(global const float* restrict padded, global const 
     for (int c = 0; c < p.in_per_group; c++, x += plane) {
         global const float* xr = x;
         for (int r = 0; r < p.kernel_h; r++, xr += row_step) {
-            FOR_EACH_TAP(p, xr, column, {
+            FOR_EACH_TAP(p, p.kernel_w, xr, column, {
                 floatV xv = vloadV(0, column);
                 float8 wv = vload8(0, w);
                 w += 8;
@@ -151,7 +102,7 @@ kernel void conv2d_depthwise_v(global const float* restrict padded, global const
     global const float* w = weights + (long)k * p.kernel_h * p.kernel_w;
     floatV acc = 0.0f;
     for (int r = 0; r < p.kernel_h; r++, x += p.dilation_h * p.row_length) {
-        FOR_EACH_TAP(p, x, column, {
+        FOR_EACH_TAP(p, p.kernel_w, x, column, {
             acc = fma(vloadV(0, column), (floatV)(*w), acc);
             w++;
         })

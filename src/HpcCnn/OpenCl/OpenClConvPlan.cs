@@ -87,9 +87,7 @@ public sealed class OpenClConvPlan : ConvPlan
         bool needsPadding = p.StrideWidth != 1 || p.PadHeight != 0 || p.PadWidth != 0
                             || paddedHeight != inHeight || phaseWidth != inWidth;
         int kTiles = (outPerGroup + OutputChannelTile - 1) / OutputChannelTile;
-        long paddedLength = (long)p.Batch * p.InChannels * paddedHeight * rowLength;
-        if (paddedLength * sizeof(float) > (long)device.Info.GlobalMemoryBytes
-            || (long)inPerGroup * paddedHeight * rowLength > int.MaxValue)
+        if ((long)inPerGroup * paddedHeight * rowLength > int.MaxValue)
             throw new ArgumentException($"{p} is too large for {device.Info.Name}", nameof(p));
 
         var shape = new ConvShape
@@ -155,25 +153,13 @@ public sealed class OpenClConvPlan : ConvPlan
             });
         }
 
-        var padKernel = runner.Own(device.CreateKernel(program, "pad_input"));
-        var padded = runner.Own(device.CreateBuffer(paddedLength));
-        int rows = checked(p.Batch * p.InChannels * paddedHeight);
-        device.SetArgument(padKernel, 1, padded);
-        device.SetArgument(padKernel, 2, rows);
-        device.SetArgument(padKernel, 3, inHeight);
-        device.SetArgument(padKernel, 4, inWidth);
-        device.SetArgument(padKernel, 5, paddedHeight);
-        device.SetArgument(padKernel, 6, p.StrideWidth);
-        device.SetArgument(padKernel, 7, phaseWidth);
-        device.SetArgument(padKernel, 8, p.PadHeight);
-        device.SetArgument(padKernel, 9, p.PadWidth);
-        device.SetArgument(kernel, 0, padded);
-        var padGroupSize = device.WorkGroupSize(padKernel, 16);
+        var padded = new PaddedInput(runner, program, p.Batch * p.InChannels, inHeight, inWidth, paddedHeight,
+            p.StrideWidth, phaseWidth, p.PadHeight, p.PadWidth, fill: 0f);
+        device.SetArgument(kernel, 0, padded.Buffer);
         return ($"pad+{name}", (input, output) =>
         {
-            device.SetArgument(padKernel, 0, input);
+            padded.Enqueue(input);
             device.SetArgument(kernel, 3, output);
-            device.Launch(padKernel, rows, padGroupSize);
             device.Launch(kernel, items, groupSize);
         });
     }

@@ -19,6 +19,8 @@ public sealed class OpenClPoolPlan : PoolPlan
     {
         public int InHeight, InWidth, OutHeight, OutWidth, ColTiles;
         public int KernelH, KernelW, StrideH, StrideW, PadTop, PadLeft, Algorithm;
+        public int PaddedHeight, RowLength, PhaseWidth;
+        public int TapPhaseStep, TapOffsetStep;
     }
 
     internal OpenClPoolPlan(OpenClDevice device, PoolProblem problem) : base(problem)
@@ -30,23 +32,34 @@ public sealed class OpenClPoolPlan : PoolPlan
             int colTiles = (int)((problem.OutWidth + vw - 1) / vw);
             long items = (long)problem.Batch * problem.Channels * problem.OutHeight * colTiles;
             if (items > int.MaxValue) throw new ArgumentException($"{problem} is too large for one launch", nameof(problem));
-            var kernel = runner.Own(device.CreateKernel(device.Program("pool2d", ""), "pool2d_v"));
+            var program = device.Program("pool2d", "");
+            var kernel = runner.Own(device.CreateKernel(program, "pool2d_v"));
+            // The padded copy covers every window of every column tile, as for convolutions.
+            int sw = problem.StrideWidth;
+            int paddedHeight = (int)Math.Max((long)problem.PadHeight + problem.InHeight, (problem.OutHeight - 1) * problem.StrideHeight + problem.KernelHeight);
+            int phaseWidth = checked(colTiles * vw + (problem.KernelWidth - 1) / sw);
+            var padded = new PaddedInput(runner, program, problem.Batch * problem.Channels, problem.InHeight, problem.InWidth,
+                paddedHeight, sw, phaseWidth, problem.PadHeight, problem.PadWidth,
+                fill: problem.Algorithm == PoolAlgorithm.Max ? float.NegativeInfinity : 0f);
+            device.SetArgument(kernel, 0, padded.Buffer);
             device.SetArgument(kernel, 2, new PoolShape
             {
                 InHeight = problem.InHeight, InWidth = problem.InWidth, OutHeight = (int)problem.OutHeight, OutWidth = (int)problem.OutWidth,
                 ColTiles = colTiles, KernelH = problem.KernelHeight, KernelW = problem.KernelWidth,
-                StrideH = problem.StrideHeight, StrideW = problem.StrideWidth, PadTop = problem.PadHeight, PadLeft = problem.PadWidth,
+                StrideH = problem.StrideHeight, StrideW = sw, PadTop = problem.PadHeight, PadLeft = problem.PadWidth,
                 Algorithm = (int)problem.Algorithm,
+                PaddedHeight = paddedHeight, RowLength = sw * phaseWidth, PhaseWidth = phaseWidth,
+                TapPhaseStep = 1 % sw, TapOffsetStep = 1 / sw,
             });
             device.SetArgument(kernel, 3, (int)items);
             var groupSize = device.WorkGroupSize(kernel, CpuGroupSize);
             runner.SetEnqueue((input, output) =>
             {
-                device.SetArgument(kernel, 0, input);
+                padded.Enqueue(input);
                 device.SetArgument(kernel, 1, output);
                 device.Launch(kernel, items, groupSize);
             });
-            Algorithm = $"pool2d_direct_{vw}_ocl";
+            Algorithm = $"pad+pool2d_direct_{vw}_ocl";
         }
         catch
         {
