@@ -36,6 +36,11 @@ public class ConvCrossBackendTests
         "--attr-post-ops=relu:0.1 mb2ic3ih6oc5kh3ph1n\"fused LeakyReLU\"",
         "mb1ic1ih1oc64kh1n\"many outputs from one input\"",
         "mb1ic300ih2oc3kh2n\"long reduction\"",
+        // Wide enough for the AVX-512 in-place path (B read from the window, padding columns dropped):
+        "mb2ic5ih20oc11kh3ph1n\"in-place B, partial channel panel\"",
+        "--attr-post-ops=relu:0.1 mb1ic40ih24oc17kh3ph1n\"in-place B, two reduction blocks, LeakyReLU\"",
+        "mb1ic4ih9iw30oc5kh3kw1ph1pw0n\"in-place B, one-column kernel\"",
+        "mb3ic7ih17iw40oc9kh3ph2dh1n\"in-place B, dilated, odd batch\"",
     };
 
     [Theory]
@@ -63,7 +68,7 @@ public class ConvCrossBackendTests
     [Fact]
     public void Results_are_bitwise_identical_for_any_thread_count()
     {
-        var problems = new[] { "mb3ic5ih11oc7kh3ph1", "g4mb2ic8ih9oc8kh3ph1sh2", "mb1ic16ih14oc33kh5ph2" }.Select(ConvProblem.Parse);
+        var problems = new[] { "mb3ic5ih11oc7kh3ph1", "g4mb2ic8ih9oc8kh3ph1sh2", "mb1ic16ih14oc33kh5ph2", "mb2ic16ih30oc20kh3ph1" }.Select(ConvProblem.Parse);
         foreach (var problem in problems)
         {
             var random = new Random(5);

@@ -16,7 +16,11 @@
  *   copy_run(dst, src, count): dst[0..count) = src[0..count), reading and writing up to one
  *                              vector past count,
  * and the macros GEMM_ISA, GEMM_1X1 / GEMM_1X1_NAME and GEMM_IMPLICIT / GEMM_IMPLICIT_NAME: the
- * instruction set, and the symbols and names of the two algorithms this file then defines. */
+ * instruction set, and the symbols and names of the two algorithms this file then defines.
+ * Where the ISA has cheap masked loads it also defines GEMM_ROWS with GEMM_ROWS_KERNEL /
+ * GEMM_ROWS_HALF_KERNEL (hc_sgemm_rows_ukernel_fn), copy_run_exact(dst, src, count) (no
+ * over-read or over-write), and GEMM_ROWS_WINDOW / GEMM_ROWS_WINDOW_NAME, the algorithm that
+ * reads B in place. */
 #include <stdlib.h>
 
 #include "../gemm/sgemm.h"
@@ -189,6 +193,47 @@ static void pack_b_implicit(const hc_conv2d* plan, const pack_source* src, int64
     }
 }
 
+/* How one call's work is shared: items = images x column blocks x output-channel splits, run
+ * with a dynamic schedule. */
+typedef struct gemm_partition {
+    int threads;
+    int64_t n_blocks, block_units, m_splits, items, kc_step;
+} gemm_partition;
+
+/* Splits each image's `units` (output columns, or output rows of `unit_columns` columns each) into
+ * equal blocks of about NC_MAX columns, a whole number of `granule` units each. The block count
+ * shares evenly between the threads: a last short block or one block too many leaves a thread
+ * idle at the end. With few column panels per image (deep_3x3: 196 columns, 7 panels) an even
+ * split is impossible, so the threads split the output channels instead and each packs the whole
+ * (small) B. Reduction blocks are equal and at most kc_max (576 = 2 x 288, not 256 + 256 + 64: a
+ * short block runs the micro-kernel at ~80% of its speed); they depend on the problem only,
+ * never on the thread count, so results do not either. */
+static gemm_partition partition_work(const hc_conv2d* plan, int64_t images, int64_t units, int64_t unit_columns,
+                                     int64_t granule, int64_t m_panels, int64_t kk, int64_t kc_max, double flops) {
+    const int threads = flops < PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
+    const int64_t columns = units * unit_columns, panels = ceil_div(units, granule);
+    const bool split_channels = images < threads && ceil_div(columns, GEMM_KERNEL.nr) < 4 * threads && m_panels >= threads;
+    int64_t n_blocks = ceil_div(columns, NC_MAX);
+    if (threads > 1 && !split_channels) {
+        const int64_t per_image = ceil_div(threads, gcd64(images, threads));
+        n_blocks = ceil_div(n_blocks, per_image) * per_image;
+    }
+    if (n_blocks > panels) n_blocks = panels;
+    const int64_t block_units = ceil_div(ceil_div(units, n_blocks), granule) * granule;
+    n_blocks = ceil_div(units, block_units);
+    int64_t m_splits = 1;
+    if (images * n_blocks < threads) m_splits = min64(m_panels, ceil_div(threads, images * n_blocks));
+    if (split_channels) m_splits = min64(m_panels, threads); /* each split packs the whole B once */
+    return (gemm_partition){
+        .threads = threads,
+        .n_blocks = n_blocks,
+        .block_units = block_units,
+        .m_splits = m_splits,
+        .items = images * n_blocks * m_splits,
+        .kc_step = ceil_div(kk, ceil_div(kk, kc_max)),
+    };
+}
+
 static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* output, const hc_sgemm_kernel* kernel,
                           pack_b_fn pack, bool uses_window) {
     const int64_t MR = kernel->mr, NR = kernel->nr, KC = kernel->kc_max;
@@ -198,28 +243,10 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
     const int64_t plane = d->in_height * d->in_width, m_panels = ceil_div(m, MR);
     const int64_t images = d->batch * groups;
     const double flops = 2.0 * (double)images * (double)m * (double)p * (double)kk;
-    const int threads = flops < PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
-
-    /* Column blocks of equal width, and a block count that shares evenly between the threads:
-     * a last short block or one block too many leaves a thread idle at the end. With few column
-     * panels per image (deep_3x3: 196 columns, 7 panels) an even split is impossible, so the
-     * threads split the output channels instead and each packs the whole (small) B. */
-    const bool split_channels = images < threads && ceil_div(p, NR) < 4 * threads && m_panels >= threads;
-    int64_t n_blocks = ceil_div(p, NC_MAX);
-    if (threads > 1 && !split_channels) {
-        const int64_t per_image = ceil_div(threads, gcd64(images, threads));
-        n_blocks = ceil_div(n_blocks, per_image) * per_image;
-    }
-    if (n_blocks > ceil_div(p, NR)) n_blocks = ceil_div(p, NR);
-    const int64_t nc = ceil_div(ceil_div(p, n_blocks), NR) * NR;
-    n_blocks = ceil_div(p, nc);
-    int64_t m_splits = 1;
-    if (images * n_blocks < threads) m_splits = min64(m_panels, ceil_div(threads, images * n_blocks));
-    if (split_channels) m_splits = min64(m_panels, threads); /* each split packs the whole B once */
-    const int64_t items = images * n_blocks * m_splits;
-    /* Equal reduction blocks of at most KC (576 = 2 x 288, not 256 + 256 + 64: a short block
-     * runs the micro-kernel at ~80% of its speed). Depends on the problem only, never on threads. */
-    const int64_t kc_step = ceil_div(kk, ceil_div(kk, KC));
+    const gemm_partition part = partition_work(plan, images, p, 1, NR, m_panels, kk, KC, flops);
+    const int threads = part.threads;
+    const int64_t nc = part.block_units, n_blocks = part.n_blocks, m_splits = part.m_splits, items = part.items;
+    const int64_t kc_step = part.kc_step;
     size_t window_floats = 0;
     if (uses_window) {
         /* The largest window any block needs (a block starting mid-row spans one more output row),
@@ -309,3 +336,108 @@ const hc_conv2d_algorithm GEMM_IMPLICIT = {
     .prepare = prepare_gemm,
     .run = run_implicit,
 };
+
+#ifdef GEMM_ROWS
+/* Stride-1 convolutions without packing B: the micro-kernel reads each B row where it already is
+ * in the zero-padded window, through a table of row offsets (hc_sgemm_rows_ukernel_fn). With the
+ * window's row pitch as the width of a "virtual" output row,
+ * B[(c, r, s)][v] = window[c][r*dh*pitch + s*dw + v] for every virtual column v = row*pitch +
+ * column, so a 32-column panel is one run of memory even across output rows. The pitch - out_w
+ * padding columns of each virtual row are computed into a per-thread C block and dropped when the
+ * block is copied out, so this is only chosen when they are at most 1 in 8 of the columns.
+ * (1x1 convolutions read in place from the input measured slower than packed, 217 against 221
+ * GFLOP/s on resnet_1x1: each of a block's B rows is a channel plane apart, one page each, and
+ * the TLB misses cost more than the copy.) */
+
+static int64_t window_pitch(const hc_conv2d* plan) {
+    return plan->out_width + (plan->desc.kernel_width - 1) * plan->desc.dilation_width;
+}
+
+static bool accepts_rows_window(const hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    if (d->stride_height != 1 || d->stride_width != 1 || !fits_int32_lanes(plan)) return false;
+    const int64_t pitch = window_pitch(plan);
+    const int64_t largest_window = d->in_channels / d->groups * (plan->out_height + (d->kernel_height - 1) * d->dilation_height) * pitch;
+    return (pitch - plan->out_width) * 8 <= pitch && largest_window < INT32_MAX;
+}
+
+static hc_status run_rows_window(const hc_conv2d* plan, const float* input, float* output) {
+    const int64_t MR = GEMM_KERNEL.mr, NR = GEMM_KERNEL.nr;
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t groups = d->groups, m = d->out_channels / groups, in_per_group = d->in_channels / groups;
+    const int64_t kk = reduction_length(d), out_w = plan->out_width, out_h = plan->out_height, p = out_h * out_w;
+    const int64_t plane = d->in_height * d->in_width, m_panels = ceil_div(m, MR), images = d->batch * groups;
+    const int64_t pitch = window_pitch(plan);
+    const double flops = 2.0 * (double)images * (double)m * (double)p * (double)kk;
+    const gemm_partition part = partition_work(plan, images, out_h, pitch, 1, m_panels, kk, GEMM_KERNEL.kc_max, flops);
+    const int64_t block = part.block_units, n_blocks = part.n_blocks, m_splits = part.m_splits, kc_step = part.kc_step;
+    /* Workspace: the offset table, the window, and the C block of the largest output-channel split. */
+    const int64_t ldc = ceil_div(block * pitch, 16) * 16;
+    const size_t offset_floats = (size_t)ceil_div(kk, 16) * 16;
+    const size_t window_floats = (size_t)(in_per_group * (block + (d->kernel_height - 1) * d->dilation_height) * pitch + 16);
+    const size_t c_floats = (size_t)(ceil_div(m_panels, m_splits) * MR * ldc);
+    const size_t workspace_bytes = (offset_floats + window_floats + c_floats) * sizeof(float);
+    int failed = 0;
+
+#pragma omp parallel for schedule(dynamic, 1) num_threads(part.threads) if (part.threads > 1)
+    for (int64_t item = 0; item < part.items; item++) {
+        float* workspace = hc_thread_workspace(workspace_bytes);
+        if (workspace == NULL) {
+#pragma omp atomic write
+            failed = 1;
+            continue;
+        }
+        const int64_t split = item % m_splits, b_index = item / m_splits % n_blocks, image = item / m_splits / n_blocks;
+        const int64_t n = image / groups, g = image % groups;
+        const float* x = input + (n * d->in_channels + g * in_per_group) * plane;
+        float* y = output + (n * d->out_channels + g * m) * p;
+        int32_t* offsets = (int32_t*)workspace;
+        float* window = workspace + offset_floats;
+        float* c = window + window_floats;
+        const int64_t first_row = b_index * block, rows = min64(block, out_h - first_row);
+        const window_geometry geometry = window_shape(plan, first_row * out_w, rows * out_w);
+        fill_window(plan, x, in_per_group, geometry, window, NULL); /* stride 1: no phase scratch */
+        const int64_t taps = d->kernel_height * d->kernel_width;
+        for (int64_t k = 0; k < kk; k++) {
+            const int64_t channel = k / taps, r = k % taps / d->kernel_width, s = k % d->kernel_width;
+            offsets[k] = (int32_t)((channel * geometry.rows + r * d->dilation_height) * pitch + s * d->dilation_width);
+        }
+        const int64_t columns = (rows - 1) * pitch + out_w; /* the last virtual row needs no padding columns */
+        const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
+        const float* a = plan->packed + g * m_panels * kk * MR;
+        for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {
+            const int64_t kc = min64(kc_step, kk - k0);
+            for (int64_t j = 0; j * NR < columns; j++) {
+                const int n_valid = (int)min64(NR, columns - j * NR);
+                const hc_sgemm_rows_ukernel_fn ukernel = 2 * n_valid <= NR ? GEMM_ROWS_HALF_KERNEL : GEMM_ROWS_KERNEL;
+                for (int64_t mp = mp_begin; mp < mp_end; mp++) {
+                    const hc_gemm_epilogue epilogue = {
+                        .bias = plan->bias != NULL ? plan->bias + g * m + mp * MR : NULL,
+                        .activation = d->activation,
+                        .alpha = d->activation_alpha,
+                        .first = k0 == 0,
+                        .last = k0 + kc == kk,
+                    };
+                    ukernel(kc, a + (mp * kk + k0) * MR, window + j * NR, offsets + k0, c + (mp - mp_begin) * MR * ldc + j * NR, ldc,
+                            (int)min64(MR, m - mp * MR), n_valid, &epilogue);
+                }
+            }
+        }
+        /* Drop the padding columns: each virtual row's first out_w columns are an output row. */
+        for (int64_t row = mp_begin * MR; row < min64(mp_end * MR, m); row++) {
+            const float* from = c + (row - mp_begin * MR) * ldc;
+            float* to = y + row * p + first_row * out_w;
+            for (int64_t i = 0; i < rows; i++) copy_run_exact(to + i * out_w, from + i * pitch, out_w);
+        }
+    }
+    return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a convolution workspace") : HC_STATUS_OK;
+}
+
+const hc_conv2d_algorithm GEMM_ROWS_WINDOW = {
+    .name = GEMM_ROWS_WINDOW_NAME,
+    .isa = GEMM_ISA,
+    .accepts = accepts_rows_window,
+    .prepare = prepare_gemm,
+    .run = run_rows_window,
+};
+#endif

@@ -15,6 +15,21 @@ static inline void copy_run(float* dst, const float* src, int64_t count) {
     for (int64_t i = 0; i < count; i += 16) _mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
 }
 
+/* Exactly count floats: the tail is a masked load and store. */
+static inline void copy_run_exact(float* dst, const float* src, int64_t count) {
+    int64_t i = 0;
+    for (; i + 16 <= count; i += 16) _mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
+    if (i < count) {
+        const __mmask16 tail = (__mmask16)((1u << (count - i)) - 1u);
+        _mm512_mask_storeu_ps(dst + i, tail, _mm512_maskz_loadu_ps(tail, src + i));
+    }
+}
+
+#define GEMM_ROWS
+#define GEMM_ROWS_KERNEL hc_sgemm_ukernel_8x32_rows__avx512
+#define GEMM_ROWS_HALF_KERNEL hc_sgemm_ukernel_8x16_rows__avx512
+#define GEMM_ROWS_WINDOW hc_conv2d_gemm_rows_window_8x32_avx512
+#define GEMM_ROWS_WINDOW_NAME "gemm_rows_window_8x32_avx512"
 #define GEMM_ISA HC_ISA_AVX512
 #define GEMM_1X1 hc_conv2d_gemm_1x1_8x32_avx512
 #define GEMM_1X1_NAME "gemm_1x1_8x32_avx512"

@@ -36,6 +36,7 @@ typedef struct hc_conv2d_algorithm {
 extern const hc_conv2d_algorithm hc_conv2d_depthwise_avx512;
 extern const hc_conv2d_algorithm hc_conv2d_depthwise_avx2;
 /* The GEMM convolutions below with the 8x32 AVX-512 micro-kernel. */
+extern const hc_conv2d_algorithm hc_conv2d_gemm_rows_window_8x32_avx512;
 extern const hc_conv2d_algorithm hc_conv2d_gemm_1x1_8x32_avx512;
 extern const hc_conv2d_algorithm hc_conv2d_gemm_implicit_8x32_avx512;
 /* 1x1, stride 1, no padding: a packed GEMM straight over the NCHW input. */

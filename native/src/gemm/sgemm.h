@@ -40,6 +40,14 @@ void hc_sgemm_ukernel_8x16__avx512(int64_t kc, const float* a, const float* b, i
                                    int m, int n, const hc_gemm_epilogue* epilogue);
 void hc_sgemm_ukernel_8x32__avx512(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                                    int m, int n, const hc_gemm_epilogue* epilogue);
+/* The same kernels reading B rows in place instead of from a packed block: row k of the panel
+ * starts at b + offsets[k] (any alignment); only the n valid columns are loaded. */
+typedef void (*hc_sgemm_rows_ukernel_fn)(int64_t kc, const float* a, const float* b, const int32_t* offsets, float* c,
+                                         int64_t ldc, int m, int n, const hc_gemm_epilogue* epilogue);
+void hc_sgemm_ukernel_8x32_rows__avx512(int64_t kc, const float* a, const float* b, const int32_t* offsets, float* c,
+                                        int64_t ldc, int m, int n, const hc_gemm_epilogue* epilogue);
+void hc_sgemm_ukernel_8x16_rows__avx512(int64_t kc, const float* a, const float* b, const int32_t* offsets, float* c,
+                                        int64_t ldc, int m, int n, const hc_gemm_epilogue* epilogue);
 void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                                  int m, int n, const hc_gemm_epilogue* epilogue);
 

@@ -70,3 +70,62 @@ void hc_sgemm_ukernel_8x16__avx512(int64_t kc, const float* a, const float* b, i
                                    int m, int n, const hc_gemm_epilogue* e) {
     ukernel_8xN(kc, a, b, ldb, c, ldc, m, n, e, 1);
 }
+
+/* B rows read where they are: row k at b + offsets[k], any alignment, loads masked to the n
+ * valid columns so nothing past them is touched. The accumulators are named variables: with an
+ * array and masks live across the loop, GCC 12 stores the array back to the stack every step. */
+#define ROW_FMA(i)                                        \
+    do {                                                  \
+        const __m512 a_k = _mm512_set1_ps(a[i]);          \
+        c##i##0 = _mm512_fmadd_ps(a_k, b0, c##i##0);      \
+        if (halves == 2) c##i##1 = _mm512_fmadd_ps(a_k, b1, c##i##1); \
+    } while (0)
+#define ROW_FINISH(i)                                                           \
+    do {                                                                        \
+        if (i < m) {                                                            \
+            finish16(c + i * ldc, c##i##0, lo, i, e);                           \
+            if (halves == 2 && hi) finish16(c + i * ldc + 16, c##i##1, hi, i, e); \
+        }                                                                       \
+    } while (0)
+
+static inline __attribute__((always_inline)) void ukernel_8xN_rows(int64_t kc, const float* restrict a, const float* restrict b,
+                                                                   const int32_t* restrict offsets, float* restrict c, int64_t ldc,
+                                                                   int m, int n, const hc_gemm_epilogue* e, const int halves) {
+    const __mmask16 lo = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1u);
+    const __mmask16 hi = (__mmask16)(n >= 32 ? 0xFFFF : n > 16 ? (1u << (n - 16)) - 1u : 0u);
+    __m512 c00 = _mm512_setzero_ps(), c10 = c00, c20 = c00, c30 = c00, c40 = c00, c50 = c00, c60 = c00, c70 = c00;
+    __m512 c01 = c00, c11 = c00, c21 = c00, c31 = c00, c41 = c00, c51 = c00, c61 = c00, c71 = c00;
+#pragma GCC unroll 4
+    for (int64_t k = 0; k < kc; k++) {
+        const float* row = b + offsets[k];
+        const __m512 b0 = _mm512_maskz_loadu_ps(lo, row);
+        const __m512 b1 = halves == 2 ? _mm512_maskz_loadu_ps(hi, row + 16) : b0;
+        ROW_FMA(0);
+        ROW_FMA(1);
+        ROW_FMA(2);
+        ROW_FMA(3);
+        ROW_FMA(4);
+        ROW_FMA(5);
+        ROW_FMA(6);
+        ROW_FMA(7);
+        a += 8;
+    }
+    ROW_FINISH(0);
+    ROW_FINISH(1);
+    ROW_FINISH(2);
+    ROW_FINISH(3);
+    ROW_FINISH(4);
+    ROW_FINISH(5);
+    ROW_FINISH(6);
+    ROW_FINISH(7);
+}
+
+void hc_sgemm_ukernel_8x32_rows__avx512(int64_t kc, const float* a, const float* b, const int32_t* offsets, float* c,
+                                        int64_t ldc, int m, int n, const hc_gemm_epilogue* e) {
+    ukernel_8xN_rows(kc, a, b, offsets, c, ldc, m, n, e, 2);
+}
+
+void hc_sgemm_ukernel_8x16_rows__avx512(int64_t kc, const float* a, const float* b, const int32_t* offsets, float* c,
+                                        int64_t ldc, int m, int n, const hc_gemm_epilogue* e) {
+    ukernel_8xN_rows(kc, a, b, offsets, c, ldc, m, n, e, 1);
+}
