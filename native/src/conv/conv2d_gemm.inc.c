@@ -344,7 +344,10 @@ const hc_conv2d_algorithm GEMM_IMPLICIT = {
  * B[(c, r, s)][v] = window[c][r*dh*pitch + s*dw + v] for every virtual column v = row*pitch +
  * column, so a 32-column panel is one run of memory even across output rows. The pitch - out_w
  * padding columns of each virtual row are computed into a per-thread C block and dropped when the
- * block is copied out, so this is only chosen when they are at most 1 in 8 of the columns.
+ * block is copied out, so this is only chosen when they are at most 1 in 8 of the columns, and
+ * when the copy-out (out channels x columns) costs less than the packing it saves (reduction
+ * length x columns): lenet_c1 (reduction 25, 32 channels) ran 6% slower at 1 thread and 2.7x
+ * slower at 2 threads this way.
  * (1x1 convolutions read in place from the input measured slower than packed, 217 against 221
  * GFLOP/s on resnet_1x1: each of a block's B rows is a channel plane apart, one page each, and
  * the TLB misses cost more than the copy.) */
@@ -358,7 +361,8 @@ static bool accepts_rows_window(const hc_conv2d* plan) {
     if (d->stride_height != 1 || d->stride_width != 1 || !fits_int32_lanes(plan)) return false;
     const int64_t pitch = window_pitch(plan);
     const int64_t largest_window = d->in_channels / d->groups * (plan->out_height + (d->kernel_height - 1) * d->dilation_height) * pitch;
-    return (pitch - plan->out_width) * 8 <= pitch && largest_window < INT32_MAX;
+    return (pitch - plan->out_width) * 8 <= pitch && reduction_length(d) >= 2 * (d->out_channels / d->groups) &&
+           largest_window < INT32_MAX;
 }
 
 static hc_status run_rows_window(const hc_conv2d* plan, const float* input, float* output) {
