@@ -41,6 +41,10 @@ public class ConvCrossBackendTests
         "--attr-post-ops=relu:0.1 mb1ic40ih24oc17kh3ph1n\"in-place B, two reduction blocks, LeakyReLU\"",
         "mb1ic4ih9iw30oc5kh3kw1ph1pw0n\"in-place B, one-column kernel\"",
         "mb3ic7ih17iw40oc9kh3ph2dh1n\"in-place B, dilated, odd batch\"",
+        "mb1ic16ih57oc20kh3ph1sh2n\"in-place B, stride 2\"",
+        "mb2ic3ih67iw75oc8kh11sh4ph2n\"in-place B, 11x11 stride 4\"",
+        "mb1ic8ih20iw64oc6kh3sh1sw2ph1n\"in-place B, column stride only\"",
+        "--attr-post-ops=relu mb1ic8ih30iw70oc6kh3sh2ph2dh1n\"in-place B, strided and dilated\"",
     };
 
     [Theory]

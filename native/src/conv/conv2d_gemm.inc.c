@@ -338,31 +338,83 @@ const hc_conv2d_algorithm GEMM_IMPLICIT = {
 };
 
 #ifdef GEMM_ROWS
-/* Stride-1 convolutions without packing B: the micro-kernel reads each B row where it already is
- * in the zero-padded window, through a table of row offsets (hc_sgemm_rows_ukernel_fn). With the
- * window's row pitch as the width of a "virtual" output row,
- * B[(c, r, s)][v] = window[c][r*dh*pitch + s*dw + v] for every virtual column v = row*pitch +
- * column, so a 32-column panel is one run of memory even across output rows. The pitch - out_w
- * padding columns of each virtual row are computed into a per-thread C block and dropped when the
- * block is copied out, so this is only chosen when they are at most 1 in 8 of the columns, and
- * when the copy-out (out channels x columns) costs less than the packing it saves (reduction
- * length x columns): lenet_c1 (reduction 25, 32 channels) ran 6% slower at 1 thread and 2.7x
- * slower at 2 threads this way.
- * (1x1 convolutions read in place from the input measured slower than packed, 217 against 221
+/* Convolutions without packing B: the micro-kernel reads each B row where it already is, in a
+ * zero-padded window, through a table of row offsets (hc_sgemm_rows_ukernel_fn). The window of
+ * output rows [first, first + rows) is split by stride phase in both directions: plane
+ * (c, row phase ph, column phase pc) holds input rows first*sh - pad_h + i*sh + ph and columns
+ * -pad_w + j*sw + pc, for i < plane_rows and j < pitch. Tap (c, r, s) of output (oh, ow) is then
+ * at plane (c, r*dh % sh, s*dw % sw), row oh - first + r*dh / sh, column ow + s*dw / sw, so with
+ * the pitch as the width of a "virtual" output row, B[(c, r, s)][v] for virtual column
+ * v = (oh - first) * pitch + ow is window[offset(c, r, s) + v]: a 32-column panel is one run of
+ * memory, across output rows and for any stride. The pitch - out_w padding columns of each
+ * virtual row are computed into a per-thread C block and dropped when the block is copied out.
+ * Chosen only where it pays, by measurement:
+ * - the padding columns are at most 1 in 8 of the columns;
+ * - the copy-out (out channels x columns) costs less than the packing it saves (reduction length
+ *   x columns): lenet_c1 (reduction 25, 32 channels) ran 6% slower at 1 thread and 2.7x slower
+ *   at 2 threads this way;
+ * - a block's window stays small next to the A panels in L2: resnet_3x3_s2's 650 KiB windows
+ *   (128 channels x 4 phase planes) ran 4% slower than packing, alexnet_c1's (3 channels x 16
+ *   planes) 3.5% faster.
+ * 1x1 convolutions read in place from the input also measured slower than packed, 217 against 221
  * GFLOP/s on resnet_1x1: each of a block's B rows is a channel plane apart, one page each, and
- * the TLB misses cost more than the copy.) */
+ * the TLB misses cost more than the copy. */
 
-static int64_t window_pitch(const hc_conv2d* plan) {
-    return plan->out_width + (plan->desc.kernel_width - 1) * plan->desc.dilation_width;
+/* Largest window per block that leaves L2 (1 MiB) to the A panels and the C block. */
+#define WINDOW_MAX_BYTES (320 * 1024)
+
+static int64_t phase_pitch(const hc_conv2d* plan) {
+    return plan->out_width + (plan->desc.kernel_width - 1) * plan->desc.dilation_width / plan->desc.stride_width;
+}
+
+static int64_t phase_rows(const hc_conv2d* plan, int64_t output_rows) {
+    return output_rows + (plan->desc.kernel_height - 1) * plan->desc.dilation_height / plan->desc.stride_height;
+}
+
+static int64_t phase_window_floats(const hc_conv2d* plan, int64_t output_rows) {
+    const hc_conv2d_desc* d = &plan->desc;
+    return d->in_channels / d->groups * d->stride_height * d->stride_width * phase_rows(plan, output_rows) * phase_pitch(plan);
 }
 
 static bool accepts_rows_window(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
-    if (d->stride_height != 1 || d->stride_width != 1 || !fits_int32_lanes(plan)) return false;
-    const int64_t pitch = window_pitch(plan);
-    const int64_t largest_window = d->in_channels / d->groups * (plan->out_height + (d->kernel_height - 1) * d->dilation_height) * pitch;
+    if (!fits_int32_lanes(plan)) return false;
+    const int64_t pitch = phase_pitch(plan);
+    const int64_t block_rows = min64(ceil_div(NC_MAX, pitch), plan->out_height); /* about what partition_work gives */
     return (pitch - plan->out_width) * 8 <= pitch && reduction_length(d) >= 2 * (d->out_channels / d->groups) &&
-           largest_window < INT32_MAX;
+           phase_window_floats(plan, block_rows) * (int64_t)sizeof(float) <= WINDOW_MAX_BYTES &&
+           phase_window_floats(plan, plan->out_height) < INT32_MAX;
+}
+
+/* Fills the phase-split window described above for `channels` channels of image x. */
+static void fill_phase_window(const hc_conv2d* plan, const float* x, int64_t channels, int64_t first_row, int64_t plane_rows,
+                              int64_t pitch, float* window) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t sh = d->stride_height, sw = d->stride_width, top = first_row * sh - d->pad_height;
+    for (int64_t c = 0; c < channels; c++)
+        for (int64_t ph = 0; ph < sh; ph++)
+            for (int64_t pc = 0; pc < sw; pc++) {
+                /* Columns j with 0 <= -pad_w + j*sw + pc < in_width: [j_lo, j_hi). */
+                const int64_t lead = d->pad_width - pc, last = d->in_width - 1 + d->pad_width - pc;
+                const int64_t j_lo = lead > 0 ? min64(pitch, ceil_div(lead, sw)) : 0;
+                const int64_t j_hi = last < 0 ? 0 : min64(pitch, last / sw + 1);
+                for (int64_t i = 0; i < plane_rows; i++) {
+                    float* out = window + (((c * sh + ph) * sw + pc) * plane_rows + i) * pitch;
+                    const int64_t ih = top + i * sh + ph;
+                    int64_t j = 0;
+                    if (ih >= 0 && ih < d->in_height && j_lo < j_hi) {
+                        const float* in = x + (c * d->in_height + ih) * d->in_width - d->pad_width + pc;
+                        for (; j < j_lo; j++) out[j] = 0.0f;
+                        if (sw == 1) {
+                            copy_run_exact(out + j_lo, in + j_lo, j_hi - j_lo);
+                        } else {
+                            for (int64_t t = j_lo; t < j_hi; t++) out[t] = in[t * sw];
+                        }
+                        j = j_hi;
+                    }
+                    for (; j < pitch; j++) out[j] = 0.0f;
+                }
+            }
 }
 
 static hc_status run_rows_window(const hc_conv2d* plan, const float* input, float* output) {
@@ -371,14 +423,14 @@ static hc_status run_rows_window(const hc_conv2d* plan, const float* input, floa
     const int64_t groups = d->groups, m = d->out_channels / groups, in_per_group = d->in_channels / groups;
     const int64_t kk = reduction_length(d), out_w = plan->out_width, out_h = plan->out_height, p = out_h * out_w;
     const int64_t plane = d->in_height * d->in_width, m_panels = ceil_div(m, MR), images = d->batch * groups;
-    const int64_t pitch = window_pitch(plan);
+    const int64_t pitch = phase_pitch(plan), sh = d->stride_height, sw = d->stride_width;
     const double flops = 2.0 * (double)images * (double)m * (double)p * (double)kk;
     const gemm_partition part = partition_work(plan, images, out_h, pitch, 1, m_panels, kk, GEMM_KERNEL.kc_max, flops);
     const int64_t block = part.block_units, n_blocks = part.n_blocks, m_splits = part.m_splits, kc_step = part.kc_step;
     /* Workspace: the offset table, the window, and the C block of the largest output-channel split. */
     const int64_t ldc = ceil_div(block * pitch, 16) * 16;
     const size_t offset_floats = (size_t)ceil_div(kk, 16) * 16;
-    const size_t window_floats = (size_t)(in_per_group * (block + (d->kernel_height - 1) * d->dilation_height) * pitch + 16);
+    const size_t window_floats = (size_t)(phase_window_floats(plan, block) + 16);
     const size_t c_floats = (size_t)(ceil_div(m_panels, m_splits) * MR * ldc);
     const size_t workspace_bytes = (offset_floats + window_floats + c_floats) * sizeof(float);
     int failed = 0;
@@ -399,12 +451,14 @@ static hc_status run_rows_window(const hc_conv2d* plan, const float* input, floa
         float* window = workspace + offset_floats;
         float* c = window + window_floats;
         const int64_t first_row = b_index * block, rows = min64(block, out_h - first_row);
-        const window_geometry geometry = window_shape(plan, first_row * out_w, rows * out_w);
-        fill_window(plan, x, in_per_group, geometry, window, NULL); /* stride 1: no phase scratch */
+        const int64_t plane_rows = phase_rows(plan, rows);
+        fill_phase_window(plan, x, in_per_group, first_row, plane_rows, pitch, window);
         const int64_t taps = d->kernel_height * d->kernel_width;
         for (int64_t k = 0; k < kk; k++) {
-            const int64_t channel = k / taps, r = k % taps / d->kernel_width, s = k % d->kernel_width;
-            offsets[k] = (int32_t)((channel * geometry.rows + r * d->dilation_height) * pitch + s * d->dilation_width);
+            const int64_t channel = k / taps, row = k % taps / d->kernel_width * d->dilation_height;
+            const int64_t column = k % d->kernel_width * d->dilation_width;
+            const int64_t plane_index = (channel * sh + row % sh) * sw + column % sw;
+            offsets[k] = (int32_t)((plane_index * plane_rows + row / sh) * pitch + column / sw);
         }
         const int64_t columns = (rows - 1) * pitch + out_w; /* the last virtual row needs no padding columns */
         const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
