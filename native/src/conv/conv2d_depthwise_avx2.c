@@ -12,8 +12,8 @@
 #define MAX_TAPS 64
 #define VECTORS 4
 
-/* Shared with the AVX-512 kernel: depthwise, multiplier 1, unit width stride, 32-bit lane indices. */
-bool hc_conv2d_depthwise_accepts(const hc_conv2d* plan) {
+/* Depthwise, multiplier 1, unit width stride, 32-bit lane indices. */
+static bool accepts_depthwise_avx2(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     return d->groups == d->in_channels && d->groups == d->out_channels && d->stride_width == 1 &&
            d->kernel_height * d->kernel_width <= MAX_TAPS &&
@@ -95,7 +95,7 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
 const hc_conv2d_algorithm hc_conv2d_depthwise_avx2 = {
     .name = "depthwise_direct_avx2",
     .isa = HC_ISA_AVX2,
-    .accepts = hc_conv2d_depthwise_accepts,
+    .accepts = accepts_depthwise_avx2,
     .prepare = NULL,
     .run = run_depthwise,
 };

@@ -1,9 +1,16 @@
 /* Depthwise convolution (groups = in = out channels), direct, AVX-512F.
  *
- * Each output row is computed 64 columns at a time in four independent 16-wide accumulators;
- * every tap is one load of the input row whose lanes outside the image are masked off, with the
- * masks computed once per run (AVX-512 masks cost nothing extra, unlike AVX2's vmaskmov).
- * Kernel rows in the padding are skipped.
+ * Each plane is first copied into a per-thread zero-padded buffer whose rows are split by column
+ * stride phase (padded column X at (X % sw) * phase_width + X / sw), with slack past the last
+ * vector. Then the 16 inputs of one tap for 16 neighbouring outputs are one plain unaligned load
+ * for any stride, padding and dilation, and every tap is a single FMA with a memory operand:
+ * no masks, no bounds checks. Output rows are computed 64 columns at a time in four independent
+ * accumulators; the taps stay in registers. The 3x3 undilated case (MobileNet's) is unrolled
+ * for strides 1 and 2.
+ *
+ * The earlier version loaded each tap with a mask kept in memory: a mask load, a kmov, a masked
+ * load and the FMA per tap, so it ran at 45-48 GFLOP/s whatever the problem size (front-end
+ * bound, not memory bound). The copy costs one pass over a plane that is then reused by 9 taps.
  * One task per (image, channel) plane, so results do not depend on the thread count.
  * Compiled with -mavx512f (this file only). */
 #include <immintrin.h>
@@ -11,27 +18,93 @@
 #include "conv2d_internal.h"
 
 #define VECTORS 4
-/* Masks are precomputed per plane for up to this many 64-column blocks and kernel columns. */
-#define MAX_BLOCKS 8
-#define MAX_KERNEL_WIDTH 8
-#define MAX_KERNEL_HEIGHT 8
+#define MAX_TAPS 64
 
-bool hc_conv2d_depthwise_accepts(const hc_conv2d* plan);
-
+/* Depthwise with multiplier 1, any stride, padding and dilation; the padded plane must stay a
+ * workspace, not a copy of a huge image. */
 static bool accepts_depthwise_avx512(const hc_conv2d* plan) {
-    return hc_conv2d_depthwise_accepts(plan) && plan->desc.kernel_width <= MAX_KERNEL_WIDTH &&
-           plan->desc.kernel_height <= MAX_KERNEL_HEIGHT &&
-           plan->out_width <= MAX_BLOCKS * 16 * VECTORS;
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t limit = INT64_C(1) << 24;
+    return d->groups == d->in_channels && d->groups == d->out_channels && d->kernel_height * d->kernel_width <= MAX_TAPS &&
+           (plan->out_height * d->stride_height + d->kernel_height * d->dilation_height) *
+                   (plan->out_width * d->stride_width + d->kernel_width * d->dilation_width + 16 * d->stride_width) < limit;
 }
 
-/* masks[block][s][v]: lanes of the v-th 16-wide load of kernel column s inside the image. */
-typedef __mmask16 tap_masks[MAX_BLOCKS][MAX_KERNEL_WIDTH][VECTORS];
+/* The padded copy of one plane: `rows` rows of `row_length` floats, each split into stride_w
+ * phases of `phase_width` floats. */
+typedef struct padded_plane {
+    int64_t rows, phase_width, row_length;
+} padded_plane;
 
-/* Lanes l of a 16-wide load at `column` with 0 <= column + l < width. */
-static inline __mmask16 inside_mask(int64_t column, int64_t width) {
-    const int64_t lo = column < 0 ? -column : 0, hi = width - column < 16 ? width - column : 16;
-    if (hi <= lo) return 0;
-    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+static padded_plane plane_shape(const hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    /* Whole vectors per phase, so the stride-2 split never writes one phase's vector into the next. */
+    const int64_t phase_width =
+        ceil_div(ceil_div(plan->out_width, 16) * 16 + (d->kernel_width - 1) * d->dilation_width / d->stride_width, 16) * 16;
+    return (padded_plane){
+        .rows = (plan->out_height - 1) * d->stride_height + (d->kernel_height - 1) * d->dilation_height + 1,
+        .phase_width = phase_width,
+        .row_length = ceil_div(phase_width * d->stride_width, 16) * 16,
+    };
+}
+
+/* dst[0 .. length) = the input row shifted right by `lead` zeros, zeros past its end. Whole
+ * vectors throughout (this copy was 30% of the run when its edges went a float at a time): zero
+ * the lead, then the row over it, then zero from the row's end on. A store may run up to 15
+ * floats past its part into the next one, which is written after it, or past `length` (callers
+ * leave that much slack). */
+static void pad_row(const float* in, int64_t width, int64_t lead, int64_t length, float* dst) {
+    const int64_t count = width < length - lead ? width : length - lead;
+    for (int64_t j = 0; j < lead; j += 16) _mm512_storeu_ps(dst + j, _mm512_setzero_ps());
+    float* body = dst + lead;
+    int64_t j = 0;
+    for (; j + 16 <= count; j += 16) _mm512_storeu_ps(body + j, _mm512_loadu_ps(in + j));
+    if (j < count) {
+        const __mmask16 tail = (__mmask16)((1u << (count - j)) - 1u);
+        _mm512_mask_storeu_ps(body + j, tail, _mm512_maskz_loadu_ps(tail, in + j));
+    }
+    for (j = lead + (count > 0 ? count : 0); j < length; j += 16) _mm512_storeu_ps(dst + j, _mm512_setzero_ps());
+}
+
+/* Copies one plane into the padded, phase-split layout. `scratch` holds one unsplit padded row
+ * (2 * phase_width + 64 floats) for stride 2, split into even and odd columns with two permutes
+ * per 32 floats. */
+static void fill_plane(const hc_conv2d* plan, padded_plane shape, const float* x, float* dst, float* scratch) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t sw = d->stride_width, width = d->in_width;
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    for (int64_t i = 0; i < shape.rows; i++) {
+        float* row = dst + i * shape.row_length;
+        const int64_t ih = i - d->pad_height;
+        if (ih < 0 || ih >= d->in_height) {
+            for (int64_t j = 0; j < shape.row_length; j += 16) _mm512_storeu_ps(row + j, _mm512_setzero_ps());
+            continue;
+        }
+        const float* in = x + ih * width;
+        if (sw == 1) {
+            pad_row(in, width, d->pad_width, shape.row_length, row);
+            continue;
+        }
+        if (sw == 2) {
+            const int64_t pw = shape.phase_width;
+            pad_row(in, width, d->pad_width, 2 * pw + 32, scratch); /* the loop below reads up to 2*pw + 31 */
+            for (int64_t j = 0; j < pw; j += 16) {
+                const __m512 a = _mm512_loadu_ps(scratch + 2 * j), b = _mm512_loadu_ps(scratch + 2 * j + 16);
+                _mm512_storeu_ps(row + j, _mm512_permutex2var_ps(a, evens, b));
+                _mm512_storeu_ps(row + pw + j, _mm512_permutex2var_ps(a, odds, b));
+            }
+        } else {
+            for (int64_t q = 0; q < sw; q++)
+                for (int64_t j = 0; j < shape.phase_width; j++) {
+                    const int64_t column = j * sw + q - d->pad_width;
+                    row[q * shape.phase_width + j] = column >= 0 && column < width ? in[column] : 0.0f;
+                }
+        }
+        for (int64_t j = sw * shape.phase_width; j < shape.row_length; j += 16) _mm512_storeu_ps(row + j, _mm512_setzero_ps());
+    }
 }
 
 static inline __m512 activate16(__m512 v, hc_activation activation, float alpha) {
@@ -43,70 +116,92 @@ static inline __m512 activate16(__m512 v, hc_activation activation, float alpha)
     return v;
 }
 
-/* One row block. With constant kernel sizes (kh_c, kw_c > 0, dense) the tap loops unroll fully
- * and the taps stay in registers; 0 means "read the sizes from the plan". */
-static inline __attribute__((always_inline)) void depthwise_block(const hc_conv2d* plan, const float* x, const __m512* taps,
-                                                                  float bias, float* out, int64_t top, int64_t r_begin,
-                                                                  int64_t r_end, int64_t ow0, const __mmask16 (*masks)[VECTORS],
-                                                                  const int vectors, const int kh_c, const int kw_c) {
+/* `vectors` x 16 outputs of `rows` (1 or 2) neighbouring output rows from the padded plane. Two
+ * rows give 8 independent FMA chains: with 4, each chain of kh*kw dependent FMAs at 4 cycles'
+ * latency is what limits (3x3 ran at ~55 GFLOP/s that way), and the rows share input loads where
+ * their windows overlap. With constant sizes (kh_c, kw_c, sw_c, sh_c > 0, undilated) the tap
+ * loops unroll fully and shared loads are merged; 0 means "read them from the plan". */
+static inline __attribute__((always_inline)) void depthwise_block(const hc_conv2d* plan, padded_plane shape, const float* base,
+                                                                  const int64_t* tap_offsets, const __m512* taps, float bias,
+                                                                  float* out, int64_t ow0, const int vectors, const int rows,
+                                                                  const int kh_c, const int kw_c, const int sw_c,
+                                                                  const int sh_c) {
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t kw = kw_c > 0 ? kw_c : d->kernel_width;
-    const int64_t dh = kh_c > 0 ? 1 : d->dilation_height, dw = kw_c > 0 ? 1 : d->dilation_width;
-    __m512 acc[VECTORS];
-    for (int v = 0; v < vectors; v++) acc[v] = _mm512_set1_ps(bias);
-    const int64_t column0 = ow0 - d->pad_width;
-    for (int64_t r = r_begin; r < r_end; r++) {
-        const float* row = x + (top + r * dh) * d->in_width + column0;
+    const int64_t kh = kh_c > 0 ? kh_c : d->kernel_height, kw = kw_c > 0 ? kw_c : d->kernel_width;
+    const int64_t sw = sw_c, sh = sh_c > 0 ? sh_c : d->stride_height;
+    __m512 acc[2][VECTORS];
+    for (int i = 0; i < rows; i++)
+        for (int v = 0; v < vectors; v++) acc[i][v] = _mm512_set1_ps(bias);
+#pragma GCC unroll 8
+    for (int64_t r = 0; r < kh; r++) {
 #pragma GCC unroll 8
         for (int64_t s = 0; s < kw; s++) {
+            /* Constant sizes: the offset folds to a constant; otherwise it comes from the table. */
+            const int64_t offset = kh_c > 0 ? r * shape.row_length + s % sw * shape.phase_width + s / sw : tap_offsets[r * kw + s];
             const __m512 tap = taps[r * kw + s];
-            const float* in = row + s * dw;
+#pragma GCC unroll 2
+            for (int i = 0; i < rows; i++) {
+                const float* in = base + i * sh * shape.row_length + offset + ow0;
 #pragma GCC unroll 4
-            for (int v = 0; v < vectors; v++)
-                acc[v] = _mm512_fmadd_ps(tap, _mm512_maskz_loadu_ps(masks[s][v], in + 16 * v), acc[v]);
+                for (int v = 0; v < vectors; v++) acc[i][v] = _mm512_fmadd_ps(tap, _mm512_loadu_ps(in + 16 * v), acc[i][v]);
+            }
         }
     }
+#pragma GCC unroll 2
+    for (int i = 0; i < rows; i++)
 #pragma GCC unroll 4
-    for (int v = 0; v < vectors; v++) {
-        const int64_t first = ow0 + 16 * v, lanes = plan->out_width - first;
-        const __mmask16 mask = (__mmask16)(lanes >= 16 ? 0xFFFF : (1u << lanes) - 1u);
-        _mm512_mask_storeu_ps(out + first, mask, activate16(acc[v], d->activation, d->activation_alpha));
-    }
+        for (int v = 0; v < vectors; v++) {
+            const int64_t first = ow0 + 16 * v, lanes = plan->out_width - first;
+            const __mmask16 mask = (__mmask16)(lanes >= 16 ? 0xFFFF : (1u << lanes) - 1u);
+            _mm512_mask_storeu_ps(out + i * plan->out_width + first, mask, activate16(acc[i][v], d->activation, d->activation_alpha));
+        }
 }
 
-/* All rows of one plane; kh_c/kw_c as in depthwise_block. */
-static inline __attribute__((always_inline)) void depthwise_rows(const hc_conv2d* plan, const tap_masks* masks, const float* x,
-                                                                 const __m512* taps, float bias, float* y,
-                                                                 const int kh_c, const int kw_c) {
+#define DEPTHWISE_BLOCK(vectors, rows) \
+    depthwise_block(plan, shape, base, tap_offsets, taps, bias, out, ow0, vectors, rows, kh_c, kw_c, sw_c, sh_c)
+
+static inline __attribute__((always_inline)) void depthwise_rows(const hc_conv2d* plan, padded_plane shape, const float* padded,
+                                                                 const int64_t* tap_offsets, const __m512* taps, float bias,
+                                                                 float* y, const int kh_c, const int kw_c, const int sw_c,
+                                                                 const int sh_c) {
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t out_w = plan->out_width, kh = kh_c > 0 ? kh_c : d->kernel_height;
-    const int64_t dh = kh_c > 0 ? 1 : d->dilation_height;
-    for (int64_t oh = 0; oh < plan->out_height; oh++) {
-        const int64_t top = oh * d->stride_height - d->pad_height;
-        int64_t r_begin = 0, r_end = kh;
-        while (r_begin < r_end && top + r_begin * dh < 0) r_begin++;
-        while (r_end > r_begin && top + (r_end - 1) * dh >= d->in_height) r_end--;
+    const int64_t out_w = plan->out_width;
+    for (int64_t oh = 0; oh < plan->out_height; oh += 2) {
+        const float* base = padded + oh * d->stride_height * shape.row_length;
         float* out = y + oh * out_w;
-        for (int64_t ow0 = 0, b = 0; ow0 < out_w; ow0 += 16 * VECTORS, b++) {
-            const __mmask16 (*m)[VECTORS] = (*masks)[b];
-            switch ((out_w - ow0 + 15) / 16) {
-            case 1: depthwise_block(plan, x, taps, bias, out, top, r_begin, r_end, ow0, m, 1, kh_c, kw_c); break;
-            case 2: depthwise_block(plan, x, taps, bias, out, top, r_begin, r_end, ow0, m, 2, kh_c, kw_c); break;
-            case 3: depthwise_block(plan, x, taps, bias, out, top, r_begin, r_end, ow0, m, 3, kh_c, kw_c); break;
-            default: depthwise_block(plan, x, taps, bias, out, top, r_begin, r_end, ow0, m, VECTORS, kh_c, kw_c); break;
+        const bool pair = oh + 1 < plan->out_height;
+        for (int64_t ow0 = 0; ow0 < out_w; ow0 += 16 * VECTORS) {
+            switch ((out_w - ow0 + 15) / 16 * 2 + (pair ? 1 : 0)) {
+            case 2: DEPTHWISE_BLOCK(1, 1); break;
+            case 3: DEPTHWISE_BLOCK(1, 2); break;
+            case 4: DEPTHWISE_BLOCK(2, 1); break;
+            case 5: DEPTHWISE_BLOCK(2, 2); break;
+            case 6: DEPTHWISE_BLOCK(3, 1); break;
+            case 7: DEPTHWISE_BLOCK(3, 2); break;
+            default:
+                if (pair) {
+                    DEPTHWISE_BLOCK(VECTORS, 2);
+                } else {
+                    DEPTHWISE_BLOCK(VECTORS, 1);
+                }
+                break;
             }
         }
     }
 }
 
-static void depthwise_plane(const hc_conv2d* plan, const tap_masks* masks, const float* x, const float* w, float bias, float* y) {
+static void depthwise_plane(const hc_conv2d* plan, padded_plane shape, const float* padded, const int64_t* tap_offsets,
+                            const float* w, float bias, float* y) {
     const hc_conv2d_desc* d = &plan->desc;
-    __m512 taps[MAX_KERNEL_WIDTH * MAX_KERNEL_HEIGHT];
+    __m512 taps[MAX_TAPS];
     for (int64_t t = 0; t < d->kernel_height * d->kernel_width; t++) taps[t] = _mm512_set1_ps(w[t]);
-    if (d->kernel_height == 3 && d->kernel_width == 3 && d->dilation_height == 1 && d->dilation_width == 1) {
-        depthwise_rows(plan, masks, x, taps, bias, y, 3, 3); /* the common case, fully unrolled */
+    const bool dense_3x3 = d->kernel_height == 3 && d->kernel_width == 3 && d->dilation_height == 1 && d->dilation_width == 1;
+    if (dense_3x3 && d->stride_width == 1 && d->stride_height == 1) {
+        depthwise_rows(plan, shape, padded, tap_offsets, taps, bias, y, 3, 3, 1, 1);
+    } else if (dense_3x3 && d->stride_width == 2 && d->stride_height == 2) {
+        depthwise_rows(plan, shape, padded, tap_offsets, taps, bias, y, 3, 3, 2, 2);
     } else {
-        depthwise_rows(plan, masks, x, taps, bias, y, 0, 0);
+        depthwise_rows(plan, shape, padded, tap_offsets, taps, bias, y, 0, 0, 1, 0);
     }
 }
 
@@ -115,18 +210,34 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
     const int64_t planes = d->batch * d->in_channels, taps = d->kernel_height * d->kernel_width;
     const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
     const int threads = (double)planes * (double)out_plane * (double)taps < 200000.0 ? 1 : plan->num_threads;
-    tap_masks masks;
-    for (int64_t b = 0; b * 16 * VECTORS < plan->out_width; b++)
-        for (int64_t s = 0; s < d->kernel_width; s++)
-            for (int v = 0; v < VECTORS; v++)
-                masks[b][s][v] = inside_mask(b * 16 * VECTORS + 16 * v - d->pad_width + s * d->dilation_width, d->in_width);
+    const padded_plane shape = plane_shape(plan);
+    /* Slack: the last block's loads and the last row's zero stores may run up to 15 floats past
+     * the plane; then one unsplit row for stride 2. */
+    const size_t plane_floats = (size_t)(shape.rows * shape.row_length + 32);
+    const size_t workspace_bytes = (plane_floats + (size_t)(2 * shape.phase_width + 64)) * sizeof(float);
+    /* Where tap (r, s) starts in the padded plane, relative to its output row's first input. */
+    int64_t tap_offsets[MAX_TAPS];
+    for (int64_t r = 0; r < d->kernel_height; r++)
+        for (int64_t s = 0; s < d->kernel_width; s++) {
+            const int64_t column = s * d->dilation_width;
+            tap_offsets[r * d->kernel_width + s] =
+                r * d->dilation_height * shape.row_length + column % d->stride_width * shape.phase_width + column / d->stride_width;
+        }
+    int failed = 0;
 #pragma omp parallel for schedule(dynamic, hc_dynamic_chunk(planes, threads)) num_threads(threads) if (threads > 1)
     for (int64_t p = 0; p < planes; p++) {
+        float* padded = hc_thread_workspace(workspace_bytes);
+        if (padded == NULL) {
+#pragma omp atomic write
+            failed = 1;
+            continue;
+        }
         const int64_t c = p % d->in_channels;
-        depthwise_plane(plan, &masks, input + p * in_plane, plan->weights + c * taps, plan->bias != NULL ? plan->bias[c] : 0.0f,
+        fill_plane(plan, shape, input + p * in_plane, padded, padded + plane_floats);
+        depthwise_plane(plan, shape, padded, tap_offsets, plan->weights + c * taps, plan->bias != NULL ? plan->bias[c] : 0.0f,
                         output + p * out_plane);
     }
-    return HC_STATUS_OK;
+    return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a depthwise workspace") : HC_STATUS_OK;
 }
 
 const hc_conv2d_algorithm hc_conv2d_depthwise_avx512 = {
