@@ -193,6 +193,18 @@ static void pack_b_implicit(const hc_conv2d* plan, const pack_source* src, int64
     }
 }
 
+/* What a micro-kernel call does at its ends, for the MR channels from `channel` and the reduction
+ * block [k0, k0 + kc) of kk: start from the bias on the first block, activate on the last. */
+static inline hc_gemm_epilogue block_epilogue(const hc_conv2d* plan, int64_t channel, int64_t k0, int64_t kc, int64_t kk) {
+    return (hc_gemm_epilogue){
+        .bias = plan->bias != NULL ? plan->bias + channel : NULL,
+        .activation = plan->desc.activation,
+        .alpha = plan->desc.activation_alpha,
+        .first = k0 == 0,
+        .last = k0 + kc == kk,
+    };
+}
+
 /* How one call's work is shared: items = images x column blocks x output-channel splits, run
  * with a dynamic schedule. */
 typedef struct gemm_partition {
@@ -291,13 +303,7 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
                 const int n_valid = (int)min64(NR, source.jn - j * NR);
                 const hc_sgemm_ukernel_fn ukernel = kernel->run_half != NULL && 2 * n_valid <= NR ? kernel->run_half : kernel->run;
                 for (int64_t mp = mp_begin; mp < mp_end; mp++) {
-                    const hc_gemm_epilogue epilogue = {
-                        .bias = plan->bias != NULL ? plan->bias + g * m + mp * MR : NULL,
-                        .activation = d->activation,
-                        .alpha = d->activation_alpha,
-                        .first = k0 == 0,
-                        .last = k0 + kc == kk,
-                    };
+                    const hc_gemm_epilogue epilogue = block_epilogue(plan, g * m + mp * MR, k0, kc, kk);
                     ukernel(kc, a + (mp * kk + k0) * MR, bp + j * NR, source.ldb, y + mp * MR * p + j * NR, p,
                                                 (int)min64(MR, m - mp * MR), n_valid, &epilogue);
                 }
@@ -469,13 +475,7 @@ static hc_status run_rows_window(const hc_conv2d* plan, const float* input, floa
                 const int n_valid = (int)min64(NR, columns - j * NR);
                 const hc_sgemm_rows_ukernel_fn ukernel = 2 * n_valid <= NR ? GEMM_ROWS_HALF_KERNEL : GEMM_ROWS_KERNEL;
                 for (int64_t mp = mp_begin; mp < mp_end; mp++) {
-                    const hc_gemm_epilogue epilogue = {
-                        .bias = plan->bias != NULL ? plan->bias + g * m + mp * MR : NULL,
-                        .activation = d->activation,
-                        .alpha = d->activation_alpha,
-                        .first = k0 == 0,
-                        .last = k0 + kc == kk,
-                    };
+                    const hc_gemm_epilogue epilogue = block_epilogue(plan, g * m + mp * MR, k0, kc, kk);
                     ukernel(kc, a + (mp * kk + k0) * MR, window + j * NR, offsets + k0, c + (mp - mp_begin) * MR * ldc + j * NR, ldc,
                             (int)min64(MR, m - mp * MR), n_valid, &epilogue);
                 }
