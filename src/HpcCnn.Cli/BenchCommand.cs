@@ -98,6 +98,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
             {
                 // On a CPU device (PoCL) the kernels share this machine's FMA units, so its peak is the yardstick.
                 threads = (int)openCl.Device.ComputeUnits;
+                if (!settings.Csv) AnsiConsole.MarkupLine($"OpenCL device {openCl.Device.Index}: [bold]{Markup.Escape(openCl.Device.Name)}[/] ({openCl.Device.Type})");
                 peak = openCl.Device.IsGpu ? double.NaN : NativeLibraryInfo.MeasureFmaPeak(threads);
                 foreach (var problem in problems)
                 {
@@ -162,8 +163,8 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         Action copying = conv is not null ? () => conv.Run(input, output) : () => pool!.Run(input, output);
         string algorithm = conv?.Algorithm ?? pool!.Algorithm;
         int units = (int)backend.Device.ComputeUnits;
-        yield return ToRow(problem, "opencl", units, MedianMilliseconds(resident, minTime), peak, algorithm, backend.Device.Name);
-        yield return ToRow(problem, "opencl+transfers", units, MedianMilliseconds(copying, minTime), peak, algorithm, backend.Device.Name);
+        yield return ToRow(problem, "opencl", units, MedianMilliseconds(resident, minTime), peak, algorithm, "opencl");
+        yield return ToRow(problem, "opencl+transfers", units, MedianMilliseconds(copying, minTime), peak, algorithm, "opencl");
     }
 
     private static Row ToRow(Problem problem, string backend, int threads, double median, double peak, string algorithm, string isa)
