@@ -93,3 +93,20 @@ kernel void pad_input(global const float* restrict x, global float* restrict pad
         }                                                                    \
     }
 #endif
+
+// pad_input with one padded element per work-item (items = N*C*padded_height*row_length), for
+// GPUs: neighbouring work-items write neighbouring floats.
+kernel void pad_input_elements(global const float* restrict x, global float* restrict padded, int items,
+                               int in_height, int in_width, int padded_height, int stride_w, int phase_width,
+                               int pad_top, int pad_left, float fill) {
+    int index = get_global_id(0);
+    if (index >= items) return;
+    int row_length = stride_w * phase_width;
+    int row = index / row_length, position = index - row * row_length;
+    int plane = row / padded_height;
+    int y = row - plane * padded_height - pad_top;
+    int phase = position / phase_width;
+    int column = (position - phase * phase_width) * stride_w + phase - pad_left;
+    bool inside = y >= 0 && y < in_height && column >= 0 && column < in_width;
+    padded[index] = inside ? x[((long)plane * in_height + y) * in_width + column] : fill;
+}

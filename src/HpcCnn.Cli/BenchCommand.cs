@@ -43,9 +43,9 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         [Description("OpenCL device: its index in `hpccnn info`, or part of its name (default: first GPU, else first device)")]
         public string? Device { get; init; }
 
-        [CommandOption("--conv-kernel <KERNEL>")]
-        [Description("OpenCL convolution kernel: auto (default), registertiled, localmemorytiled")]
-        public OpenClConvKernel ConvKernel { get; init; }
+        [CommandOption("--kernel-style <STYLE>")]
+        [Description("OpenCL kernel shapes: auto (default: by device type), cpu, gpu")]
+        public OpenClKernelStyle KernelStyle { get; init; }
 
         [CommandOption("--csv")]
         [Description("Print CSV rows instead of a table")]
@@ -87,7 +87,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
             OpenClBackend openCl;
             try
             {
-                openCl = new OpenClBackend(OpenClSelection.Parse(settings.Device) with { ConvKernel = settings.ConvKernel });
+                openCl = new OpenClBackend(OpenClSelection.Parse(settings.Device) with { KernelStyle = settings.KernelStyle });
             }
             catch (OpenClUnavailableException e)
             {

@@ -2,50 +2,50 @@ namespace HpcCnn.Tests;
 
 /// <summary>
 /// The whole cross-backend suite on the OpenCL backend (PoCL in CI): the same named, edge-case and
-/// random problems and the same bad-input rules as the CPU backend. Skipped with the reason where
-/// there is no OpenCL platform, except under CI.
+/// random problems as the CPU backend, in both kernel styles, and the same bad-input rules.
+/// Skipped with the reason where there is no OpenCL platform, except under CI.
 /// </summary>
 public class OpenClCrossBackendTests
 {
     [SkippableTheory]
     [MemberData(nameof(ConvCrossBackendTests.SuiteProblems), MemberType = typeof(ConvCrossBackendTests))]
     public void Conv_suite_problem_matches_oracle(string descriptor) =>
-        ConvCrossBackendTests.Check(ConvProblem.Parse(descriptor), 7, TestBackends.OpenClForEveryConvKernel());
+        ConvCrossBackendTests.Check(ConvProblem.Parse(descriptor), 7, TestBackends.OpenClForEveryKernelStyle());
 
     [SkippableTheory]
     [MemberData(nameof(ConvCrossBackendTests.EdgeCases), MemberType = typeof(ConvCrossBackendTests))]
     public void Conv_edge_case_matches_oracle(string descriptor) =>
-        ConvCrossBackendTests.Check(ConvProblem.Parse(descriptor), 11, TestBackends.OpenClForEveryConvKernel());
+        ConvCrossBackendTests.Check(ConvProblem.Parse(descriptor), 11, TestBackends.OpenClForEveryKernelStyle());
 
     [SkippableTheory]
     [MemberData(nameof(RandomProblems.Seeds), MemberType = typeof(RandomProblems))]
     public void Conv_random_problem_matches_oracle(int seed) =>
-        ConvCrossBackendTests.Check(RandomProblems.Conv(seed), seed, TestBackends.OpenClForEveryConvKernel());
+        ConvCrossBackendTests.Check(RandomProblems.Conv(seed), seed, TestBackends.OpenClForEveryKernelStyle());
 
     [SkippableTheory]
     [MemberData(nameof(PoolCrossBackendTests.SuiteProblems), MemberType = typeof(PoolCrossBackendTests))]
     public void Pool_suite_problem_matches_oracle(string descriptor) =>
-        PoolCrossBackendTests.Check(PoolProblem.Parse(descriptor), 7, [TestBackends.OpenCl()]);
+        PoolCrossBackendTests.Check(PoolProblem.Parse(descriptor), 7, TestBackends.OpenClForEveryKernelStyle());
 
     [SkippableTheory]
     [MemberData(nameof(PoolCrossBackendTests.EdgeCases), MemberType = typeof(PoolCrossBackendTests))]
     public void Pool_edge_case_matches_oracle(string descriptor) =>
-        PoolCrossBackendTests.Check(PoolProblem.Parse(descriptor), 11, [TestBackends.OpenCl()]);
+        PoolCrossBackendTests.Check(PoolProblem.Parse(descriptor), 11, TestBackends.OpenClForEveryKernelStyle());
 
     [SkippableTheory]
     [InlineData(1, 1, 1, 1)]
     [InlineData(3, 64, 7, 7)]
     public void Global_average_matches_oracle(int batch, int channels, int height, int width) =>
-        PoolCrossBackendTests.Check(PoolProblem.GlobalAverage(batch, channels, height, width), 5, [TestBackends.OpenCl()]);
+        PoolCrossBackendTests.Check(PoolProblem.GlobalAverage(batch, channels, height, width), 5, TestBackends.OpenClForEveryKernelStyle());
 
     [SkippableTheory]
     [MemberData(nameof(RandomProblems.Seeds), MemberType = typeof(RandomProblems))]
     public void Pool_random_problem_matches_oracle(int seed) =>
-        PoolCrossBackendTests.Check(RandomProblems.Pool(seed), seed, [TestBackends.OpenCl()]);
+        PoolCrossBackendTests.Check(RandomProblems.Pool(seed), seed, TestBackends.OpenClForEveryKernelStyle());
 
     [SkippableTheory]
     [MemberData(nameof(RandomProblems.Seeds), MemberType = typeof(RandomProblems))]
-    public void Eltwise_random_problem_matches_oracle(int seed) => EltwiseCrossBackendTests.CheckRandom(seed, [TestBackends.OpenCl()]);
+    public void Eltwise_random_problem_matches_oracle(int seed) => EltwiseCrossBackendTests.CheckRandom(seed, TestBackends.OpenClForEveryKernelStyle());
 
     [SkippableTheory]
     [InlineData(EltwiseOp.Relu)]

@@ -60,20 +60,21 @@ internal static class TestBackends
         throw new UnreachableException();
     }
 
-    private static readonly Lazy<OpenClBackend[]> OpenClConvKernels = new(() =>
+    private static readonly Lazy<OpenClBackend[]> OpenClStyles = new(() =>
     [
-        new OpenClBackend(new OpenClBackendOptions { ConvKernel = OpenClConvKernel.RegisterTiled }),
-        new OpenClBackend(new OpenClBackendOptions { ConvKernel = OpenClConvKernel.LocalMemoryTiled }),
+        new OpenClBackend(new OpenClBackendOptions { KernelStyle = OpenClKernelStyle.Cpu }),
+        new OpenClBackend(new OpenClBackendOptions { KernelStyle = OpenClKernelStyle.Gpu }),
     ]);
 
     /// <summary>
-    /// The OpenCL backend once per convolution kernel, so both run on whatever device there is
-    /// (Auto picks one of them by device type). Skips or fails as <see cref="OpenCl"/> does.
+    /// The OpenCL backend once per kernel style, so the CPU-shaped and the GPU-shaped kernels
+    /// (vector widths, convolution kernels, padding kernels, work-group sizes) both run on
+    /// whatever device there is. Skips or fails as <see cref="OpenCl"/> does.
     /// </summary>
-    public static IReadOnlyList<Backend> OpenClForEveryConvKernel()
+    public static IReadOnlyList<Backend> OpenClForEveryKernelStyle()
     {
         OpenCl();
-        return OpenClConvKernels.Value;
+        return OpenClStyles.Value;
     }
 
     public static IReadOnlyList<Problem> Suite(string fileName) =>

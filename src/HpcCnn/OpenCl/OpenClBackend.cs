@@ -2,15 +2,23 @@ using HpcCnn.Problems;
 
 namespace HpcCnn.OpenCl;
 
-/// <summary>Which convolution kernel OpenCL plans use (depthwise problems always use the depthwise kernel).</summary>
-public enum OpenClConvKernel
+/// <summary>Which set of kernel shapes OpenCL plans use.</summary>
+public enum OpenClKernelStyle
 {
-    /// <summary>Local-memory tiles on GPUs, register tiles elsewhere.</summary>
+    /// <summary>Gpu on GPU devices, Cpu on everything else.</summary>
     Auto,
-    /// <summary>8 output channels x a vector of columns per work-item, no local memory: suits CPU devices such as PoCL.</summary>
-    RegisterTiled,
-    /// <summary>Implicit GEMM in 64x64 tiles staged in local memory by 256-work-item groups: suits GPUs.</summary>
-    LocalMemoryTiled,
+    /// <summary>
+    /// Wide per-work-item vectors (16 floats), register-tiled convolution (8 output channels x 16
+    /// columns per work-item, no local memory), one padded row per work-item, small fixed
+    /// work-groups: what CPU devices such as PoCL run fast.
+    /// </summary>
+    Cpu,
+    /// <summary>
+    /// 4-float vectors, implicit-GEMM convolution in 64x64 tiles staged in local memory by
+    /// 256-work-item groups, one padded element per work-item (coalesced), work-groups sized from
+    /// the kernel's preferred multiple: what GPUs run fast.
+    /// </summary>
+    Gpu,
 }
 
 /// <summary>Which OpenCL device a backend runs on, and where compiled programs are cached.</summary>
@@ -28,8 +36,8 @@ public sealed record OpenClBackendOptions
     /// </summary>
     public string? ProgramCacheDirectory { get; init; }
 
-    /// <summary>The convolution kernel; Auto picks by device type. Forcing one is for profiling and tests.</summary>
-    public OpenClConvKernel ConvKernel { get; init; }
+    /// <summary>The kernel shapes; Auto picks by device type. Forcing one is for profiling and tests.</summary>
+    public OpenClKernelStyle KernelStyle { get; init; }
 
     /// <summary>False turns the disk cache off (programs are still built once per process and device).</summary>
     public bool UseProgramCache { get; init; } = true;
@@ -57,7 +65,7 @@ public sealed class OpenClBackend : Backend, IDisposable
     private const int EltwiseCpuGroupSize = 64;
 
     private readonly OpenClDevice device;
-    private readonly OpenClConvKernel convKernel;
+    private readonly OpenClKernelStyle style;
     private readonly object eltwiseGate = new();
     private ClHandle? eltwiseKernel;
     private nuint eltwiseGroupSize;
@@ -70,10 +78,11 @@ public sealed class OpenClBackend : Backend, IDisposable
         options ??= new OpenClBackendOptions();
         var devices = OpenClPlatforms.Enumerate();
         var (id, info) = Select(devices.Select(d => (d.Id, d.Info)).ToList(), options);
-        if (!Enum.IsDefined(options.ConvKernel))
-            throw new ArgumentOutOfRangeException(nameof(options), options.ConvKernel, "unknown convolution kernel");
-        convKernel = options.ConvKernel;
-        device = new OpenClDevice(id, info,
+        if (!Enum.IsDefined(options.KernelStyle))
+            throw new ArgumentOutOfRangeException(nameof(options), options.KernelStyle, "unknown kernel style");
+        style = options.KernelStyle;
+        bool gpuStyle = style == OpenClKernelStyle.Gpu || (style == OpenClKernelStyle.Auto && info.IsGpu);
+        device = new OpenClDevice(id, info, gpuStyle,
             options.UseProgramCache ? options.ProgramCacheDirectory ?? ProgramCache.DefaultDirectory() : null);
     }
 
@@ -82,7 +91,7 @@ public sealed class OpenClBackend : Backend, IDisposable
     /// <summary>The device this backend runs on.</summary>
     public OpenClDeviceInfo Device => device.Info;
 
-    /// <summary>Floats per work-item vector on this device (16 on CPUs, 4 on GPUs).</summary>
+    /// <summary>Floats per work-item vector (16 in the Cpu kernel style, 4 in the Gpu style).</summary>
     public int VectorWidth => device.VectorWidth;
 
     /// <summary>The program cache folder, or null when the disk cache is off.</summary>
@@ -91,7 +100,7 @@ public sealed class OpenClBackend : Backend, IDisposable
     internal OpenClDevice DeviceRuntime => device;
 
     public override string ToString() =>
-        convKernel == OpenClConvKernel.Auto ? $"{Name}[{device.Info.Name}]" : $"{Name}[{device.Info.Name}, {convKernel}]";
+        style == OpenClKernelStyle.Auto ? $"{Name}[{device.Info.Name}]" : $"{Name}[{device.Info.Name}, {style} kernels]";
 
     /// <summary>Creates a convolution plan: packs and uploads the weights and builds the kernel program (or loads it from the cache).</summary>
     public new OpenClConvPlan CreateConvPlan(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias = default) =>
@@ -140,7 +149,7 @@ public sealed class OpenClBackend : Backend, IDisposable
     private protected override ConvPlan CreateConvPlanCore(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
     {
         ThrowIfDisposed();
-        return new OpenClConvPlan(device, problem, weights, bias, convKernel);
+        return new OpenClConvPlan(device, problem, weights, bias);
     }
 
     private protected override PoolPlan CreatePoolPlanCore(PoolProblem problem)

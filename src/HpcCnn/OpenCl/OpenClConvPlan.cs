@@ -17,7 +17,6 @@ public sealed class OpenClConvPlan : ConvPlan
 
     private readonly PlanRunner runner;
     private readonly string algorithm;
-    private readonly OpenClConvKernel kernelChoice;
 
     /// <summary>The shape argument of conv2d.cl's kernels; field order and types match struct conv_shape.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -32,11 +31,9 @@ public sealed class OpenClConvPlan : ConvPlan
         public float Alpha;
     }
 
-    internal OpenClConvPlan(OpenClDevice device, ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
-        OpenClConvKernel kernelChoice)
+    internal OpenClConvPlan(OpenClDevice device, ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
         : base(problem)
     {
-        this.kernelChoice = kernelChoice;
         runner = new PlanRunner(device, problem.InputLength, problem.OutputLength);
         try
         {
@@ -102,22 +99,23 @@ public sealed class OpenClConvPlan : ConvPlan
 
         var program = device.Program("conv2d", p.StrideWidth == 1 ? "-D UNIT_STRIDE" : "");
         var biasBuffer = runner.Own(bias.IsEmpty ? device.CreateBuffer(1) : device.CreateBuffer(bias.Length, bias));
-        var kind = depthwise ? ConvKernel.Depthwise
-            : kernelChoice == OpenClConvKernel.LocalMemoryTiled
-              || (kernelChoice == OpenClConvKernel.Auto && device.Info.IsGpu && device.Info.MaxWorkGroupSize >= GemmGroupSize)
-                ? ConvKernel.GemmLocal
-                : ConvKernel.Direct;
+        // The GEMM kernel needs whole 256-item groups; a device or build that cannot run them gets
+        // the register-tiled kernel instead.
+        ClHandle? gemm = !depthwise && device.GpuStyle && device.Info.MaxWorkGroupSize >= GemmGroupSize
+            ? runner.Own(device.CreateKernel(program, "conv2d_gemm_local"))
+            : null;
+        if (gemm is not null && device.KernelWorkGroupLimit(gemm) < GemmGroupSize) gemm = null;
         ClHandle kernel;
         long items;
         nuint groupSize;
         string name;
-        if (kind == ConvKernel.GemmLocal)
+        if (gemm is not null)
         {
             int crs = inPerGroup * p.KernelHeight * p.KernelWidth;
             int mTiles = (outPerGroup + GemmTile - 1) / GemmTile;
             int nTiles = (outHeight * outWidth + GemmTile - 1) / GemmTile;
             items = (long)p.Batch * p.Groups * mTiles * nTiles * GemmGroupSize;
-            kernel = runner.Own(device.CreateKernel(program, "conv2d_gemm_local"));
+            kernel = gemm;
             var packed = PackWeightsForGemm(p, weights, mTiles * GemmTile);
             var offsets = TapOffsets(p, inPerGroup, (long)paddedHeight * rowLength, dilationH, dilationW, rowLength, phaseWidth);
             device.SetArgument(kernel, 1, runner.Own(device.CreateBuffer(packed.Length, packed)));
@@ -163,8 +161,6 @@ public sealed class OpenClConvPlan : ConvPlan
             device.Launch(kernel, items, groupSize);
         });
     }
-
-    private enum ConvKernel { Direct, Depthwise, GemmLocal }
 
     /// <summary>KCRS weights to [groups][C/G·R·S][k padded to the tile], the A operand of conv2d_gemm_local.</summary>
     private static float[] PackWeightsForGemm(ConvProblem p, ReadOnlySpan<float> weights, int paddedOutPerGroup)

@@ -20,7 +20,7 @@ internal sealed unsafe class OpenClDevice
     private readonly bool verbose = Environment.GetEnvironmentVariable("HPCCNN_VERBOSE") is { Length: > 0 } v && v != "0";
     private int references = 1;
 
-    public OpenClDevice(nint id, OpenClDeviceInfo info, string? cacheDirectory)
+    public OpenClDevice(nint id, OpenClDeviceInfo info, bool gpuStyle, string? cacheDirectory)
     {
         Cl = OpenClApi.Cl;
         Id = id;
@@ -42,7 +42,8 @@ internal sealed unsafe class OpenClDevice
         diskCache = cacheDirectory is null ? null : new ProgramCache(cacheDirectory);
         // CPU devices (PoCL) run a work-item's vectors on SIMD units: 16 floats fill an AVX-512
         // register. GPUs spread work over lanes instead; narrow vectors keep register pressure low.
-        VectorWidth = info.IsGpu ? 4 : 16;
+        GpuStyle = gpuStyle;
+        VectorWidth = gpuStyle ? 4 : 16;
     }
 
     public CL Cl { get; }
@@ -51,6 +52,9 @@ internal sealed unsafe class OpenClDevice
     public nint Context => context.Value;
     public nint Queue => queue.Value;
     public int VectorWidth { get; }
+
+    /// <summary>Kernels shaped for GPUs (see <see cref="OpenClKernelStyle.Gpu"/>), else for CPU devices.</summary>
+    public bool GpuStyle { get; }
     public string? CacheDirectory => diskCache?.Directory;
 
     /// <summary>Programs built from source in this process (the rest came from memory or the disk cache).</summary>
@@ -230,18 +234,24 @@ internal sealed unsafe class OpenClDevice
     }
 
     /// <summary>
-    /// The work-group size for a kernel: a fixed size per kernel kind on CPU devices (each distinct
-    /// size costs PoCL a JIT compilation), and on GPUs the preferred multiple times four, within
-    /// the kernel's and the device's limits.
+    /// The work-group size for a kernel: in the Cpu style a fixed size per kernel kind (each
+    /// distinct size costs PoCL a JIT compilation), in the Gpu style the preferred multiple
+    /// (at least 16) times four; within the kernel's limit either way.
     /// </summary>
     public nuint WorkGroupSize(ClHandle kernel, int cpuSize)
     {
-        nuint kernelLimit = 0, multiple = 0;
-        Cl.GetKernelWorkGroupInfo(kernel.Value, Id, KernelWorkGroupInfo.WorkGroupSize, (nuint)sizeof(nuint), &kernelLimit, null);
+        nuint multiple = 0;
         Cl.GetKernelWorkGroupInfo(kernel.Value, Id, KernelWorkGroupInfo.PreferredWorkGroupSizeMultiple, (nuint)sizeof(nuint), &multiple, null);
-        nuint wanted = Info.IsGpu ? Math.Max(multiple, 1) * 4 : (nuint)cpuSize;
-        if (kernelLimit > 0) wanted = Math.Min(wanted, kernelLimit);
-        return Math.Max(wanted, 1);
+        nuint wanted = GpuStyle ? Math.Max(multiple, 16) * 4 : (nuint)cpuSize;
+        return Math.Max(Math.Min(wanted, KernelWorkGroupLimit(kernel)), 1);
+    }
+
+    /// <summary>The largest work-group this kernel can run with on this device (registers and local memory permitting).</summary>
+    public nuint KernelWorkGroupLimit(ClHandle kernel)
+    {
+        nuint limit = 0;
+        Cl.GetKernelWorkGroupInfo(kernel.Value, Id, KernelWorkGroupInfo.WorkGroupSize, (nuint)sizeof(nuint), &limit, null);
+        return limit > 0 ? limit : (nuint)Info.MaxWorkGroupSize;
     }
 
     /// <summary>Enqueues a 1-D launch over <paramref name="items"/> work-items, rounded up to whole work-groups (kernels check their index).</summary>

@@ -9,21 +9,24 @@ internal sealed class PaddedInput
 {
     private readonly OpenClDevice device;
     private readonly ClHandle kernel;
-    private readonly int rows;
+    private readonly long items;
     private readonly nuint groupSize;
 
     public PaddedInput(PlanRunner runner, nint program, int planes, int inHeight, int inWidth, int paddedHeight,
         int strideW, int phaseWidth, int padTop, int padLeft, float fill)
     {
         device = runner.Device;
-        rows = checked(planes * paddedHeight);
+        int rows = checked(planes * paddedHeight);
         long length = (long)rows * strideW * phaseWidth;
-        if (length * sizeof(float) > (long)device.Info.GlobalMemoryBytes)
+        if (length * sizeof(float) > (long)device.Info.GlobalMemoryBytes || length > int.MaxValue)
             throw new ArgumentException($"the padded input ({length} floats) does not fit {device.Info.Name}");
         Buffer = runner.Own(device.CreateBuffer(length));
-        kernel = runner.Own(device.CreateKernel(program, "pad_input"));
+        // GPUs: one element per work-item, so neighbouring work-items write neighbouring floats.
+        // CPU devices: one row per work-item, a loop each.
+        items = device.GpuStyle ? length : rows;
+        kernel = runner.Own(device.CreateKernel(program, device.GpuStyle ? "pad_input_elements" : "pad_input"));
         device.SetArgument(kernel, 1, Buffer);
-        device.SetArgument(kernel, 2, rows);
+        device.SetArgument(kernel, 2, (int)items);
         device.SetArgument(kernel, 3, inHeight);
         device.SetArgument(kernel, 4, inWidth);
         device.SetArgument(kernel, 5, paddedHeight);
@@ -42,6 +45,6 @@ internal sealed class PaddedInput
     public void Enqueue(ClHandle input)
     {
         device.SetArgument(kernel, 0, input);
-        device.Launch(kernel, rows, groupSize);
+        device.Launch(kernel, items, groupSize);
     }
 }
