@@ -254,6 +254,21 @@ static gemm_partition partition_work(const hc_conv2d* plan, int64_t images, int6
     };
 }
 
+/* Which output-channel split, column block, image and group a work item of the partition is. */
+typedef struct gemm_item {
+    int64_t split, block, n, g;
+} gemm_item;
+
+static inline gemm_item decode_item(const gemm_partition* part, int64_t item, int64_t groups) {
+    const int64_t image = item / part->m_splits / part->n_blocks;
+    return (gemm_item){
+        .split = item % part->m_splits,
+        .block = item / part->m_splits % part->n_blocks,
+        .n = image / groups,
+        .g = image % groups,
+    };
+}
+
 static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* output, const hc_sgemm_kernel* kernel,
                           pack_b_fn pack, bool uses_window) {
     const int64_t MR = kernel->mr, NR = kernel->nr, KC = kernel->kc_max;
@@ -265,7 +280,7 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
     const double flops = 2.0 * (double)images * (double)m * (double)p * (double)kk;
     const gemm_partition part = partition_work(plan, images, p, 1, NR, uses_window ? NC_MAX_IMPLICIT : NC_MAX, m_panels, kk, KC, flops);
     const int threads = part.threads;
-    const int64_t nc = part.block_units, n_blocks = part.n_blocks, m_splits = part.m_splits, items = part.items;
+    const int64_t nc = part.block_units, m_splits = part.m_splits, items = part.items;
     const int64_t kc_step = part.kc_step;
     size_t window_floats = 0;
     if (uses_window) {
@@ -286,8 +301,8 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
             failed = 1;
             continue;
         }
-        const int64_t split = item % m_splits, block = item / m_splits % n_blocks, image = item / m_splits / n_blocks;
-        const int64_t n = image / groups, g = image % groups;
+        const gemm_item at = decode_item(&part, item, groups);
+        const int64_t split = at.split, block = at.block, n = at.n, g = at.g;
         pack_source source = {
             .x = input + (n * d->in_channels + g * in_per_group) * plane,
             .j0 = block * nc,
@@ -473,7 +488,7 @@ static hc_status run_rows_window(const hc_conv2d* plan, const float* input, floa
     const int64_t pitch = phase_pitch(plan), sh = d->stride_height, sw = d->stride_width;
     const double flops = 2.0 * (double)images * (double)m * (double)p * (double)kk;
     const gemm_partition part = partition_work(plan, images, out_h, pitch, 1, NC_MAX_IN_PLACE, m_panels, kk, GEMM_KERNEL.kc_max, flops);
-    const int64_t block = part.block_units, n_blocks = part.n_blocks, m_splits = part.m_splits, kc_step = part.kc_step;
+    const int64_t block = part.block_units, m_splits = part.m_splits, kc_step = part.kc_step;
     /* Workspace: the offset table, the window, and the C block of the largest output-channel split. */
     const int64_t ldc = ceil_div(block * pitch, 16) * 16;
     const size_t offset_floats = (size_t)ceil_div(kk, 16) * 16;
@@ -490,8 +505,8 @@ static hc_status run_rows_window(const hc_conv2d* plan, const float* input, floa
             failed = 1;
             continue;
         }
-        const int64_t split = item % m_splits, b_index = item / m_splits % n_blocks, image = item / m_splits / n_blocks;
-        const int64_t n = image / groups, g = image % groups;
+        const gemm_item at = decode_item(&part, item, groups);
+        const int64_t split = at.split, b_index = at.block, n = at.n, g = at.g;
         const float* x = input + (n * d->in_channels + g * in_per_group) * plane;
         float* y = output + (n * d->out_channels + g * m) * p;
         int32_t* offsets = (int32_t*)workspace;
@@ -515,10 +530,10 @@ static hc_status run_rows_window(const hc_conv2d* plan, const float* input, floa
         prefetch_cursor ahead = {0};
         const int64_t next_item = item + part.threads;
         if (next_item < part.items && next_item / m_splits != item / m_splits) {
-            const int64_t next_block = next_item / m_splits % n_blocks, next_image = next_item / m_splits / n_blocks;
-            const int64_t next_first = next_block * block;
-            ahead = block_input_lines(plan, input + ((next_image / groups) * d->in_channels + (next_image % groups) * in_per_group) * plane,
-                                      in_per_group, next_first, min64(block, out_h - next_first));
+            const gemm_item next = decode_item(&part, next_item, groups);
+            const int64_t next_first = next.block * block;
+            ahead = block_input_lines(plan, input + (next.n * d->in_channels + next.g * in_per_group) * plane, in_per_group,
+                                      next_first, min64(block, out_h - next_first));
         }
         const int64_t steps = ceil_div(kk, kc_step) * ceil_div(columns, NR), per_step = ceil_div(ahead.lines, steps);
         for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {

@@ -263,9 +263,6 @@ internal sealed unsafe class OpenClDevice
         OpenClApi.Check(Cl.EnqueueNdrangeKernel(Queue, kernel.Value, 1, null, &global, &local, 0, null, null), "clEnqueueNDRangeKernel");
     }
 
-    /// <summary>Submits queued work without waiting (so a device starts on it while the host continues).</summary>
-    public void Flush() => OpenClApi.Check(Cl.Flush(Queue), "clFlush");
-
     public void Finish() => OpenClApi.Check(Cl.Finish(Queue), "clFinish");
 
     private void Log(string message)
