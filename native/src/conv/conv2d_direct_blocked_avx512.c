@@ -1,0 +1,351 @@
+/* Direct convolution on a channel-blocked copy of the input (the NCHW16c layout of oneDNN and
+ * MLAS, made per call from plain NCHW), AVX-512F.
+ *
+ * A work item is one image's band of output rows. It first copies the input rows the band reads
+ * into a zero-padded window laid out [channel block][row][column][16 channels] (a 16x16
+ * transpose per 256 floats), so the 16 channels of one input pixel are one aligned vector and
+ * padding needs no tests. The register tile is 6 output pixels x 64 output channels: per input
+ * channel, four weight vectors (16 output channels each) and six broadcast inputs feed 24 FMAs
+ * into 24 accumulators. The tile's pixels run on across output rows (each has its own input
+ * pointer), so an output width of 14 or 56 wastes no lanes, unlike vectorising along the row.
+ * Partial sums of the band live in a pixel-major buffer [pixel][64]; the last reduction step
+ * transposes them back to NCHW, adding the activation.
+ *
+ * Weights are packed at plan creation as [64-channel group][channel block][r][s][16 in][64 out],
+ * read in order by the tile; a reduction chunk of channel blocks keeps its weights in L1.
+ *
+ * Determinism: every output is reduced over channel blocks, taps and channels in one fixed order
+ * by one thread; bands only decide which thread, so any thread count gives the same bits.
+ * Compiled with -mavx512f (this file only). */
+#include <immintrin.h>
+
+#include "conv2d_internal.h"
+
+#define CHANNEL_BLOCK 16 /* channels per vector */
+#define GROUP_BLOCKS 4   /* output-channel blocks in one register tile: 64 channels */
+#define GROUP_WIDTH (CHANNEL_BLOCK * GROUP_BLOCKS)
+#define TILE_PIXELS 6
+/* Weights of one reduction chunk (channel blocks x taps x 16 x 64 floats) kept under this. */
+#define CHUNK_WEIGHT_BYTES (36 * 1024)
+/* A band's window and partial sums together stay in L2 (1 MiB on Zen 5, 1-2 MiB on Intel). */
+#define BAND_BYTES (384 * 1024)
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+typedef struct blocked_shape {
+    int64_t c_blocks, k_blocks, k_groups, taps;
+    int64_t padded_width; /* window columns: every column an output reads, padding included */
+    int64_t chunk;        /* channel blocks per reduction chunk */
+} blocked_shape;
+
+static blocked_shape shape_of(const hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t taps = d->kernel_height * d->kernel_width;
+    const int64_t block_weight_bytes = taps * CHANNEL_BLOCK * GROUP_WIDTH * (int64_t)sizeof(float);
+    return (blocked_shape){
+        .c_blocks = ceil_div(d->in_channels, CHANNEL_BLOCK),
+        .k_blocks = ceil_div(d->out_channels, CHANNEL_BLOCK),
+        .k_groups = ceil_div(d->out_channels, GROUP_WIDTH),
+        .taps = taps,
+        .padded_width = (plan->out_width - 1) * d->stride_width + (d->kernel_width - 1) * d->dilation_width + 1,
+        .chunk = max64(1, CHUNK_WEIGHT_BYTES / block_weight_bytes),
+    };
+}
+
+static int64_t window_rows(const hc_conv2d* plan, int64_t band_rows) {
+    const hc_conv2d_desc* d = &plan->desc;
+    return (band_rows - 1) * d->stride_height + (d->kernel_height - 1) * d->dilation_height + 1;
+}
+
+static int64_t band_floats(const hc_conv2d* plan, blocked_shape s, int64_t band_rows) {
+    return s.c_blocks * window_rows(plan, band_rows) * s.padded_width * CHANNEL_BLOCK + band_rows * plan->out_width * GROUP_WIDTH;
+}
+
+/* Plain groups-1 convolutions with at least one full channel block in and out: fewer channels
+ * would waste most of each vector on zeros (lenet_c1, alexnet_c1 go to the GEMM paths). */
+static bool accepts_direct_blocked(const hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    if (d->groups != 1 || d->in_channels < CHANNEL_BLOCK || d->out_channels < 2 * CHANNEL_BLOCK) return false;
+    /* Padding channels up to a block must not waste more than 1/8 of the work. */
+    if (ceil_div(d->in_channels, CHANNEL_BLOCK) * CHANNEL_BLOCK * 8 > d->in_channels * 9) return false;
+    const blocked_shape s = shape_of(plan);
+    /* Offsets stay in 32 bits and a one-row band fits the workspace budget several times over. */
+    return band_floats(plan, s, 1) * (int64_t)sizeof(float) <= BAND_BYTES && s.padded_width < (INT64_C(1) << 24);
+}
+
+/* packed[((g * c_blocks + cb) * taps + t) * 16 * 64 + c * 64 + o] = w[g*64 + o][cb*16 + c][t], zero
+ * past the channel counts; then the bias, zero-padded to whole groups. */
+static hc_status prepare_direct_blocked(hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const blocked_shape s = shape_of(plan);
+    const int64_t weight_floats = s.k_groups * s.c_blocks * s.taps * CHANNEL_BLOCK * GROUP_WIDTH;
+    plan->packed = hc_aligned_alloc((size_t)(weight_floats + s.k_groups * GROUP_WIDTH) * sizeof(float));
+    if (plan->packed == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory packing the weights");
+    float* out = plan->packed;
+    for (int64_t g = 0; g < s.k_groups; g++)
+        for (int64_t cb = 0; cb < s.c_blocks; cb++)
+            for (int64_t t = 0; t < s.taps; t++)
+                for (int64_t c = 0; c < CHANNEL_BLOCK; c++)
+                    for (int64_t o = 0; o < GROUP_WIDTH; o++) {
+                        const int64_t k = g * GROUP_WIDTH + o, channel = cb * CHANNEL_BLOCK + c;
+                        *out++ = k < d->out_channels && channel < d->in_channels
+                                     ? plan->weights[(k * d->in_channels + channel) * s.taps + t]
+                                     : 0.0f;
+                    }
+    for (int64_t k = 0; k < s.k_groups * GROUP_WIDTH; k++)
+        *out++ = plan->bias != NULL && k < d->out_channels ? plan->bias[k] : 0.0f;
+    return HC_STATUS_OK;
+}
+
+/* In place: rows[i] lane j <- rows[j] lane i. */
+static inline __attribute__((always_inline)) void transpose16(__m512 rows[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(rows[i], rows[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(rows[i], rows[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        rows[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        rows[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        rows[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+        rows[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    }
+    /* Now rows[4q + r] holds, in each 128-bit lane L, element r of rows 4L'..: combine lanes. */
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(rows[i], rows[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(rows[i], rows[i + 4], 0xDD);
+        t[i + 8] = _mm512_shuffle_f32x4(rows[i + 8], rows[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(rows[i + 8], rows[i + 12], 0xDD);
+    }
+    for (int i = 0; i < 4; i++) {
+        rows[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        rows[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+        rows[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        rows[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
+    }
+}
+
+static inline __mmask16 first_lanes(int64_t count) { return (__mmask16)(count >= 16 ? 0xFFFF : (1u << count) - 1u); }
+
+/* The window of a band starting at output row `first_row`: `rows` padded input rows of
+ * s.padded_width pixels per channel block, 16 channels per pixel, zero outside the image. */
+static void fill_window(const hc_conv2d* plan, blocked_shape s, const float* x, int64_t first_row, int64_t rows, float* window) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t width = d->in_width, plane = d->in_height * width, pw = d->pad_width;
+    const int64_t used = min64(width, s.padded_width - pw); /* image columns the outputs read */
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t cb = 0; cb < s.c_blocks; cb++) {
+        const int64_t channels = min64(CHANNEL_BLOCK, d->in_channels - cb * CHANNEL_BLOCK);
+        for (int64_t i = 0; i < rows; i++) {
+            float* dst = window + (cb * rows + i) * s.padded_width * CHANNEL_BLOCK;
+            const int64_t ih = first_row * d->stride_height + i - d->pad_height;
+            if (ih < 0 || ih >= d->in_height || used <= 0) {
+                for (int64_t j = 0; j < s.padded_width; j++) _mm512_store_ps(dst + j * CHANNEL_BLOCK, zero);
+                continue;
+            }
+            for (int64_t j = 0; j < min64(pw, s.padded_width); j++) _mm512_store_ps(dst + j * CHANNEL_BLOCK, zero);
+            const float* src = x + cb * CHANNEL_BLOCK * plane + ih * width;
+            for (int64_t iw = 0; iw < used; iw += 16) {
+                const int64_t count = min64(16, used - iw);
+                const __mmask16 mask = first_lanes(count);
+                __m512 v[16];
+                for (int c = 0; c < 16; c++) v[c] = c < channels ? _mm512_maskz_loadu_ps(mask, src + c * plane + iw) : zero;
+                transpose16(v);
+                for (int64_t j = 0; j < count; j++) _mm512_store_ps(dst + (pw + iw + j) * CHANNEL_BLOCK, v[j]);
+            }
+            for (int64_t j = pw + used; j < s.padded_width; j++) _mm512_store_ps(dst + j * CHANNEL_BLOCK, zero);
+        }
+    }
+}
+
+/* Where a tile's reduction starts and how it walks the window. */
+typedef struct tile_walk {
+    int64_t c_blocks;     /* channel blocks in this chunk */
+    int64_t plane_stride; /* floats between channel blocks of the window */
+    int64_t kh, kw;
+    int64_t row_step, column_step; /* floats between taps: dilation x (row pitch | one pixel) */
+} tile_walk;
+
+#define TILE_ACCUMULATORS(X) \
+    X(0, 0) X(0, 1) X(0, 2) X(0, 3) X(1, 0) X(1, 1) X(1, 2) X(1, 3) X(2, 0) X(2, 1) X(2, 2) X(2, 3) \
+    X(3, 0) X(3, 1) X(3, 2) X(3, 3) X(4, 0) X(4, 1) X(4, 2) X(4, 3) X(5, 0) X(5, 1) X(5, 2) X(5, 3)
+
+/* acc[p][j] (pixel p, output channels 16j..16j+15) += the chunk's reduction; `pixels` (P) and
+ * `blocks` (NB) are compile-time constants after inlining, so unused accumulators vanish. The
+ * accumulators are named variables: GCC 12 kept an array of them in memory. */
+static inline __attribute__((always_inline)) void tile_kernel(const float* w, const float* const* x, tile_walk walk,
+                                                              float* sums, const float* init, const int pixels,
+                                                              const int blocks) {
+#define DECLARE(p, j) __m512 a##p##j = _mm512_setzero_ps();
+    TILE_ACCUMULATORS(DECLARE)
+#undef DECLARE
+#define LOAD(p, j) \
+    if (p < pixels && j < blocks) a##p##j = _mm512_load_ps(init != NULL ? init + 16 * j : sums + p * GROUP_WIDTH + 16 * j);
+    TILE_ACCUMULATORS(LOAD)
+#undef LOAD
+    const float* x0 = x[0];
+    const float* x1 = pixels > 1 ? x[1] : x0;
+    const float* x2 = pixels > 2 ? x[2] : x0;
+    const float* x3 = pixels > 3 ? x[3] : x0;
+    const float* x4 = pixels > 4 ? x[4] : x0;
+    const float* x5 = pixels > 5 ? x[5] : x0;
+    for (int64_t cb = 0; cb < walk.c_blocks; cb++) {
+        const int64_t plane = cb * walk.plane_stride;
+        for (int64_t r = 0; r < walk.kh; r++) {
+            for (int64_t s = 0; s < walk.kw; s++) {
+                const int64_t offset = plane + r * walk.row_step + s * walk.column_step;
+                const float *y0 = x0 + offset, *y1 = x1 + offset, *y2 = x2 + offset;
+                const float *y3 = x3 + offset, *y4 = x4 + offset, *y5 = x5 + offset;
+#pragma GCC unroll 16
+                for (int c = 0; c < CHANNEL_BLOCK; c++) {
+                    const __m512 f0 = _mm512_load_ps(w + c * GROUP_WIDTH);
+                    const __m512 f1 = blocks > 1 ? _mm512_load_ps(w + c * GROUP_WIDTH + 16) : f0;
+                    const __m512 f2 = blocks > 2 ? _mm512_load_ps(w + c * GROUP_WIDTH + 32) : f0;
+                    const __m512 f3 = blocks > 3 ? _mm512_load_ps(w + c * GROUP_WIDTH + 48) : f0;
+#define PIXEL(p)                                                  \
+    if (p < pixels) {                                             \
+        const __m512 b = _mm512_set1_ps(y##p[c]);                 \
+        a##p##0 = _mm512_fmadd_ps(f0, b, a##p##0);                \
+        if (blocks > 1) a##p##1 = _mm512_fmadd_ps(f1, b, a##p##1); \
+        if (blocks > 2) a##p##2 = _mm512_fmadd_ps(f2, b, a##p##2); \
+        if (blocks > 3) a##p##3 = _mm512_fmadd_ps(f3, b, a##p##3); \
+    }
+                    PIXEL(0) PIXEL(1) PIXEL(2) PIXEL(3) PIXEL(4) PIXEL(5)
+#undef PIXEL
+                }
+                w += CHANNEL_BLOCK * GROUP_WIDTH;
+            }
+        }
+    }
+#define STORE(p, j) \
+    if (p < pixels && j < blocks) _mm512_store_ps(sums + p * GROUP_WIDTH + 16 * j, a##p##j);
+    TILE_ACCUMULATORS(STORE)
+#undef STORE
+}
+
+#define TILE_CASE(p, b) \
+    case (p) * 8 + (b): tile_kernel(w, x, walk, sums, init, p, b); break;
+#define TILE_CASES(p) TILE_CASE(p, 1) TILE_CASE(p, 2) TILE_CASE(p, 3) TILE_CASE(p, 4)
+
+static void run_tile(const float* w, const float* const* x, tile_walk walk, float* sums, const float* init, int pixels, int blocks) {
+    switch (pixels * 8 + blocks) {
+        TILE_CASES(1)
+        TILE_CASES(2)
+        TILE_CASES(3)
+        TILE_CASES(4)
+        TILE_CASES(5)
+        TILE_CASES(6)
+    default: break;
+    }
+}
+
+static inline __m512 activate16(__m512 v, hc_activation activation, float alpha) {
+    if (activation == HC_ACTIVATION_RELU) return _mm512_max_ps(v, _mm512_setzero_ps());
+    if (activation == HC_ACTIVATION_LEAKY_RELU) {
+        const __mmask16 positive = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
+        return _mm512_mask_blend_ps(positive, _mm512_mul_ps(v, _mm512_set1_ps(alpha)), v);
+    }
+    return v;
+}
+
+/* The band's sums of output-channel group g back to NCHW: y holds the band's first output pixel
+ * of channel 0; pixels of one channel are contiguous there (the band is whole rows). */
+static void store_sums(const hc_conv2d* plan, const float* sums, int64_t pixels, int64_t g, float* y) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t plane = plan->out_height * plan->out_width;
+    for (int64_t j = 0; j < GROUP_BLOCKS; j++) {
+        const int64_t k0 = g * GROUP_WIDTH + j * CHANNEL_BLOCK, channels = min64(CHANNEL_BLOCK, d->out_channels - k0);
+        if (channels <= 0) break;
+        for (int64_t q = 0; q < pixels; q += 16) {
+            const int64_t count = min64(16, pixels - q);
+            __m512 v[16];
+            for (int64_t i = 0; i < 16; i++)
+                v[i] = i < count ? _mm512_load_ps(sums + (q + i) * GROUP_WIDTH + j * CHANNEL_BLOCK) : _mm512_setzero_ps();
+            transpose16(v);
+            const __mmask16 mask = first_lanes(count);
+            for (int64_t o = 0; o < channels; o++)
+                _mm512_mask_storeu_ps(y + (k0 + o) * plane + q, mask, activate16(v[o], d->activation, d->activation_alpha));
+        }
+    }
+}
+
+/* Bands: whole output rows, small enough for L2, and enough of them per call to share between
+ * the threads (a thread that wakes late still finds work). */
+static int64_t band_rows_for(const hc_conv2d* plan, blocked_shape s, int threads) {
+    const hc_conv2d_desc* d = &plan->desc;
+    int64_t rows = plan->out_height;
+    while (rows > 1 && band_floats(plan, s, rows) * (int64_t)sizeof(float) > BAND_BYTES) rows = ceil_div(rows, 2);
+    if (threads > 1) {
+        const int64_t wanted = 4 * (int64_t)threads;
+        if (d->batch * ceil_div(plan->out_height, rows) < wanted)
+            rows = max64(1, min64(rows, plan->out_height / ceil_div(wanted, d->batch)));
+    }
+    return ceil_div(plan->out_height, ceil_div(plan->out_height, rows));
+}
+
+#define PARALLEL_MIN_FLOPS 2000000.0
+
+static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, float* output) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const blocked_shape s = shape_of(plan);
+    const int64_t out_w = plan->out_width, out_h = plan->out_height;
+    const double flops = 2.0 * (double)d->batch * (double)d->out_channels * (double)(out_h * out_w) * (double)(d->in_channels * s.taps);
+    const int threads = flops < PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
+    const int64_t band = band_rows_for(plan, s, threads), bands = ceil_div(out_h, band), items = d->batch * bands;
+    const size_t workspace_bytes = (size_t)band_floats(plan, s, band) * sizeof(float);
+    const float* packed_bias = plan->packed + s.k_groups * s.c_blocks * s.taps * CHANNEL_BLOCK * GROUP_WIDTH;
+    const int64_t in_plane = d->in_channels * d->in_height * d->in_width, out_plane = d->out_channels * out_h * out_w;
+    int failed = 0;
+
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (int64_t item = 0; item < items; item++) {
+        float* window = hc_thread_workspace(workspace_bytes);
+        if (window == NULL) {
+#pragma omp atomic write
+            failed = 1;
+            continue;
+        }
+        const int64_t n = item / bands, first_row = item % bands * band, rows = min64(band, out_h - first_row);
+        const int64_t in_rows = window_rows(plan, rows), pixels = rows * out_w;
+        float* sums = window + s.c_blocks * window_rows(plan, band) * s.padded_width * CHANNEL_BLOCK;
+        fill_window(plan, s, input + n * in_plane, first_row, in_rows, window);
+        const tile_walk full = {
+            .plane_stride = in_rows * s.padded_width * CHANNEL_BLOCK,
+            .kh = d->kernel_height,
+            .kw = d->kernel_width,
+            .row_step = d->dilation_height * s.padded_width * CHANNEL_BLOCK,
+            .column_step = d->dilation_width * CHANNEL_BLOCK,
+        };
+        for (int64_t g = 0; g < s.k_groups; g++) {
+            const int blocks = (int)min64(GROUP_BLOCKS, s.k_blocks - g * GROUP_BLOCKS);
+            for (int64_t cb = 0; cb < s.c_blocks; cb += s.chunk) {
+                tile_walk walk = full;
+                walk.c_blocks = min64(s.chunk, s.c_blocks - cb);
+                const float* w = plan->packed + (g * s.c_blocks + cb) * s.taps * CHANNEL_BLOCK * GROUP_WIDTH;
+                const float* init = cb == 0 ? packed_bias + g * GROUP_WIDTH : NULL;
+                const float* chunk_window = window + cb * full.plane_stride;
+                for (int64_t q = 0; q < pixels; q += TILE_PIXELS) {
+                    const int count = (int)min64(TILE_PIXELS, pixels - q);
+                    const float* x[TILE_PIXELS];
+                    for (int i = 0; i < count; i++) {
+                        const int64_t oh = (q + i) / out_w, ow = (q + i) % out_w;
+                        x[i] = chunk_window + (oh * d->stride_height * s.padded_width + ow * d->stride_width) * CHANNEL_BLOCK;
+                    }
+                    run_tile(w, x, walk, sums + q * GROUP_WIDTH, init, count, blocks);
+                }
+            }
+            store_sums(plan, sums, pixels, g, output + n * out_plane + first_row * out_w);
+        }
+    }
+    return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a convolution workspace") : HC_STATUS_OK;
+}
+
+const hc_conv2d_algorithm hc_conv2d_direct_blocked_6x64_avx512 = {
+    .name = "direct_blocked_6x64_avx512",
+    .isa = HC_ISA_AVX512,
+    .accepts = accepts_direct_blocked,
+    .prepare = prepare_direct_blocked,
+    .run = run_direct_blocked,
+};
