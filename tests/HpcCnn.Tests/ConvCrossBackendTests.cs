@@ -48,6 +48,18 @@ public class ConvCrossBackendTests
         "mb2ic3ih67iw75oc8kh11sh4ph2n\"in-place B, 11x11 stride 4\"",
         "mb1ic8ih20iw64oc6kh3sh1sw2ph1n\"in-place B, column stride only\"",
         "--attr-post-ops=relu mb1ic8ih30iw70oc6kh3sh2ph2dh1n\"in-place B, strided and dilated\"",
+        // Sixteen or more channels in and 32 or more out: the channel-blocked AVX-512 path.
+        "mb1ic16ih1oc32kh3ph1n\"blocked, 1x1 image, one pixel per tile\"",
+        "mb2ic30ih9iw13oc33kh3ph1n\"blocked, partial channel blocks, tiles across rows\"",
+        "--attr-post-ops=relu:0.1 mb1ic32ih7oc80kh3ph2dh1n\"blocked, second output group of one block, dilated, LeakyReLU\"",
+        "mb1ic16ih23iw19oc48kh5sh2ph2n\"blocked, 5x5 stride 2, three output blocks\"",
+        "mb1ic176ih6oc32kh1sw2n\"blocked, 1x1 column stride, two reduction chunks of channel blocks\"",
+        "mb2ic48ih9oc64kh5ph2n\"blocked, 5x5: reduction chunks of kernel rows\"",
+        "--attr-post-ops=relu mb1ic16ih150iw20oc32kh3ph1n\"blocked, tall image in several bands\"",
+        "mb1ic16ih10oc32kh3sh4n\"blocked, stride leaves the last input columns unread\"",
+        "mb1ic16ih5oc32kh3ph0pw4n\"blocked, padding wider than the kernel\"",
+        "mb1ic16ih1oc32kh1ph3sh7n\"blocked, the only output reads padding\"",
+        "mb3ic64ih12oc256kh3ph1n\"blocked, four output groups\"",
     };
 
     [Theory]
@@ -62,6 +74,23 @@ public class ConvCrossBackendTests
     [MemberData(nameof(RandomProblems.Seeds), MemberType = typeof(RandomProblems))]
     public void Random_problem_matches_oracle(int seed) => CheckOnEveryBackend(RandomProblems.Conv(seed), seed);
 
+    [Theory]
+    [MemberData(nameof(RandomProblems.WideSeeds), MemberType = typeof(RandomProblems))]
+    public void Random_wide_problem_matches_oracle(int seed) => CheckOnEveryBackend(RandomProblems.WideConv(seed), seed);
+
+    [SkippableFact]
+    public void Wide_problems_exercise_the_channel_blocked_kernel()
+    {
+        Skip.IfNot(NativeLibraryInfo.BestIsa == "avx512", "the channel-blocked kernel needs AVX-512; this CPU has " + NativeLibraryInfo.BestIsa);
+        var problems = Enumerable.Range(0, RandomProblems.WideCount).Select(RandomProblems.WideConv)
+            .Concat(((IEnumerable<object[]>)EdgeCases).Select(row => ConvProblem.Parse((string)row[0])).Where(p => p.Name!.StartsWith("blocked")));
+        foreach (var problem in problems.Where(p => !(p.KernelHeight == 1 && p.KernelWidth == 1 && p.StrideHeight == 1 && p.StrideWidth == 1 && p.PadHeight == 0 && p.PadWidth == 0)))
+        {
+            using var plan = TestBackends.Cpu.Value.CreateConvPlan(problem, new float[problem.WeightsLength]);
+            Assert.True(plan.Algorithm == "direct_blocked_6x64_avx512", $"{problem} chose {plan.Algorithm}");
+        }
+    }
+
     [Fact]
     public void Suite_outputs_are_mostly_non_zero_so_the_comparison_means_something()
     {
@@ -75,7 +104,7 @@ public class ConvCrossBackendTests
     [Fact]
     public void Results_are_bitwise_identical_for_any_thread_count()
     {
-        var problems = new[] { "mb3ic5ih11oc7kh3ph1", "g4mb2ic8ih9oc8kh3ph1sh2", "mb1ic16ih14oc33kh5ph2", "mb2ic16ih30oc20kh3ph1" }.Select(ConvProblem.Parse);
+        var problems = new[] { "mb3ic5ih11oc7kh3ph1", "g4mb2ic8ih9oc8kh3ph1sh2", "mb1ic16ih14oc33kh5ph2", "mb2ic16ih30oc20kh3ph1", "mb1ic32ih40oc72kh3ph1" }.Select(ConvProblem.Parse);
         foreach (var problem in problems)
         {
             var random = new Random(5);

@@ -23,6 +23,11 @@ public class OpenClCrossBackendTests
         ConvCrossBackendTests.Check(RandomProblems.Conv(seed), seed, TestBackends.OpenClForEveryKernelStyle());
 
     [SkippableTheory]
+    [MemberData(nameof(RandomProblems.WideSeeds), MemberType = typeof(RandomProblems))]
+    public void Conv_random_wide_problem_matches_oracle(int seed) =>
+        ConvCrossBackendTests.Check(RandomProblems.WideConv(seed), seed, TestBackends.OpenClForEveryKernelStyle());
+
+    [SkippableTheory]
     [MemberData(nameof(PoolCrossBackendTests.SuiteProblems), MemberType = typeof(PoolCrossBackendTests))]
     public void Pool_suite_problem_matches_oracle(string descriptor) =>
         PoolCrossBackendTests.Check(PoolProblem.Parse(descriptor), 7, TestBackends.OpenClForEveryKernelStyle());

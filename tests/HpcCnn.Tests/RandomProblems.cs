@@ -46,6 +46,46 @@ internal static class RandomProblems
         }
     }
 
+    public const int WideCount = 60;
+
+    public static IEnumerable<object[]> WideSeeds() => Enumerable.Range(0, WideCount).Select(i => new object[] { i });
+
+    /// <summary>
+    /// Plain (one-group) convolutions with 16 to 80 channels in and 32 to 96 out, the shapes the
+    /// channel-blocked AVX-512 kernel takes: whole and partial 16-channel blocks, one to two
+    /// 64-channel output groups, the same stride, padding and dilation ranges as above.
+    /// </summary>
+    public static ConvProblem WideConv(int seed)
+    {
+        var random = new Random(3000 + seed);
+        int[] inChannels = [16, 30, 32, 45, 48, 61, 64, 80];
+        while (true)
+        {
+            int ih = OneOrMore(random, 12), iw = random.Next(3) == 0 ? ih : OneOrMore(random, 12);
+            var activation = (Activation)random.Next(3);
+            var problem = new ConvProblem
+            {
+                Batch = random.Next(1, 4),
+                InChannels = inChannels[random.Next(inChannels.Length)],
+                OutChannels = random.Next(32, 97),
+                InHeight = ih,
+                InWidth = iw,
+                KernelHeight = random.Next(1, 6),
+                KernelWidth = random.Next(3) == 0 ? random.Next(1, 6) : 0,
+                StrideHeight = random.Next(1, 4),
+                StrideWidth = random.Next(1, 4),
+                PadHeight = random.Next(0, 4),
+                PadWidth = random.Next(0, 4),
+                DilationHeight = random.Next(1, 3),
+                DilationWidth = random.Next(1, 3),
+                Activation = activation,
+                ActivationAlpha = activation == Activation.LeakyRelu ? (float)Math.Round(random.NextDouble(), 3) : 0f,
+            };
+            if (problem.KernelWidth == 0) problem = problem with { KernelWidth = problem.KernelHeight };
+            if (problem.OutHeight > 0 && problem.OutWidth > 0) return problem;
+        }
+    }
+
     public static PoolProblem Pool(int seed)
     {
         var random = new Random(2000 + seed);

@@ -20,6 +20,7 @@
 #include <immintrin.h>
 
 #include "conv2d_internal.h"
+#include "conv2d_prefetch.h"
 
 #define CHANNEL_BLOCK 16 /* channels per vector */
 #define GROUP_BLOCKS 4   /* output-channel blocks in one register tile: 64 channels */
@@ -29,6 +30,8 @@
 #define CHUNK_WEIGHT_BYTES (36 * 1024)
 /* A band's window and partial sums together stay in L2 (1 MiB on Zen 5, 1-2 MiB on Intel). */
 #define BAND_BYTES (384 * 1024)
+/* Work items per thread in a parallel call (finer items cost only the halo rows of their windows). */
+#define ITEMS_PER_THREAD 4
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -37,7 +40,9 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 typedef struct blocked_shape {
     int64_t c_blocks, k_blocks, k_groups, taps;
     int64_t padded_width; /* window columns: every column an output reads, padding included */
-    int64_t chunk;        /* channel blocks per reduction chunk */
+    /* A reduction chunk, whose weights stay in L1 while the band's tiles run through it: several
+     * channel blocks, or for large kernels (5x5: 100 KiB per block) some kernel rows of one. */
+    int64_t chunk_blocks, chunk_rows;
 } blocked_shape;
 
 static blocked_shape shape_of(const hc_conv2d* plan) {
@@ -50,7 +55,10 @@ static blocked_shape shape_of(const hc_conv2d* plan) {
         .k_groups = ceil_div(d->out_channels, GROUP_WIDTH),
         .taps = taps,
         .padded_width = (plan->out_width - 1) * d->stride_width + (d->kernel_width - 1) * d->dilation_width + 1,
-        .chunk = max64(1, CHUNK_WEIGHT_BYTES / block_weight_bytes),
+        .chunk_blocks = max64(1, CHUNK_WEIGHT_BYTES / block_weight_bytes),
+        .chunk_rows = block_weight_bytes <= CHUNK_WEIGHT_BYTES
+                          ? d->kernel_height
+                          : max64(1, CHUNK_WEIGHT_BYTES / (block_weight_bytes / d->kernel_height)),
     };
 }
 
@@ -164,7 +172,7 @@ static void fill_window(const hc_conv2d* plan, blocked_shape s, const float* x, 
 typedef struct tile_walk {
     int64_t c_blocks;     /* channel blocks in this chunk */
     int64_t plane_stride; /* floats between channel blocks of the window */
-    int64_t kh, kw;
+    int64_t r0, r1, kw;   /* kernel rows [r0, r1) of each block, all columns */
     int64_t row_step, column_step; /* floats between taps: dilation x (row pitch | one pixel) */
 } tile_walk;
 
@@ -193,7 +201,7 @@ static inline __attribute__((always_inline)) void tile_kernel(const float* w, co
     const float* x5 = pixels > 5 ? x[5] : x0;
     for (int64_t cb = 0; cb < walk.c_blocks; cb++) {
         const int64_t plane = cb * walk.plane_stride;
-        for (int64_t r = 0; r < walk.kh; r++) {
+        for (int64_t r = walk.r0; r < walk.r1; r++) {
             for (int64_t s = 0; s < walk.kw; s++) {
                 const int64_t offset = plane + r * walk.row_step + s * walk.column_step;
                 const float *y0 = x0 + offset, *y1 = x1 + offset, *y2 = x2 + offset;
@@ -271,18 +279,28 @@ static void store_sums(const hc_conv2d* plan, const float* sums, int64_t pixels,
     }
 }
 
-/* Bands: whole output rows, small enough for L2, and enough of them per call to share between
- * the threads (a thread that wakes late still finds work). */
-static int64_t band_rows_for(const hc_conv2d* plan, blocked_shape s, int threads) {
+/* How a call's work is shared: items = images x bands of whole output rows x splits of the
+ * output-channel groups. Bands are small enough for L2, and a call has enough items that a thread
+ * waking late still finds work. Groups are split before rows when the weights are large (a band
+ * streams all its groups' weights: deep_3x3's 2.3 MiB in 14 one-row bands was 33 MB from L3). */
+typedef struct band_partition {
+    int64_t rows, bands, group_splits, items;
+} band_partition;
+
+static band_partition partition_bands(const hc_conv2d* plan, blocked_shape s, int threads) {
     const hc_conv2d_desc* d = &plan->desc;
-    int64_t rows = plan->out_height;
+    const int64_t out_h = plan->out_height, wanted = threads > 1 ? ITEMS_PER_THREAD * (int64_t)threads : 1;
+    int64_t rows = out_h;
     while (rows > 1 && band_floats(plan, s, rows) * (int64_t)sizeof(float) > BAND_BYTES) rows = ceil_div(rows, 2);
-    if (threads > 1) {
-        const int64_t wanted = 4 * (int64_t)threads;
-        if (d->batch * ceil_div(plan->out_height, rows) < wanted)
-            rows = max64(1, min64(rows, plan->out_height / ceil_div(wanted, d->batch)));
+    int64_t group_splits = 1;
+    if (d->batch * ceil_div(out_h, rows) < wanted) {
+        group_splits = min64(s.k_groups, ceil_div(wanted, d->batch * ceil_div(out_h, rows)));
+        const int64_t bands = ceil_div(wanted, d->batch * group_splits);
+        if (d->batch * group_splits * ceil_div(out_h, rows) < wanted) rows = max64(1, min64(rows, out_h / bands));
     }
-    return ceil_div(plan->out_height, ceil_div(plan->out_height, rows));
+    rows = ceil_div(out_h, ceil_div(out_h, rows));
+    const int64_t bands = ceil_div(out_h, rows);
+    return (band_partition){.rows = rows, .bands = bands, .group_splits = group_splits, .items = d->batch * bands * group_splits};
 }
 
 #define PARALLEL_MIN_FLOPS 2000000.0
@@ -293,7 +311,8 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
     const int64_t out_w = plan->out_width, out_h = plan->out_height;
     const double flops = 2.0 * (double)d->batch * (double)d->out_channels * (double)(out_h * out_w) * (double)(d->in_channels * s.taps);
     const int threads = flops < PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
-    const int64_t band = band_rows_for(plan, s, threads), bands = ceil_div(out_h, band), items = d->batch * bands;
+    const band_partition part = partition_bands(plan, s, threads);
+    const int64_t band = part.rows, bands = part.bands, items = part.items;
     const size_t workspace_bytes = (size_t)band_floats(plan, s, band) * sizeof(float);
     const float* packed_bias = plan->packed + s.k_groups * s.c_blocks * s.taps * CHANNEL_BLOCK * GROUP_WIDTH;
     const int64_t in_plane = d->in_channels * d->in_height * d->in_width, out_plane = d->out_channels * out_h * out_w;
@@ -307,35 +326,51 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
             failed = 1;
             continue;
         }
-        const int64_t n = item / bands, first_row = item % bands * band, rows = min64(band, out_h - first_row);
+        const int64_t split = item % part.group_splits, n = item / part.group_splits / bands;
+        const int64_t first_row = item / part.group_splits % bands * band, rows = min64(band, out_h - first_row);
+        const int64_t g_begin = split * s.k_groups / part.group_splits, g_end = (split + 1) * s.k_groups / part.group_splits;
         const int64_t in_rows = window_rows(plan, rows), pixels = rows * out_w;
         float* sums = window + s.c_blocks * window_rows(plan, band) * s.padded_width * CHANNEL_BLOCK;
         fill_window(plan, s, input + n * in_plane, first_row, in_rows, window);
         const tile_walk full = {
             .plane_stride = in_rows * s.padded_width * CHANNEL_BLOCK,
-            .kh = d->kernel_height,
             .kw = d->kernel_width,
             .row_step = d->dilation_height * s.padded_width * CHANNEL_BLOCK,
             .column_step = d->dilation_width * CHANNEL_BLOCK,
         };
-        for (int64_t g = 0; g < s.k_groups; g++) {
+        /* The band this thread most likely takes next (items are handed out in order) is
+         * prefetched a few lines per tile, so its window copy finds its input in L2. */
+        hc_prefetch_cursor ahead = {0};
+        const int64_t next_item = item + threads;
+        if (next_item < items && next_item / part.group_splits != item / part.group_splits) {
+            const int64_t next_band = next_item / part.group_splits, next_first = next_band % bands * band;
+            ahead = hc_prefetch_input_rows(plan, input + next_band / bands * in_plane, d->in_channels, next_first,
+                                           min64(band, out_h - next_first));
+        }
+        const int64_t chunks = ceil_div(s.c_blocks, s.chunk_blocks) * ceil_div(d->kernel_height, s.chunk_rows);
+        const int64_t per_tile = hc_prefetch_per_step(&ahead, (g_end - g_begin) * chunks * ceil_div(pixels, TILE_PIXELS));
+        for (int64_t g = g_begin; g < g_end; g++) {
             const int blocks = (int)min64(GROUP_BLOCKS, s.k_blocks - g * GROUP_BLOCKS);
-            for (int64_t cb = 0; cb < s.c_blocks; cb += s.chunk) {
-                tile_walk walk = full;
-                walk.c_blocks = min64(s.chunk, s.c_blocks - cb);
-                const float* w = plan->packed + (g * s.c_blocks + cb) * s.taps * CHANNEL_BLOCK * GROUP_WIDTH;
-                const float* init = cb == 0 ? packed_bias + g * GROUP_WIDTH : NULL;
-                const float* chunk_window = window + cb * full.plane_stride;
-                for (int64_t q = 0; q < pixels; q += TILE_PIXELS) {
-                    const int count = (int)min64(TILE_PIXELS, pixels - q);
-                    const float* x[TILE_PIXELS];
-                    for (int i = 0; i < count; i++) {
-                        const int64_t oh = (q + i) / out_w, ow = (q + i) % out_w;
-                        x[i] = chunk_window + (oh * d->stride_height * s.padded_width + ow * d->stride_width) * CHANNEL_BLOCK;
+            for (int64_t cb = 0; cb < s.c_blocks; cb += s.chunk_blocks)
+                for (int64_t r0 = 0; r0 < d->kernel_height; r0 += s.chunk_rows) {
+                    tile_walk walk = full;
+                    walk.c_blocks = min64(s.chunk_blocks, s.c_blocks - cb);
+                    walk.r0 = r0;
+                    walk.r1 = min64(r0 + s.chunk_rows, d->kernel_height);
+                    const float* w = plan->packed + ((g * s.c_blocks + cb) * s.taps + r0 * d->kernel_width) * CHANNEL_BLOCK * GROUP_WIDTH;
+                    const float* init = cb == 0 && r0 == 0 ? packed_bias + g * GROUP_WIDTH : NULL;
+                    const float* chunk_window = window + cb * full.plane_stride;
+                    for (int64_t q = 0; q < pixels; q += TILE_PIXELS) {
+                        const int count = (int)min64(TILE_PIXELS, pixels - q);
+                        const float* x[TILE_PIXELS];
+                        for (int i = 0; i < count; i++) {
+                            const int64_t oh = (q + i) / out_w, ow = (q + i) % out_w;
+                            x[i] = chunk_window + (oh * d->stride_height * s.padded_width + ow * d->stride_width) * CHANNEL_BLOCK;
+                        }
+                        run_tile(w, x, walk, sums + q * GROUP_WIDTH, init, count, blocks);
+                        hc_prefetch_lines(&ahead, per_tile);
                     }
-                    run_tile(w, x, walk, sums + q * GROUP_WIDTH, init, count, blocks);
                 }
-            }
             store_sums(plan, sums, pixels, g, output + n * out_plane + first_row * out_w);
         }
     }

@@ -25,6 +25,7 @@
 
 #include "../gemm/sgemm.h"
 #include "conv2d_internal.h"
+#include "conv2d_prefetch.h"
 
 /* Column block: a KC x NC B block (up to 480-590 KiB) stays in L2 while all of M streams past it.
  * Wider blocks waste fewer lanes in partial panels and share better between threads, but 1x1
@@ -446,39 +447,6 @@ static void fill_phase_window(const hc_conv2d* plan, const float* x, int64_t cha
             }
 }
 
-/* Input rows a work item will read, as a sequence of cache lines to prefetch a slice at a time
- * while the previous item computes: each of `channels` planes contributes one contiguous run. */
-typedef struct prefetch_cursor {
-    const char* first;     /* the first channel's run */
-    int64_t plane_bytes;   /* from one channel's run to the next */
-    int64_t run_lines;     /* cache lines per run */
-    int64_t lines, next;   /* total, and the next one to prefetch */
-} prefetch_cursor;
-
-static prefetch_cursor block_input_lines(const hc_conv2d* plan, const float* image, int64_t channels, int64_t first_row, int64_t rows) {
-    const hc_conv2d_desc* d = &plan->desc;
-    int64_t top = first_row * d->stride_height - d->pad_height;
-    int64_t bottom = top + (rows - 1) * d->stride_height + (d->kernel_height - 1) * d->dilation_height + 1;
-    if (top < 0) top = 0;
-    if (bottom > d->in_height) bottom = d->in_height;
-    const int64_t run_lines = bottom > top ? ceil_div((bottom - top) * d->in_width * (int64_t)sizeof(float), 64) : 0;
-    return (prefetch_cursor){
-        .first = (const char*)(image + top * d->in_width),
-        .plane_bytes = d->in_height * d->in_width * (int64_t)sizeof(float),
-        .run_lines = run_lines,
-        .lines = run_lines * channels,
-        .next = 0,
-    };
-}
-
-/* Prefetches the next `count` lines into L2. */
-static inline void prefetch_lines(prefetch_cursor* cursor, int64_t count) {
-    for (int64_t end = min64(cursor->next + count, cursor->lines); cursor->next < end; cursor->next++) {
-        const int64_t channel = cursor->next / cursor->run_lines, line = cursor->next % cursor->run_lines;
-        _mm_prefetch(cursor->first + channel * cursor->plane_bytes + line * 64, _MM_HINT_T1);
-    }
-}
-
 static hc_status run_rows_window(const hc_conv2d* plan, const float* input, float* output) {
     const int64_t MR = GEMM_KERNEL.mr, NR = GEMM_KERNEL.nr;
     const hc_conv2d_desc* d = &plan->desc;
@@ -527,19 +495,19 @@ static hc_status run_rows_window(const hc_conv2d* plan, const float* input, floa
         const float* a = plan->packed + g * m_panels * kk * MR;
         /* The block this thread most likely takes next (items are handed out in order): its input
          * is prefetched a slice per panel, so its window fill finds it in L2. */
-        prefetch_cursor ahead = {0};
+        hc_prefetch_cursor ahead = {0};
         const int64_t next_item = item + part.threads;
         if (next_item < part.items && next_item / m_splits != item / m_splits) {
             const gemm_item next = decode_item(&part, next_item, groups);
             const int64_t next_first = next.block * block;
-            ahead = block_input_lines(plan, input + (next.n * d->in_channels + next.g * in_per_group) * plane, in_per_group,
+            ahead = hc_prefetch_input_rows(plan, input + (next.n * d->in_channels + next.g * in_per_group) * plane, in_per_group,
                                       next_first, min64(block, out_h - next_first));
         }
-        const int64_t steps = ceil_div(kk, kc_step) * ceil_div(columns, NR), per_step = ceil_div(ahead.lines, steps);
+        const int64_t steps = ceil_div(kk, kc_step) * ceil_div(columns, NR), per_step = hc_prefetch_per_step(&ahead, steps);
         for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {
             const int64_t kc = min64(kc_step, kk - k0);
             for (int64_t j = 0; j * NR < columns; j++) {
-                prefetch_lines(&ahead, per_step);
+                hc_prefetch_lines(&ahead, per_step);
                 const int n_valid = (int)min64(NR, columns - j * NR);
                 const hc_sgemm_rows_ukernel_fn ukernel = 2 * n_valid <= NR ? GEMM_ROWS_HALF_KERNEL : GEMM_ROWS_KERNEL;
                 for (int64_t mp = mp_begin; mp < mp_end; mp++) {
