@@ -83,11 +83,16 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
     const int64_t planes = d->batch * d->in_channels, taps = d->kernel_height * d->kernel_width;
     const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
     const int threads = (double)planes * (double)out_plane * (double)taps < 200000.0 ? 1 : plan->num_threads;
-#pragma omp parallel for schedule(dynamic, hc_dynamic_chunk(planes, threads)) num_threads(threads) if (threads > 1)
-    for (int64_t p = 0; p < planes; p++) {
-        const int64_t c = p % d->in_channels;
-        depthwise_plane(plan, input + p * in_plane, plan->weights + c * taps,
-                        plan->bias != NULL ? plan->bias[c] : 0.0f, output + p * out_plane);
+    int finished = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+#pragma omp for schedule(dynamic, hc_dynamic_chunk(planes, threads)) nowait
+        for (int64_t p = 0; p < planes; p++) {
+            const int64_t c = p % d->in_channels;
+            depthwise_plane(plan, input + p * in_plane, plan->weights + c * taps,
+                            plan->bias != NULL ? plan->bias[c] : 0.0f, output + p * out_plane);
+        }
+        hc_parallel_join(&finished);
     }
     return HC_STATUS_OK;
 }

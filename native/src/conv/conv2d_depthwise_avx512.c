@@ -223,19 +223,23 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
             tap_offsets[r * d->kernel_width + s] =
                 r * d->dilation_height * shape.row_length + column % d->stride_width * shape.phase_width + column / d->stride_width;
         }
-    int failed = 0;
-#pragma omp parallel for schedule(dynamic, hc_dynamic_chunk(planes, threads)) num_threads(threads) if (threads > 1)
-    for (int64_t p = 0; p < planes; p++) {
-        float* padded = hc_thread_workspace(workspace_bytes);
-        if (padded == NULL) {
+    int failed = 0, finished = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+#pragma omp for schedule(dynamic, hc_dynamic_chunk(planes, threads)) nowait
+        for (int64_t p = 0; p < planes; p++) {
+            float* padded = hc_thread_workspace(workspace_bytes);
+            if (padded == NULL) {
 #pragma omp atomic write
-            failed = 1;
-            continue;
+                failed = 1;
+                continue;
+            }
+            const int64_t c = p % d->in_channels;
+            fill_plane(plan, shape, input + p * in_plane, padded, padded + plane_floats);
+            depthwise_plane(plan, shape, padded, tap_offsets, plan->weights + c * taps, plan->bias != NULL ? plan->bias[c] : 0.0f,
+                            output + p * out_plane);
         }
-        const int64_t c = p % d->in_channels;
-        fill_plane(plan, shape, input + p * in_plane, padded, padded + plane_floats);
-        depthwise_plane(plan, shape, padded, tap_offsets, plan->weights + c * taps, plan->bias != NULL ? plan->bias[c] : 0.0f,
-                        output + p * out_plane);
+        hc_parallel_join(&finished);
     }
     return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a depthwise workspace") : HC_STATUS_OK;
 }

@@ -316,63 +316,66 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
     const size_t workspace_bytes = (size_t)band_floats(plan, s, band) * sizeof(float);
     const float* packed_bias = plan->packed + s.k_groups * s.c_blocks * s.taps * CHANNEL_BLOCK * GROUP_WIDTH;
     const int64_t in_plane = d->in_channels * d->in_height * d->in_width, out_plane = d->out_channels * out_h * out_w;
-    int failed = 0;
-
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
-    for (int64_t item = 0; item < items; item++) {
-        float* window = hc_thread_workspace(workspace_bytes);
-        if (window == NULL) {
+    int failed = 0, finished = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+#pragma omp for schedule(dynamic, 1) nowait
+        for (int64_t item = 0; item < items; item++) {
+            float* window = hc_thread_workspace(workspace_bytes);
+            if (window == NULL) {
 #pragma omp atomic write
-            failed = 1;
-            continue;
-        }
-        const int64_t split = item % part.group_splits, n = item / part.group_splits / bands;
-        const int64_t first_row = item / part.group_splits % bands * band, rows = min64(band, out_h - first_row);
-        const int64_t g_begin = split * s.k_groups / part.group_splits, g_end = (split + 1) * s.k_groups / part.group_splits;
-        const int64_t in_rows = window_rows(plan, rows), pixels = rows * out_w;
-        float* sums = window + s.c_blocks * window_rows(plan, band) * s.padded_width * CHANNEL_BLOCK;
-        fill_window(plan, s, input + n * in_plane, first_row, in_rows, window);
-        const tile_walk full = {
-            .plane_stride = in_rows * s.padded_width * CHANNEL_BLOCK,
-            .kw = d->kernel_width,
-            .row_step = d->dilation_height * s.padded_width * CHANNEL_BLOCK,
-            .column_step = d->dilation_width * CHANNEL_BLOCK,
-        };
-        /* The band this thread most likely takes next (items are handed out in order) is
-         * prefetched a few lines per tile, so its window copy finds its input in L2. */
-        hc_prefetch_cursor ahead = {0};
-        const int64_t next_item = item + threads;
-        if (next_item < items && next_item / part.group_splits != item / part.group_splits) {
-            const int64_t next_band = next_item / part.group_splits, next_first = next_band % bands * band;
-            ahead = hc_prefetch_input_rows(plan, input + next_band / bands * in_plane, d->in_channels, next_first,
-                                           min64(band, out_h - next_first));
-        }
-        const int64_t chunks = ceil_div(s.c_blocks, s.chunk_blocks) * ceil_div(d->kernel_height, s.chunk_rows);
-        const int64_t per_tile = hc_prefetch_per_step(&ahead, (g_end - g_begin) * chunks * ceil_div(pixels, TILE_PIXELS));
-        for (int64_t g = g_begin; g < g_end; g++) {
-            const int blocks = (int)min64(GROUP_BLOCKS, s.k_blocks - g * GROUP_BLOCKS);
-            for (int64_t cb = 0; cb < s.c_blocks; cb += s.chunk_blocks)
-                for (int64_t r0 = 0; r0 < d->kernel_height; r0 += s.chunk_rows) {
-                    tile_walk walk = full;
-                    walk.c_blocks = min64(s.chunk_blocks, s.c_blocks - cb);
-                    walk.r0 = r0;
-                    walk.r1 = min64(r0 + s.chunk_rows, d->kernel_height);
-                    const float* w = plan->packed + ((g * s.c_blocks + cb) * s.taps + r0 * d->kernel_width) * CHANNEL_BLOCK * GROUP_WIDTH;
-                    const float* init = cb == 0 && r0 == 0 ? packed_bias + g * GROUP_WIDTH : NULL;
-                    const float* chunk_window = window + cb * full.plane_stride;
-                    for (int64_t q = 0; q < pixels; q += TILE_PIXELS) {
-                        const int count = (int)min64(TILE_PIXELS, pixels - q);
-                        const float* x[TILE_PIXELS];
-                        for (int i = 0; i < count; i++) {
-                            const int64_t oh = (q + i) / out_w, ow = (q + i) % out_w;
-                            x[i] = chunk_window + (oh * d->stride_height * s.padded_width + ow * d->stride_width) * CHANNEL_BLOCK;
+                failed = 1;
+                continue;
+            }
+            const int64_t split = item % part.group_splits, n = item / part.group_splits / bands;
+            const int64_t first_row = item / part.group_splits % bands * band, rows = min64(band, out_h - first_row);
+            const int64_t g_begin = split * s.k_groups / part.group_splits, g_end = (split + 1) * s.k_groups / part.group_splits;
+            const int64_t in_rows = window_rows(plan, rows), pixels = rows * out_w;
+            float* sums = window + s.c_blocks * window_rows(plan, band) * s.padded_width * CHANNEL_BLOCK;
+            fill_window(plan, s, input + n * in_plane, first_row, in_rows, window);
+            const tile_walk full = {
+                .plane_stride = in_rows * s.padded_width * CHANNEL_BLOCK,
+                .kw = d->kernel_width,
+                .row_step = d->dilation_height * s.padded_width * CHANNEL_BLOCK,
+                .column_step = d->dilation_width * CHANNEL_BLOCK,
+            };
+            /* The band this thread most likely takes next (items are handed out in order) is
+             * prefetched a few lines per tile, so its window copy finds its input in L2. */
+            hc_prefetch_cursor ahead = {0};
+            const int64_t next_item = item + threads;
+            if (next_item < items && next_item / part.group_splits != item / part.group_splits) {
+                const int64_t next_band = next_item / part.group_splits, next_first = next_band % bands * band;
+                ahead = hc_prefetch_input_rows(plan, input + next_band / bands * in_plane, d->in_channels, next_first,
+                                               min64(band, out_h - next_first));
+            }
+            const int64_t chunks = ceil_div(s.c_blocks, s.chunk_blocks) * ceil_div(d->kernel_height, s.chunk_rows);
+            const int64_t per_tile = hc_prefetch_per_step(&ahead, (g_end - g_begin) * chunks * ceil_div(pixels, TILE_PIXELS));
+            for (int64_t g = g_begin; g < g_end; g++) {
+                const int blocks = (int)min64(GROUP_BLOCKS, s.k_blocks - g * GROUP_BLOCKS);
+                for (int64_t cb = 0; cb < s.c_blocks; cb += s.chunk_blocks)
+                    for (int64_t r0 = 0; r0 < d->kernel_height; r0 += s.chunk_rows) {
+                        tile_walk walk = full;
+                        walk.c_blocks = min64(s.chunk_blocks, s.c_blocks - cb);
+                        walk.r0 = r0;
+                        walk.r1 = min64(r0 + s.chunk_rows, d->kernel_height);
+                        const float* w = plan->packed + ((g * s.c_blocks + cb) * s.taps + r0 * d->kernel_width) * CHANNEL_BLOCK * GROUP_WIDTH;
+                        const float* init = cb == 0 && r0 == 0 ? packed_bias + g * GROUP_WIDTH : NULL;
+                        const float* chunk_window = window + cb * full.plane_stride;
+                        for (int64_t q = 0; q < pixels; q += TILE_PIXELS) {
+                            const int count = (int)min64(TILE_PIXELS, pixels - q);
+                            const float* x[TILE_PIXELS];
+                            for (int i = 0; i < count; i++) {
+                                const int64_t oh = (q + i) / out_w, ow = (q + i) % out_w;
+                                x[i] = chunk_window + (oh * d->stride_height * s.padded_width + ow * d->stride_width) * CHANNEL_BLOCK;
+                            }
+                            run_tile(w, x, walk, sums + q * GROUP_WIDTH, init, count, blocks);
+                            hc_prefetch_lines(&ahead, per_tile);
                         }
-                        run_tile(w, x, walk, sums + q * GROUP_WIDTH, init, count, blocks);
-                        hc_prefetch_lines(&ahead, per_tile);
                     }
-                }
-            store_sums(plan, sums, pixels, g, output + n * out_plane + first_row * out_w);
+                store_sums(plan, sums, pixels, g, output + n * out_plane + first_row * out_w);
+            }
         }
+        hc_parallel_join(&finished);
     }
     return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a convolution workspace") : HC_STATUS_OK;
 }

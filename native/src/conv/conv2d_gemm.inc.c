@@ -294,45 +294,50 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
     const size_t workspace_bytes = (b_floats + window_floats) * sizeof(float);
     int failed = 0;
 
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
-    for (int64_t item = 0; item < items; item++) {
-        float* bp = hc_thread_workspace(workspace_bytes);
-        if (bp == NULL) {
+    int finished = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+#pragma omp for schedule(dynamic, 1) nowait
+        for (int64_t item = 0; item < items; item++) {
+            float* bp = hc_thread_workspace(workspace_bytes);
+            if (bp == NULL) {
 #pragma omp atomic write
-            failed = 1;
-            continue;
-        }
-        const gemm_item at = decode_item(&part, item, groups);
-        const int64_t split = at.split, block = at.block, n = at.n, g = at.g;
-        pack_source source = {
-            .x = input + (n * d->in_channels + g * in_per_group) * plane,
-            .j0 = block * nc,
-            .jn = min64(nc, p - block * nc),
-            .ldb = ceil_div(min64(nc, p - block * nc), NR) * NR,
-            .window = bp + b_floats,
-        };
-        if (uses_window) {
-            source.geometry = window_shape(plan, source.j0, source.jn);
-            float* window = bp + b_floats;
-            fill_window(plan, source.x, in_per_group, source.geometry, window,
-                        window + in_per_group * source.geometry.rows * source.geometry.pitch + 32);
-        }
-        const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
-        float* y = output + (n * d->out_channels + g * m) * p + source.j0;
-        const float* a = plan->packed + g * m_panels * kk * MR;
-        for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {
-            const int64_t kc = min64(kc_step, kk - k0);
-            pack(plan, &source, k0, kc, bp);
-            for (int64_t j = 0; j * NR < source.jn; j++) {
-                const int n_valid = (int)min64(NR, source.jn - j * NR);
-                const hc_sgemm_ukernel_fn ukernel = kernel->run_half != NULL && 2 * n_valid <= NR ? kernel->run_half : kernel->run;
-                for (int64_t mp = mp_begin; mp < mp_end; mp++) {
-                    const hc_gemm_epilogue epilogue = block_epilogue(plan, g * m + mp * MR, k0, kc, kk);
-                    ukernel(kc, a + (mp * kk + k0) * MR, bp + j * NR, source.ldb, y + mp * MR * p + j * NR, p,
-                                                (int)min64(MR, m - mp * MR), n_valid, &epilogue);
+                failed = 1;
+                continue;
+            }
+            const gemm_item at = decode_item(&part, item, groups);
+            const int64_t split = at.split, block = at.block, n = at.n, g = at.g;
+            pack_source source = {
+                .x = input + (n * d->in_channels + g * in_per_group) * plane,
+                .j0 = block * nc,
+                .jn = min64(nc, p - block * nc),
+                .ldb = ceil_div(min64(nc, p - block * nc), NR) * NR,
+                .window = bp + b_floats,
+            };
+            if (uses_window) {
+                source.geometry = window_shape(plan, source.j0, source.jn);
+                float* window = bp + b_floats;
+                fill_window(plan, source.x, in_per_group, source.geometry, window,
+                            window + in_per_group * source.geometry.rows * source.geometry.pitch + 32);
+            }
+            const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
+            float* y = output + (n * d->out_channels + g * m) * p + source.j0;
+            const float* a = plan->packed + g * m_panels * kk * MR;
+            for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {
+                const int64_t kc = min64(kc_step, kk - k0);
+                pack(plan, &source, k0, kc, bp);
+                for (int64_t j = 0; j * NR < source.jn; j++) {
+                    const int n_valid = (int)min64(NR, source.jn - j * NR);
+                    const hc_sgemm_ukernel_fn ukernel = kernel->run_half != NULL && 2 * n_valid <= NR ? kernel->run_half : kernel->run;
+                    for (int64_t mp = mp_begin; mp < mp_end; mp++) {
+                        const hc_gemm_epilogue epilogue = block_epilogue(plan, g * m + mp * MR, k0, kc, kk);
+                        ukernel(kc, a + (mp * kk + k0) * MR, bp + j * NR, source.ldb, y + mp * MR * p + j * NR, p,
+                                                    (int)min64(MR, m - mp * MR), n_valid, &epilogue);
+                    }
                 }
             }
         }
+        hc_parallel_join(&finished);
     }
     return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a packing buffer") : HC_STATUS_OK;
 }
@@ -465,64 +470,69 @@ static hc_status run_rows_window(const hc_conv2d* plan, const float* input, floa
     const size_t workspace_bytes = (offset_floats + window_floats + c_floats) * sizeof(float);
     int failed = 0;
 
-#pragma omp parallel for schedule(dynamic, 1) num_threads(part.threads) if (part.threads > 1)
-    for (int64_t item = 0; item < part.items; item++) {
-        float* workspace = hc_thread_workspace(workspace_bytes);
-        if (workspace == NULL) {
+    int finished = 0;
+#pragma omp parallel num_threads(part.threads) if (part.threads > 1)
+    {
+#pragma omp for schedule(dynamic, 1) nowait
+        for (int64_t item = 0; item < part.items; item++) {
+            float* workspace = hc_thread_workspace(workspace_bytes);
+            if (workspace == NULL) {
 #pragma omp atomic write
-            failed = 1;
-            continue;
-        }
-        const gemm_item at = decode_item(&part, item, groups);
-        const int64_t split = at.split, b_index = at.block, n = at.n, g = at.g;
-        const float* x = input + (n * d->in_channels + g * in_per_group) * plane;
-        float* y = output + (n * d->out_channels + g * m) * p;
-        int32_t* offsets = (int32_t*)workspace;
-        float* window = workspace + offset_floats;
-        float* c = window + window_floats;
-        const int64_t first_row = b_index * block, rows = min64(block, out_h - first_row);
-        const int64_t plane_rows = phase_rows(plan, rows);
-        fill_phase_window(plan, x, in_per_group, first_row, plane_rows, pitch, window);
-        const int64_t taps = d->kernel_height * d->kernel_width;
-        for (int64_t k = 0; k < kk; k++) {
-            const int64_t channel = k / taps, row = k % taps / d->kernel_width * d->dilation_height;
-            const int64_t column = k % d->kernel_width * d->dilation_width;
-            const int64_t plane_index = (channel * sh + row % sh) * sw + column % sw;
-            offsets[k] = (int32_t)((plane_index * plane_rows + row / sh) * pitch + column / sw);
-        }
-        const int64_t columns = (rows - 1) * pitch + out_w; /* the last virtual row needs no padding columns */
-        const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
-        const float* a = plan->packed + g * m_panels * kk * MR;
-        /* The block this thread most likely takes next (items are handed out in order): its input
-         * is prefetched a slice per panel, so its window fill finds it in L2. */
-        hc_prefetch_cursor ahead = {0};
-        const int64_t next_item = item + part.threads;
-        if (next_item < part.items && next_item / m_splits != item / m_splits) {
-            const gemm_item next = decode_item(&part, next_item, groups);
-            const int64_t next_first = next.block * block;
-            ahead = hc_prefetch_input_rows(plan, input + (next.n * d->in_channels + next.g * in_per_group) * plane, in_per_group,
-                                      next_first, min64(block, out_h - next_first));
-        }
-        const int64_t steps = ceil_div(kk, kc_step) * ceil_div(columns, NR), per_step = hc_prefetch_per_step(&ahead, steps);
-        for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {
-            const int64_t kc = min64(kc_step, kk - k0);
-            for (int64_t j = 0; j * NR < columns; j++) {
-                hc_prefetch_lines(&ahead, per_step);
-                const int n_valid = (int)min64(NR, columns - j * NR);
-                const hc_sgemm_rows_ukernel_fn ukernel = 2 * n_valid <= NR ? GEMM_ROWS_HALF_KERNEL : GEMM_ROWS_KERNEL;
-                for (int64_t mp = mp_begin; mp < mp_end; mp++) {
-                    const hc_gemm_epilogue epilogue = block_epilogue(plan, g * m + mp * MR, k0, kc, kk);
-                    ukernel(kc, a + (mp * kk + k0) * MR, window + j * NR, offsets + k0, c + (mp - mp_begin) * MR * ldc + j * NR, ldc,
-                            (int)min64(MR, m - mp * MR), n_valid, &epilogue);
+                failed = 1;
+                continue;
+            }
+            const gemm_item at = decode_item(&part, item, groups);
+            const int64_t split = at.split, b_index = at.block, n = at.n, g = at.g;
+            const float* x = input + (n * d->in_channels + g * in_per_group) * plane;
+            float* y = output + (n * d->out_channels + g * m) * p;
+            int32_t* offsets = (int32_t*)workspace;
+            float* window = workspace + offset_floats;
+            float* c = window + window_floats;
+            const int64_t first_row = b_index * block, rows = min64(block, out_h - first_row);
+            const int64_t plane_rows = phase_rows(plan, rows);
+            fill_phase_window(plan, x, in_per_group, first_row, plane_rows, pitch, window);
+            const int64_t taps = d->kernel_height * d->kernel_width;
+            for (int64_t k = 0; k < kk; k++) {
+                const int64_t channel = k / taps, row = k % taps / d->kernel_width * d->dilation_height;
+                const int64_t column = k % d->kernel_width * d->dilation_width;
+                const int64_t plane_index = (channel * sh + row % sh) * sw + column % sw;
+                offsets[k] = (int32_t)((plane_index * plane_rows + row / sh) * pitch + column / sw);
+            }
+            const int64_t columns = (rows - 1) * pitch + out_w; /* the last virtual row needs no padding columns */
+            const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
+            const float* a = plan->packed + g * m_panels * kk * MR;
+            /* The block this thread most likely takes next (items are handed out in order): its input
+             * is prefetched a slice per panel, so its window fill finds it in L2. */
+            hc_prefetch_cursor ahead = {0};
+            const int64_t next_item = item + part.threads;
+            if (next_item < part.items && next_item / m_splits != item / m_splits) {
+                const gemm_item next = decode_item(&part, next_item, groups);
+                const int64_t next_first = next.block * block;
+                ahead = hc_prefetch_input_rows(plan, input + (next.n * d->in_channels + next.g * in_per_group) * plane, in_per_group,
+                                          next_first, min64(block, out_h - next_first));
+            }
+            const int64_t steps = ceil_div(kk, kc_step) * ceil_div(columns, NR), per_step = hc_prefetch_per_step(&ahead, steps);
+            for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {
+                const int64_t kc = min64(kc_step, kk - k0);
+                for (int64_t j = 0; j * NR < columns; j++) {
+                    hc_prefetch_lines(&ahead, per_step);
+                    const int n_valid = (int)min64(NR, columns - j * NR);
+                    const hc_sgemm_rows_ukernel_fn ukernel = 2 * n_valid <= NR ? GEMM_ROWS_HALF_KERNEL : GEMM_ROWS_KERNEL;
+                    for (int64_t mp = mp_begin; mp < mp_end; mp++) {
+                        const hc_gemm_epilogue epilogue = block_epilogue(plan, g * m + mp * MR, k0, kc, kk);
+                        ukernel(kc, a + (mp * kk + k0) * MR, window + j * NR, offsets + k0, c + (mp - mp_begin) * MR * ldc + j * NR, ldc,
+                                (int)min64(MR, m - mp * MR), n_valid, &epilogue);
+                    }
                 }
             }
+            /* Drop the padding columns: each virtual row's first out_w columns are an output row. */
+            for (int64_t row = mp_begin * MR; row < min64(mp_end * MR, m); row++) {
+                const float* from = c + (row - mp_begin * MR) * ldc;
+                float* to = y + row * p + first_row * out_w;
+                for (int64_t i = 0; i < rows; i++) copy_run_exact(to + i * out_w, from + i * pitch, out_w);
+            }
         }
-        /* Drop the padding columns: each virtual row's first out_w columns are an output row. */
-        for (int64_t row = mp_begin * MR; row < min64(mp_end * MR, m); row++) {
-            const float* from = c + (row - mp_begin * MR) * ldc;
-            float* to = y + row * p + first_row * out_w;
-            for (int64_t i = 0; i < rows; i++) copy_run_exact(to + i * out_w, from + i * pitch, out_w);
-        }
+        hc_parallel_join(&finished);
     }
     return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a convolution workspace") : HC_STATUS_OK;
 }

@@ -45,14 +45,19 @@ hc_status hc_eltwise_forward(hc_eltwise_op op, float alpha,
     if (input_length < HC_ELTWISE_PARALLEL_MIN) num_threads = 1;
     /* Chunks of a fixed size (a multiple of 8), whatever the thread count. */
     const int64_t chunk = 16384, chunks = (input_length + chunk - 1) / chunk;
-#pragma omp parallel for schedule(dynamic, hc_dynamic_chunk(chunks, num_threads)) num_threads(num_threads) if (num_threads > 1)
-    for (int64_t c = 0; c < chunks; c++) {
-        const int64_t begin = c * chunk, end = begin + chunk < input_length ? begin + chunk : input_length;
-        if (isa >= HC_ISA_AVX2) {
-            hc_eltwise_forward__avx2(op, alpha, input, output, begin, end);
-        } else {
-            for (int64_t i = begin; i < end; i++) output[i] = apply(op, alpha, input[i]);
+    int finished = 0;
+#pragma omp parallel num_threads(num_threads) if (num_threads > 1)
+    {
+#pragma omp for schedule(dynamic, hc_dynamic_chunk(chunks, num_threads)) nowait
+        for (int64_t c = 0; c < chunks; c++) {
+            const int64_t begin = c * chunk, end = begin + chunk < input_length ? begin + chunk : input_length;
+            if (isa >= HC_ISA_AVX2) {
+                hc_eltwise_forward__avx2(op, alpha, input, output, begin, end);
+            } else {
+                for (int64_t i = begin; i < end; i++) output[i] = apply(op, alpha, input[i]);
+            }
         }
+        hc_parallel_join(&finished);
     }
     return HC_STATUS_OK;
 }

@@ -101,16 +101,20 @@ hc_status hc_pool2d_run_planes(const hc_pool2d* plan, const float* input, float*
     const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
     /* Below 32K input elements a parallel region costs more than it saves. */
     const int threads = (double)planes * (double)in_plane < 32768.0 ? 1 : plan->num_threads;
-    int failed = 0;
-#pragma omp parallel for schedule(dynamic, hc_dynamic_chunk(planes, threads)) num_threads(threads) if (threads > 1)
-    for (int64_t p = 0; p < planes; p++) {
-        float* scratch = scratch_bytes > 0 ? hc_thread_workspace(scratch_bytes) : NULL;
-        if (scratch_bytes > 0 && scratch == NULL) {
+    int failed = 0, finished = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+#pragma omp for schedule(dynamic, hc_dynamic_chunk(planes, threads)) nowait
+        for (int64_t p = 0; p < planes; p++) {
+            float* scratch = scratch_bytes > 0 ? hc_thread_workspace(scratch_bytes) : NULL;
+            if (scratch_bytes > 0 && scratch == NULL) {
 #pragma omp atomic write
-            failed = 1;
-            continue;
+                failed = 1;
+                continue;
+            }
+            plane(plan, input + p * in_plane, output + p * out_plane, scratch);
         }
-        plane(plan, input + p * in_plane, output + p * out_plane, scratch);
+        hc_parallel_join(&finished);
     }
     return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a pooling buffer") : HC_STATUS_OK;
 }
