@@ -60,6 +60,13 @@ public class ConvCrossBackendTests
         "mb1ic16ih5oc32kh3ph0pw4n\"blocked, padding wider than the kernel\"",
         "mb1ic16ih1oc32kh1ph3sh7n\"blocked, the only output reads padding\"",
         "mb3ic64ih12oc256kh3ph1n\"blocked, four output groups\"",
+        // Fewer channels (or too many to pad to blocks) with a reduction of 128 or more: plain rows.
+        "mb2ic3ih20iw23oc40kh7sh2ph3n\"plain, 7x7 stride 2, three output blocks\"",
+        "mb1ic20ih9oc33kh3ph1n\"plain, 20 channels (blocks would waste 3/8)\"",
+        "--attr-post-ops=relu mb1ic6ih17oc70kh5ph2dh1n\"plain, dilated, two output groups, ReLU\"",
+        "mb1ic3ih67iw75oc64kh11sh4ph2n\"plain, 11x11 stride 4\"",
+        "mb1ic2ih30oc32kh13ph6n\"plain, 13x13: reduction chunks of kernel rows\"",
+        "mb1ic8ih200iw9oc32kh5ph2n\"plain, tall image in several bands\"",
     };
 
     [Theory]
@@ -79,16 +86,20 @@ public class ConvCrossBackendTests
     public void Random_wide_problem_matches_oracle(int seed) => CheckOnEveryBackend(RandomProblems.WideConv(seed), seed);
 
     [SkippableFact]
-    public void Wide_problems_exercise_the_channel_blocked_kernel()
+    public void Wide_problems_and_edge_cases_exercise_both_direct_kernels()
     {
-        Skip.IfNot(NativeLibraryInfo.BestIsa == "avx512", "the channel-blocked kernel needs AVX-512; this CPU has " + NativeLibraryInfo.BestIsa);
+        Skip.IfNot(NativeLibraryInfo.BestIsa == "avx512", "the direct kernels need AVX-512; this CPU has " + NativeLibraryInfo.BestIsa);
         var problems = Enumerable.Range(0, RandomProblems.WideCount).Select(RandomProblems.WideConv)
-            .Concat(((IEnumerable<object[]>)EdgeCases).Select(row => ConvProblem.Parse((string)row[0])).Where(p => p.Name!.StartsWith("blocked")));
-        foreach (var problem in problems.Where(p => !(p.KernelHeight == 1 && p.KernelWidth == 1 && p.StrideHeight == 1 && p.StrideWidth == 1 && p.PadHeight == 0 && p.PadWidth == 0)))
+            .Concat(((IEnumerable<object[]>)EdgeCases).Select(row => ConvProblem.Parse((string)row[0])));
+        var chosen = problems.Select(problem =>
         {
             using var plan = TestBackends.Cpu.Value.CreateConvPlan(problem, new float[problem.WeightsLength]);
-            Assert.True(plan.Algorithm == "direct_blocked_6x64_avx512", $"{problem} chose {plan.Algorithm}");
-        }
+            if (problem.Name is { } name && (name.StartsWith("blocked") || name.StartsWith("plain")))
+                Assert.True(plan.Algorithm.StartsWith("direct_" + name.Split(',')[0]), $"{problem} chose {plan.Algorithm}");
+            return plan.Algorithm;
+        }).ToList();
+        Assert.True(chosen.Count(a => a == "direct_blocked_6x64_avx512") >= 30, "too few problems exercise direct_blocked_6x64_avx512");
+        Assert.True(chosen.Count(a => a == "direct_plain_6x64_avx512") >= 10, $"only {chosen.Count(a => a == "direct_plain_6x64_avx512")} problems exercise direct_plain_6x64_avx512");
     }
 
     [Fact]

@@ -46,19 +46,20 @@ internal static class RandomProblems
         }
     }
 
-    public const int WideCount = 60;
+    public const int WideCount = 80;
 
     public static IEnumerable<object[]> WideSeeds() => Enumerable.Range(0, WideCount).Select(i => new object[] { i });
 
     /// <summary>
-    /// Plain (one-group) convolutions with 16 to 80 channels in and 32 to 96 out, the shapes the
-    /// channel-blocked AVX-512 kernel takes: whole and partial 16-channel blocks, one to two
-    /// 64-channel output groups, the same stride, padding and dilation ranges as above.
+    /// Plain (one-group) convolutions with 3 to 80 channels in and 32 to 96 out, the shapes the
+    /// direct AVX-512 kernels take: whole and partial 16-channel blocks, channel counts too small
+    /// to block, one to two 64-channel output groups, the same stride, padding and dilation ranges
+    /// as above.
     /// </summary>
     public static ConvProblem WideConv(int seed)
     {
         var random = new Random(3000 + seed);
-        int[] inChannels = [16, 30, 32, 45, 48, 61, 64, 80];
+        int[] inChannels = [3, 8, 12, 16, 20, 24, 30, 32, 45, 48, 61, 64, 80];
         while (true)
         {
             int ih = OneOrMore(random, 12), iw = random.Next(3) == 0 ? ih : OneOrMore(random, 12);

@@ -12,6 +12,7 @@ static const hc_conv2d_algorithm* const conv2d_algorithms[] = {
     &hc_conv2d_depthwise_avx2,
     &hc_conv2d_gemm_1x1_8x32_avx512,
     &hc_conv2d_direct_blocked_6x64_avx512,
+    &hc_conv2d_direct_plain_6x64_avx512,
     &hc_conv2d_gemm_rows_window_8x32_avx512,
     &hc_conv2d_gemm_implicit_8x32_avx512,
     &hc_conv2d_gemm_1x1_6x16_avx2,

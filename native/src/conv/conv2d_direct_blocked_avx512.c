@@ -38,19 +38,31 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 typedef struct blocked_shape {
-    int64_t c_blocks, k_blocks, k_groups, taps;
+    int64_t unit;     /* input channels per window pixel: 16 (blocked) or 1 (plain NCHW rows) */
+    int64_t c_blocks; /* input channel blocks of `unit` channels */
+    int64_t k_blocks, k_groups, taps;
     int64_t padded_width; /* window columns: every column an output reads, padding included */
     /* A reduction chunk, whose weights stay in L1 while the band's tiles run through it: several
      * channel blocks, or for large kernels (5x5: 100 KiB per block) some kernel rows of one. */
     int64_t chunk_blocks, chunk_rows;
 } blocked_shape;
 
+/* Sixteen-channel blocks unless padding the channels up to a block would waste more than 1/8 of
+ * the work (3 channels would waste 13/16): then one channel per block, the window is plain
+ * padded NCHW rows and each broadcast walks along a row instead of across channels. */
+static int64_t unit_of(const hc_conv2d_desc* d) {
+    return d->in_channels >= CHANNEL_BLOCK && ceil_div(d->in_channels, CHANNEL_BLOCK) * CHANNEL_BLOCK * 8 <= d->in_channels * 9
+               ? CHANNEL_BLOCK
+               : 1;
+}
+
 static blocked_shape shape_of(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t taps = d->kernel_height * d->kernel_width;
-    const int64_t block_weight_bytes = taps * CHANNEL_BLOCK * GROUP_WIDTH * (int64_t)sizeof(float);
+    const int64_t taps = d->kernel_height * d->kernel_width, unit = unit_of(d);
+    const int64_t block_weight_bytes = taps * unit * GROUP_WIDTH * (int64_t)sizeof(float);
     return (blocked_shape){
-        .c_blocks = ceil_div(d->in_channels, CHANNEL_BLOCK),
+        .unit = unit,
+        .c_blocks = ceil_div(d->in_channels, unit),
         .k_blocks = ceil_div(d->out_channels, CHANNEL_BLOCK),
         .k_groups = ceil_div(d->out_channels, GROUP_WIDTH),
         .taps = taps,
@@ -67,37 +79,46 @@ static int64_t window_rows(const hc_conv2d* plan, int64_t band_rows) {
     return (band_rows - 1) * d->stride_height + (d->kernel_height - 1) * d->dilation_height + 1;
 }
 
-static int64_t band_floats(const hc_conv2d* plan, blocked_shape s, int64_t band_rows) {
-    return s.c_blocks * window_rows(plan, band_rows) * s.padded_width * CHANNEL_BLOCK + band_rows * plan->out_width * GROUP_WIDTH;
+/* The window of a band, in whole vectors so that the partial sums after it stay aligned. */
+static int64_t window_floats(const hc_conv2d* plan, blocked_shape s, int64_t band_rows) {
+    return ceil_div(s.c_blocks * window_rows(plan, band_rows) * s.padded_width * s.unit, 16) * 16;
 }
 
-/* Plain groups-1 convolutions with at least one full channel block in and out: fewer channels
- * would waste most of each vector on zeros (lenet_c1, alexnet_c1 go to the GEMM paths). */
-static bool accepts_direct_blocked(const hc_conv2d* plan) {
+static int64_t band_floats(const hc_conv2d* plan, blocked_shape s, int64_t band_rows) {
+    return window_floats(plan, s, band_rows) + band_rows * plan->out_width * GROUP_WIDTH;
+}
+
+/* Plain groups-1 convolutions with at least two output blocks (fewer would leave most of the
+ * register tile empty); `unit` picks the blocked or the plain-row variant. */
+static bool accepts_direct(const hc_conv2d* plan, int64_t unit) {
     const hc_conv2d_desc* d = &plan->desc;
-    if (d->groups != 1 || d->in_channels < CHANNEL_BLOCK || d->out_channels < 2 * CHANNEL_BLOCK) return false;
-    /* Padding channels up to a block must not waste more than 1/8 of the work. */
-    if (ceil_div(d->in_channels, CHANNEL_BLOCK) * CHANNEL_BLOCK * 8 > d->in_channels * 9) return false;
+    if (d->groups != 1 || d->out_channels < 2 * CHANNEL_BLOCK || unit_of(d) != unit) return false;
+    /* Short reductions are bound by writing the output, which the GEMM path does better with two
+     * threads: lenet_c1 (25 per output) ran 0.37-0.41 ms this way against 0.27-0.29 ms. */
+    if (unit == 1 && d->in_channels * d->kernel_height * d->kernel_width < 128) return false;
     const blocked_shape s = shape_of(plan);
     /* Offsets stay in 32 bits and a one-row band fits the workspace budget several times over. */
     return band_floats(plan, s, 1) * (int64_t)sizeof(float) <= BAND_BYTES && s.padded_width < (INT64_C(1) << 24);
 }
 
-/* packed[((g * c_blocks + cb) * taps + t) * 16 * 64 + c * 64 + o] = w[g*64 + o][cb*16 + c][t], zero
+static bool accepts_direct_blocked(const hc_conv2d* plan) { return accepts_direct(plan, CHANNEL_BLOCK); }
+static bool accepts_direct_plain(const hc_conv2d* plan) { return accepts_direct(plan, 1); }
+
+/* packed[((g * c_blocks + cb) * taps + t) * unit * 64 + c * 64 + o] = w[g*64 + o][cb*unit + c][t], zero
  * past the channel counts; then the bias, zero-padded to whole groups. */
 static hc_status prepare_direct_blocked(hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     const blocked_shape s = shape_of(plan);
-    const int64_t weight_floats = s.k_groups * s.c_blocks * s.taps * CHANNEL_BLOCK * GROUP_WIDTH;
+    const int64_t weight_floats = s.k_groups * s.c_blocks * s.taps * s.unit * GROUP_WIDTH;
     plan->packed = hc_aligned_alloc((size_t)(weight_floats + s.k_groups * GROUP_WIDTH) * sizeof(float));
     if (plan->packed == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory packing the weights");
     float* out = plan->packed;
     for (int64_t g = 0; g < s.k_groups; g++)
         for (int64_t cb = 0; cb < s.c_blocks; cb++)
             for (int64_t t = 0; t < s.taps; t++)
-                for (int64_t c = 0; c < CHANNEL_BLOCK; c++)
+                for (int64_t c = 0; c < s.unit; c++)
                     for (int64_t o = 0; o < GROUP_WIDTH; o++) {
-                        const int64_t k = g * GROUP_WIDTH + o, channel = cb * CHANNEL_BLOCK + c;
+                        const int64_t k = g * GROUP_WIDTH + o, channel = cb * s.unit + c;
                         *out++ = k < d->out_channels && channel < d->in_channels
                                      ? plan->weights[(k * d->in_channels + channel) * s.taps + t]
                                      : 0.0f;
@@ -137,9 +158,36 @@ static inline __attribute__((always_inline)) void transpose16(__m512 rows[16]) {
 
 static inline __mmask16 first_lanes(int64_t count) { return (__mmask16)(count >= 16 ? 0xFFFF : (1u << count) - 1u); }
 
+/* Plain rows: `rows` padded input rows of s.padded_width floats per channel, zero outside the image. */
+static void fill_window_plain(const hc_conv2d* plan, blocked_shape s, const float* x, int64_t first_row, int64_t rows, float* window) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t width = d->in_width, plane = d->in_height * width, pw = min64(d->pad_width, s.padded_width);
+    const int64_t used = min64(width, s.padded_width - pw);
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t c = 0; c < d->in_channels; c++)
+        for (int64_t i = 0; i < rows; i++) {
+            float* dst = window + (c * rows + i) * s.padded_width;
+            const int64_t ih = first_row * d->stride_height + i - d->pad_height;
+            const bool inside = ih >= 0 && ih < d->in_height && used > 0;
+            const float* src = inside ? x + c * plane + ih * width : x;
+            for (int64_t j = 0; j < s.padded_width; j += 16) {
+                /* Lanes j..j+15 of the row: image columns j - pw.. where inside, zero elsewhere. */
+                const int64_t lead = pw - j > 0 ? min64(pw - j, 16) : 0, column = j + lead - pw;
+                const int64_t count = inside ? max64(0, min64(16 - lead, used - column)) : 0;
+                const __mmask16 load = (__mmask16)(first_lanes(count) << lead);
+                const __m512 v = count > 0 ? _mm512_maskz_loadu_ps(load, src + column - lead) : zero;
+                _mm512_mask_storeu_ps(dst + j, first_lanes(s.padded_width - j), v);
+            }
+        }
+}
+
 /* The window of a band starting at output row `first_row`: `rows` padded input rows of
  * s.padded_width pixels per channel block, 16 channels per pixel, zero outside the image. */
 static void fill_window(const hc_conv2d* plan, blocked_shape s, const float* x, int64_t first_row, int64_t rows, float* window) {
+    if (s.unit == 1) {
+        fill_window_plain(plan, s, x, first_row, rows, window);
+        return;
+    }
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t width = d->in_width, plane = d->in_height * width, pw = d->pad_width;
     const int64_t used = min64(width, s.padded_width - pw); /* image columns the outputs read */
@@ -185,7 +233,7 @@ typedef struct tile_walk {
  * accumulators are named variables: GCC 12 kept an array of them in memory. */
 static inline __attribute__((always_inline)) void tile_kernel(const float* w, const float* const* x, tile_walk walk,
                                                               float* sums, const float* init, const int pixels,
-                                                              const int blocks) {
+                                                              const int blocks, const int unit) {
 #define DECLARE(p, j) __m512 a##p##j = _mm512_setzero_ps();
     TILE_ACCUMULATORS(DECLARE)
 #undef DECLARE
@@ -207,7 +255,7 @@ static inline __attribute__((always_inline)) void tile_kernel(const float* w, co
                 const float *y0 = x0 + offset, *y1 = x1 + offset, *y2 = x2 + offset;
                 const float *y3 = x3 + offset, *y4 = x4 + offset, *y5 = x5 + offset;
 #pragma GCC unroll 16
-                for (int c = 0; c < CHANNEL_BLOCK; c++) {
+                for (int c = 0; c < unit; c++) {
                     const __m512 f0 = _mm512_load_ps(w + c * GROUP_WIDTH);
                     const __m512 f1 = blocks > 1 ? _mm512_load_ps(w + c * GROUP_WIDTH + 16) : f0;
                     const __m512 f2 = blocks > 2 ? _mm512_load_ps(w + c * GROUP_WIDTH + 32) : f0;
@@ -223,7 +271,7 @@ static inline __attribute__((always_inline)) void tile_kernel(const float* w, co
                     PIXEL(0) PIXEL(1) PIXEL(2) PIXEL(3) PIXEL(4) PIXEL(5)
 #undef PIXEL
                 }
-                w += CHANNEL_BLOCK * GROUP_WIDTH;
+                w += unit * GROUP_WIDTH;
             }
         }
     }
@@ -233,18 +281,17 @@ static inline __attribute__((always_inline)) void tile_kernel(const float* w, co
 #undef STORE
 }
 
-#define TILE_CASE(p, b) \
-    case (p) * 8 + (b): tile_kernel(w, x, walk, sums, init, p, b); break;
-#define TILE_CASES(p) TILE_CASE(p, 1) TILE_CASE(p, 2) TILE_CASE(p, 3) TILE_CASE(p, 4)
+#define TILE_CASE(u, p, b) \
+    case ((u) * 8 + (p)) * 8 + (b): tile_kernel(w, x, walk, sums, init, p, b, u); break;
+#define TILE_CASES(u, p) TILE_CASE(u, p, 1) TILE_CASE(u, p, 2) TILE_CASE(u, p, 3) TILE_CASE(u, p, 4)
+#define TILE_CASES_UNIT(u) \
+    TILE_CASES(u, 1) TILE_CASES(u, 2) TILE_CASES(u, 3) TILE_CASES(u, 4) TILE_CASES(u, 5) TILE_CASES(u, 6)
 
-static void run_tile(const float* w, const float* const* x, tile_walk walk, float* sums, const float* init, int pixels, int blocks) {
-    switch (pixels * 8 + blocks) {
-        TILE_CASES(1)
-        TILE_CASES(2)
-        TILE_CASES(3)
-        TILE_CASES(4)
-        TILE_CASES(5)
-        TILE_CASES(6)
+static void run_tile(const float* w, const float* const* x, tile_walk walk, float* sums, const float* init, int pixels,
+                     int blocks, int unit) {
+    switch ((unit * 8 + pixels) * 8 + blocks) {
+        TILE_CASES_UNIT(1)
+        TILE_CASES_UNIT(16)
     default: break;
     }
 }
@@ -314,7 +361,7 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
     const band_partition part = partition_bands(plan, s, threads);
     const int64_t band = part.rows, bands = part.bands, items = part.items;
     const size_t workspace_bytes = (size_t)band_floats(plan, s, band) * sizeof(float);
-    const float* packed_bias = plan->packed + s.k_groups * s.c_blocks * s.taps * CHANNEL_BLOCK * GROUP_WIDTH;
+    const float* packed_bias = plan->packed + s.k_groups * s.c_blocks * s.taps * s.unit * GROUP_WIDTH;
     const int64_t in_plane = d->in_channels * d->in_height * d->in_width, out_plane = d->out_channels * out_h * out_w;
     int failed = 0, finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -331,13 +378,13 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
             const int64_t first_row = item / part.group_splits % bands * band, rows = min64(band, out_h - first_row);
             const int64_t g_begin = split * s.k_groups / part.group_splits, g_end = (split + 1) * s.k_groups / part.group_splits;
             const int64_t in_rows = window_rows(plan, rows), pixels = rows * out_w;
-            float* sums = window + s.c_blocks * window_rows(plan, band) * s.padded_width * CHANNEL_BLOCK;
+            float* sums = window + window_floats(plan, s, band);
             fill_window(plan, s, input + n * in_plane, first_row, in_rows, window);
             const tile_walk full = {
-                .plane_stride = in_rows * s.padded_width * CHANNEL_BLOCK,
+                .plane_stride = in_rows * s.padded_width * s.unit,
                 .kw = d->kernel_width,
-                .row_step = d->dilation_height * s.padded_width * CHANNEL_BLOCK,
-                .column_step = d->dilation_width * CHANNEL_BLOCK,
+                .row_step = d->dilation_height * s.padded_width * s.unit,
+                .column_step = d->dilation_width * s.unit,
             };
             /* The band this thread most likely takes next (items are handed out in order) is
              * prefetched a few lines per tile, so its window copy finds its input in L2. */
@@ -358,7 +405,7 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
                         walk.c_blocks = min64(s.chunk_blocks, s.c_blocks - cb);
                         walk.r0 = r0;
                         walk.r1 = min64(r0 + s.chunk_rows, d->kernel_height);
-                        const float* w = plan->packed + ((g * s.c_blocks + cb) * s.taps + r0 * d->kernel_width) * CHANNEL_BLOCK * GROUP_WIDTH;
+                        const float* w = plan->packed + ((g * s.c_blocks + cb) * s.taps + r0 * d->kernel_width) * s.unit * GROUP_WIDTH;
                         const float* init = cb == 0 && r0 == 0 ? packed_bias + g * GROUP_WIDTH : NULL;
                         const float* chunk_window = window + cb * full.plane_stride;
                         for (int64_t q = 0; q < pixels; q += TILE_PIXELS) {
@@ -366,9 +413,9 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
                             const float* x[TILE_PIXELS];
                             for (int i = 0; i < count; i++) {
                                 const int64_t oh = (q + i) / out_w, ow = (q + i) % out_w;
-                                x[i] = chunk_window + (oh * d->stride_height * s.padded_width + ow * d->stride_width) * CHANNEL_BLOCK;
+                                x[i] = chunk_window + (oh * d->stride_height * s.padded_width + ow * d->stride_width) * s.unit;
                             }
-                            run_tile(w, x, walk, sums + q * GROUP_WIDTH, init, count, blocks);
+                            run_tile(w, x, walk, sums + q * GROUP_WIDTH, init, count, blocks, (int)s.unit);
                             hc_prefetch_lines(&ahead, per_tile);
                         }
                     }
@@ -379,6 +426,14 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
     }
     return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a convolution workspace") : HC_STATUS_OK;
 }
+
+const hc_conv2d_algorithm hc_conv2d_direct_plain_6x64_avx512 = {
+    .name = "direct_plain_6x64_avx512",
+    .isa = HC_ISA_AVX512,
+    .accepts = accepts_direct_plain,
+    .prepare = prepare_direct_blocked,
+    .run = run_direct_blocked,
+};
 
 const hc_conv2d_algorithm hc_conv2d_direct_blocked_6x64_avx512 = {
     .name = "direct_blocked_6x64_avx512",

@@ -37,6 +37,8 @@ extern const hc_conv2d_algorithm hc_conv2d_depthwise_avx512;
 extern const hc_conv2d_algorithm hc_conv2d_depthwise_avx2;
 /* Direct convolution on a channel-blocked (NCHW16c) copy of the input, 6 pixels x 64 channels per tile. */
 extern const hc_conv2d_algorithm hc_conv2d_direct_blocked_6x64_avx512;
+/* The same on plain padded NCHW rows, one channel per step, for few input channels (alexnet_c1's 3). */
+extern const hc_conv2d_algorithm hc_conv2d_direct_plain_6x64_avx512;
 /* The GEMM convolutions below with the 8x32 AVX-512 micro-kernel. */
 extern const hc_conv2d_algorithm hc_conv2d_gemm_rows_window_8x32_avx512;
 extern const hc_conv2d_algorithm hc_conv2d_gemm_1x1_8x32_avx512;
