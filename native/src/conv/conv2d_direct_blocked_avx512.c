@@ -30,6 +30,8 @@
 #define CHUNK_WEIGHT_BYTES (36 * 1024)
 /* A band's window and partial sums together stay in L2 (1 MiB on Zen 5, 1-2 MiB on Intel). */
 #define BAND_BYTES (384 * 1024)
+/* Weights up to this size stay in L2 from one band to the next. */
+#define WEIGHTS_IN_L2_BYTES (768 * 1024)
 /* Work items per thread in a parallel call (finer items cost only the halo rows of their windows). */
 #define ITEMS_PER_THREAD 4
 
@@ -341,9 +343,16 @@ static band_partition partition_bands(const hc_conv2d* plan, blocked_shape s, in
     while (rows > 1 && band_floats(plan, s, rows) * (int64_t)sizeof(float) > BAND_BYTES) rows = ceil_div(rows, 2);
     int64_t group_splits = 1;
     if (d->batch * ceil_div(out_h, rows) < wanted) {
-        group_splits = min64(s.k_groups, ceil_div(wanted, d->batch * ceil_div(out_h, rows)));
+        /* Weights that stay in L2 cost little to stream again, a window copied twice costs its
+         * transposes: resnet_3x3_s2 (590 KiB of weights) split into twice the bands instead of
+         * two groups copies 70 rows instead of 126. */
+        const int64_t weight_bytes = s.k_groups * s.c_blocks * s.taps * s.unit * GROUP_WIDTH * (int64_t)sizeof(float);
+        if (weight_bytes > WEIGHTS_IN_L2_BYTES)
+            group_splits = min64(s.k_groups, ceil_div(wanted, d->batch * ceil_div(out_h, rows)));
         const int64_t bands = ceil_div(wanted, d->batch * group_splits);
         if (d->batch * group_splits * ceil_div(out_h, rows) < wanted) rows = max64(1, min64(rows, out_h / bands));
+        if (d->batch * group_splits * ceil_div(out_h, rows) < wanted)
+            group_splits = min64(s.k_groups, ceil_div(wanted, d->batch * ceil_div(out_h, rows)));
     }
     rows = ceil_div(out_h, ceil_div(out_h, rows));
     const int64_t bands = ceil_div(out_h, rows);
