@@ -20,28 +20,13 @@ internal static class RandomProblems
             bool depthwise = random.Next(4) == 0;
             int inPerGroup = depthwise ? 1 : random.Next(1, 8);
             int outPerGroup = depthwise ? random.Next(1, 3) : random.Next(1, 8);
-            int ih = OneOrMore(random, 14), iw = random.Next(3) == 0 ? ih : OneOrMore(random, 14);
-            var activation = (Activation)random.Next(3);
-            var problem = new ConvProblem
+            var problem = WithRandomWindow(random, maxImage: 14, maxStride: 4, maxDilation: 3, () => new ConvProblem
             {
                 Batch = random.Next(3) == 0 ? 1 : random.Next(1, 6),
                 Groups = groups,
                 InChannels = groups * inPerGroup,
                 OutChannels = groups * outPerGroup,
-                InHeight = ih,
-                InWidth = iw,
-                KernelHeight = random.Next(1, 6),
-                KernelWidth = random.Next(3) == 0 ? random.Next(1, 6) : 0,
-                StrideHeight = random.Next(1, 5),
-                StrideWidth = random.Next(1, 5),
-                PadHeight = random.Next(0, 4),
-                PadWidth = random.Next(0, 4),
-                DilationHeight = random.Next(1, 4),
-                DilationWidth = random.Next(1, 4),
-                Activation = activation,
-                ActivationAlpha = activation == Activation.LeakyRelu ? (float)Math.Round(random.NextDouble(), 3) : 0f,
-            };
-            if (problem.KernelWidth == 0) problem = problem with { KernelWidth = problem.KernelHeight };
+            });
             if (problem.OutHeight > 0 && problem.OutWidth > 0) return problem;
         }
     }
@@ -53,8 +38,7 @@ internal static class RandomProblems
     /// <summary>
     /// Plain (one-group) convolutions with 3 to 80 channels in and 32 to 96 out, the shapes the
     /// direct AVX-512 kernels take: whole and partial 16-channel blocks, channel counts too small
-    /// to block, one to two 64-channel output groups, the same stride, padding and dilation ranges
-    /// as above.
+    /// to block, one to two 64-channel output groups; strides 1-3, padding 0-3, dilation 1-2.
     /// </summary>
     public static ConvProblem WideConv(int seed)
     {
@@ -62,27 +46,12 @@ internal static class RandomProblems
         int[] inChannels = [3, 8, 12, 16, 20, 24, 30, 32, 45, 48, 61, 64, 80];
         while (true)
         {
-            int ih = OneOrMore(random, 12), iw = random.Next(3) == 0 ? ih : OneOrMore(random, 12);
-            var activation = (Activation)random.Next(3);
-            var problem = new ConvProblem
+            var problem = WithRandomWindow(random, maxImage: 12, maxStride: 3, maxDilation: 2, () => new ConvProblem
             {
                 Batch = random.Next(1, 4),
                 InChannels = inChannels[random.Next(inChannels.Length)],
                 OutChannels = random.Next(32, 97),
-                InHeight = ih,
-                InWidth = iw,
-                KernelHeight = random.Next(1, 6),
-                KernelWidth = random.Next(3) == 0 ? random.Next(1, 6) : 0,
-                StrideHeight = random.Next(1, 4),
-                StrideWidth = random.Next(1, 4),
-                PadHeight = random.Next(0, 4),
-                PadWidth = random.Next(0, 4),
-                DilationHeight = random.Next(1, 3),
-                DilationWidth = random.Next(1, 3),
-                Activation = activation,
-                ActivationAlpha = activation == Activation.LeakyRelu ? (float)Math.Round(random.NextDouble(), 3) : 0f,
-            };
-            if (problem.KernelWidth == 0) problem = problem with { KernelWidth = problem.KernelHeight };
+            });
             if (problem.OutHeight > 0 && problem.OutWidth > 0) return problem;
         }
     }
@@ -113,5 +82,32 @@ internal static class RandomProblems
     }
 
     /// <summary>1 a fifth of the time (1×1 images and rows), else up to max.</summary>
+    /// <summary>
+    /// Image size, kernel, stride, padding (0-3), dilation and activation drawn at random around
+    /// the batch and channels that <paramref name="channels"/> draws (in that order, so seeds keep
+    /// their problems); the output may be empty, which callers reject.
+    /// </summary>
+    private static ConvProblem WithRandomWindow(Random random, int maxImage, int maxStride, int maxDilation, Func<ConvProblem> channels)
+    {
+        int ih = OneOrMore(random, maxImage), iw = random.Next(3) == 0 ? ih : OneOrMore(random, maxImage);
+        var activation = (Activation)random.Next(3);
+        var problem = channels() with
+        {
+            InHeight = ih,
+            InWidth = iw,
+            KernelHeight = random.Next(1, 6),
+            KernelWidth = random.Next(3) == 0 ? random.Next(1, 6) : 0,
+            StrideHeight = random.Next(1, maxStride + 1),
+            StrideWidth = random.Next(1, maxStride + 1),
+            PadHeight = random.Next(0, 4),
+            PadWidth = random.Next(0, 4),
+            DilationHeight = random.Next(1, maxDilation + 1),
+            DilationWidth = random.Next(1, maxDilation + 1),
+            Activation = activation,
+            ActivationAlpha = activation == Activation.LeakyRelu ? (float)Math.Round(random.NextDouble(), 3) : 0f,
+        };
+        return problem.KernelWidth == 0 ? problem with { KernelWidth = problem.KernelHeight } : problem;
+    }
+
     private static int OneOrMore(Random random, int max) => random.Next(5) == 0 ? 1 : random.Next(1, max + 1);
 }
