@@ -15,6 +15,7 @@
  * Compiled with -mavx512f (this file only). */
 #include <immintrin.h>
 
+#include "../core/avx512.h"
 #include "conv2d_internal.h"
 
 #define VECTORS 4
@@ -62,7 +63,7 @@ static void pad_row(const float* in, int64_t width, int64_t lead, int64_t length
     int64_t j = 0;
     for (; j + 16 <= count; j += 16) _mm512_storeu_ps(body + j, _mm512_loadu_ps(in + j));
     if (j < count) {
-        const __mmask16 tail = (__mmask16)((1u << (count - j)) - 1u);
+        const __mmask16 tail = hc_first_lanes16(count - j);
         _mm512_mask_storeu_ps(body + j, tail, _mm512_maskz_loadu_ps(tail, in + j));
     }
     for (j = lead + (count > 0 ? count : 0); j < length; j += 16) _mm512_storeu_ps(dst + j, _mm512_setzero_ps());
@@ -107,15 +108,6 @@ static void fill_plane(const hc_conv2d* plan, padded_plane shape, const float* x
     }
 }
 
-static inline __m512 activate16(__m512 v, hc_activation activation, float alpha) {
-    if (activation == HC_ACTIVATION_RELU) return _mm512_max_ps(v, _mm512_setzero_ps());
-    if (activation == HC_ACTIVATION_LEAKY_RELU) {
-        const __mmask16 positive = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
-        return _mm512_mask_blend_ps(positive, _mm512_mul_ps(v, _mm512_set1_ps(alpha)), v);
-    }
-    return v;
-}
-
 /* `vectors` x 16 outputs of `rows` (1 or 2) neighbouring output rows from the padded plane. Two
  * rows give 8 independent FMA chains: with 4, each chain of kh*kw dependent FMAs at 4 cycles'
  * latency is what limits (3x3 ran at ~55 GFLOP/s that way), and the rows share input loads where
@@ -152,8 +144,8 @@ static inline __attribute__((always_inline)) void depthwise_block(const hc_conv2
 #pragma GCC unroll 4
         for (int v = 0; v < vectors; v++) {
             const int64_t first = ow0 + 16 * v, lanes = plan->out_width - first;
-            const __mmask16 mask = (__mmask16)(lanes >= 16 ? 0xFFFF : (1u << lanes) - 1u);
-            _mm512_mask_storeu_ps(out + i * plan->out_width + first, mask, activate16(acc[i][v], d->activation, d->activation_alpha));
+            const __mmask16 mask = hc_first_lanes16(lanes);
+            _mm512_mask_storeu_ps(out + i * plan->out_width + first, mask, hc_activate16(acc[i][v], d->activation, d->activation_alpha));
         }
 }
 
@@ -245,7 +237,7 @@ static void fill_aligned_plane(const hc_conv2d* plan, aligned_plane shape, const
             const float* in = x + ih * width;
             for (int64_t t = 0; t < width; t += 16, j += 16) {
                 const int64_t lanes = width - t;
-                const __mmask16 mask = (__mmask16)(lanes >= 16 ? 0xFFFF : (1u << lanes) - 1u);
+                const __mmask16 mask = hc_first_lanes16(lanes);
                 _mm512_store_ps(row + j, _mm512_maskz_loadu_ps(mask, in + t));
             }
         }
@@ -316,8 +308,8 @@ static inline __attribute__((always_inline)) void aligned_block(const hc_conv2d*
 #define STORE_VECTOR(i, v)                                                                                                  \
     if (rows > i && vectors > v) {                                                                                          \
         const int64_t lanes = plan->out_width - 16 * (v0 + v);                                                              \
-        const __mmask16 mask = (__mmask16)(lanes >= 16 ? 0xFFFF : (1u << lanes) - 1u);                                      \
-        _mm512_mask_storeu_ps(out + i * plan->out_width + 16 * (v0 + v), mask, activate16(a##i##_##v, d->activation, d->activation_alpha)); \
+        const __mmask16 mask = hc_first_lanes16(lanes);                                      \
+        _mm512_mask_storeu_ps(out + i * plan->out_width + 16 * (v0 + v), mask, hc_activate16(a##i##_##v, d->activation, d->activation_alpha)); \
     }
     STORE_VECTOR(0, 0) STORE_VECTOR(0, 1) STORE_VECTOR(0, 2) STORE_VECTOR(0, 3)
     STORE_VECTOR(1, 0) STORE_VECTOR(1, 1) STORE_VECTOR(1, 2) STORE_VECTOR(1, 3)

@@ -19,6 +19,7 @@
  * Compiled with -mavx512f (this file only). */
 #include <immintrin.h>
 
+#include "../core/avx512.h"
 #include "conv2d_internal.h"
 #include "conv2d_prefetch.h"
 
@@ -158,8 +159,6 @@ static inline __attribute__((always_inline)) void transpose16(__m512 rows[16]) {
     }
 }
 
-static inline __mmask16 first_lanes(int64_t count) { return (__mmask16)(count >= 16 ? 0xFFFF : (1u << count) - 1u); }
-
 /* Plain rows: `rows` padded input rows of s.padded_width floats per channel, zero outside the image. */
 static void fill_window_plain(const hc_conv2d* plan, blocked_shape s, const float* x, int64_t first_row, int64_t rows, float* window) {
     const hc_conv2d_desc* d = &plan->desc;
@@ -176,9 +175,9 @@ static void fill_window_plain(const hc_conv2d* plan, blocked_shape s, const floa
                 /* Lanes j..j+15 of the row: image columns j - pw.. where inside, zero elsewhere. */
                 const int64_t lead = pw - j > 0 ? min64(pw - j, 16) : 0, column = j + lead - pw;
                 const int64_t count = inside ? max64(0, min64(16 - lead, used - column)) : 0;
-                const __mmask16 load = (__mmask16)(first_lanes(count) << lead);
+                const __mmask16 load = (__mmask16)(hc_first_lanes16(count) << lead);
                 const __m512 v = count > 0 ? _mm512_maskz_loadu_ps(load, src + column - lead) : zero;
-                _mm512_mask_storeu_ps(dst + j, first_lanes(s.padded_width - j), v);
+                _mm512_mask_storeu_ps(dst + j, hc_first_lanes16(s.padded_width - j), v);
             }
         }
 }
@@ -207,7 +206,7 @@ static void fill_window(const hc_conv2d* plan, blocked_shape s, const float* x, 
             const float* src = x + cb * CHANNEL_BLOCK * plane + ih * width;
             for (int64_t iw = 0; iw < used; iw += 16) {
                 const int64_t count = min64(16, used - iw);
-                const __mmask16 mask = first_lanes(count);
+                const __mmask16 mask = hc_first_lanes16(count);
                 __m512 v[16];
                 for (int c = 0; c < 16; c++) v[c] = c < channels ? _mm512_maskz_loadu_ps(mask, src + c * plane + iw) : zero;
                 transpose16(v);
@@ -298,15 +297,6 @@ static void run_tile(const float* w, const float* const* x, tile_walk walk, floa
     }
 }
 
-static inline __m512 activate16(__m512 v, hc_activation activation, float alpha) {
-    if (activation == HC_ACTIVATION_RELU) return _mm512_max_ps(v, _mm512_setzero_ps());
-    if (activation == HC_ACTIVATION_LEAKY_RELU) {
-        const __mmask16 positive = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
-        return _mm512_mask_blend_ps(positive, _mm512_mul_ps(v, _mm512_set1_ps(alpha)), v);
-    }
-    return v;
-}
-
 /* The band's sums of output-channel group g back to NCHW: y holds the band's first output pixel
  * of channel 0; pixels of one channel are contiguous there (the band is whole rows). */
 static void store_sums(const hc_conv2d* plan, const float* sums, int64_t pixels, int64_t g, float* y) {
@@ -321,9 +311,9 @@ static void store_sums(const hc_conv2d* plan, const float* sums, int64_t pixels,
             for (int64_t i = 0; i < 16; i++)
                 v[i] = i < count ? _mm512_load_ps(sums + (q + i) * GROUP_WIDTH + j * CHANNEL_BLOCK) : _mm512_setzero_ps();
             transpose16(v);
-            const __mmask16 mask = first_lanes(count);
+            const __mmask16 mask = hc_first_lanes16(count);
             for (int64_t o = 0; o < channels; o++)
-                _mm512_mask_storeu_ps(y + (k0 + o) * plane + q, mask, activate16(v[o], d->activation, d->activation_alpha));
+                _mm512_mask_storeu_ps(y + (k0 + o) * plane + q, mask, hc_activate16(v[o], d->activation, d->activation_alpha));
         }
     }
 }
@@ -359,14 +349,12 @@ static band_partition partition_bands(const hc_conv2d* plan, blocked_shape s, in
     return (band_partition){.rows = rows, .bands = bands, .group_splits = group_splits, .items = d->batch * bands * group_splits};
 }
 
-#define PARALLEL_MIN_FLOPS 2000000.0
-
 static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, float* output) {
     const hc_conv2d_desc* d = &plan->desc;
     const blocked_shape s = shape_of(plan);
     const int64_t out_w = plan->out_width, out_h = plan->out_height;
     const double flops = 2.0 * (double)d->batch * (double)d->out_channels * (double)(out_h * out_w) * (double)(d->in_channels * s.taps);
-    const int threads = flops < PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
+    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
     const band_partition part = partition_bands(plan, s, threads);
     const int64_t band = part.rows, bands = part.bands, items = part.items;
     const size_t workspace_bytes = (size_t)band_floats(plan, s, band) * sizeof(float);

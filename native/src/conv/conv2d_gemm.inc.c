@@ -37,9 +37,6 @@
  * fewer partial panels and window edges: resnet_3x3 +3.5%, batch32_3x3 +3% at 1 thread, +1-5% at 2. */
 #define NC_MAX_IN_PLACE 768
 
-/* Below this many FLOPs a parallel region costs more than it saves. */
-#define PARALLEL_MIN_FLOPS 2000000.0
-
 typedef struct window_geometry {
     int64_t first_out_row, rows, span, phase_length, pitch;
 } window_geometry;
@@ -231,7 +228,7 @@ typedef struct gemm_partition {
 static gemm_partition partition_work(const hc_conv2d* plan, int64_t images, int64_t units, int64_t unit_columns,
                                      int64_t granule, int64_t nc_max, int64_t m_panels, int64_t kk, int64_t kc_max,
                                      double flops) {
-    const int threads = flops < PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
+    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
     const int64_t columns = units * unit_columns, panels = ceil_div(units, granule);
     const bool split_channels = images < threads && ceil_div(columns, GEMM_KERNEL.nr) < 4 * threads && m_panels >= threads;
     int64_t n_blocks = ceil_div(columns, nc_max);

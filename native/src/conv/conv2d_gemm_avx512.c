@@ -3,6 +3,7 @@
  * Compiled with -mavx512f -mavx2 -mfma (this file only). */
 #include <immintrin.h>
 
+#include "../core/avx512.h"
 #include "../gemm/sgemm.h"
 
 /* kc_max keeps an 8 x 288 A sliver and a 288 x 32 B panel (45 KiB) together in L1 (the AVX-512
@@ -20,7 +21,7 @@ static inline void copy_run_exact(float* dst, const float* src, int64_t count) {
     int64_t i = 0;
     for (; i + 16 <= count; i += 16) _mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
     if (i < count) {
-        const __mmask16 tail = (__mmask16)((1u << (count - i)) - 1u);
+        const __mmask16 tail = hc_first_lanes16(count - i);
         _mm512_mask_storeu_ps(dst + i, tail, _mm512_maskz_loadu_ps(tail, src + i));
     }
 }

@@ -47,6 +47,9 @@ bool hc_ranges_overlap(const float* a, int64_t a_len, const float* b, int64_t b_
 /* Spatial output size, or a value <= 0 when the (dilated) kernel does not fit the padded input. */
 int64_t hc_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation);
 
+/* Below this many FLOPs a convolution's parallel region costs more than it saves. */
+#define HC_PARALLEL_MIN_FLOPS 2000000.0
+
 /* Chunk size for `schedule(dynamic, ...)` over `items` independent items. Kernels schedule
  * dynamically so the calling thread starts at once and workers still waking up (tens of µs
  * with OMP_WAIT_POLICY=PASSIVE in a VM) take whatever is left; about 8 chunks per thread keep

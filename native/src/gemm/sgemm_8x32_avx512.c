@@ -4,19 +4,8 @@
  * Compiled with -mavx512f -mfma (this file only); called only when the CPU has AVX-512F. */
 #include <immintrin.h>
 
+#include "../core/avx512.h"
 #include "sgemm.h"
-
-static inline __m512 activate16(__m512 v, hc_activation activation, float alpha) {
-    switch (activation) {
-    case HC_ACTIVATION_RELU: return _mm512_max_ps(v, _mm512_setzero_ps());
-    case HC_ACTIVATION_LEAKY_RELU: {
-        const __mmask16 positive = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
-        return _mm512_mask_blend_ps(positive, _mm512_mul_ps(v, _mm512_set1_ps(alpha)), v);
-    }
-    case HC_ACTIVATION_NONE: break;
-    }
-    return v;
-}
 
 static inline void finish16(float* c, __m512 acc, __mmask16 mask, int row, const hc_gemm_epilogue* e) {
     __m512 start;
@@ -26,7 +15,7 @@ static inline void finish16(float* c, __m512 acc, __mmask16 mask, int row, const
         start = _mm512_maskz_loadu_ps(mask, c);
     }
     __m512 v = _mm512_add_ps(start, acc);
-    if (e->last) v = activate16(v, e->activation, e->alpha);
+    if (e->last) v = hc_activate16(v, e->activation, e->alpha);
     _mm512_mask_storeu_ps(c, mask, v);
 }
 
@@ -50,8 +39,8 @@ static inline __attribute__((always_inline)) void ukernel_8xN(int64_t kc, const 
         a += 8;
         b += ldb;
     }
-    const __mmask16 lo = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1u);
-    const __mmask16 hi = (__mmask16)(n >= 32 ? 0xFFFF : n > 16 ? (1u << (n - 16)) - 1u : 0u);
+    const __mmask16 lo = hc_first_lanes16(n);
+    const __mmask16 hi = hc_first_lanes16(n - 16);
 #pragma GCC unroll 8
     for (int i = 0; i < 8; i++) {
         if (i >= m) break;
@@ -91,8 +80,8 @@ void hc_sgemm_ukernel_8x16__avx512(int64_t kc, const float* a, const float* b, i
 static inline __attribute__((always_inline)) void ukernel_8xN_rows(int64_t kc, const float* restrict a, const float* restrict b,
                                                                    const int32_t* restrict offsets, float* restrict c, int64_t ldc,
                                                                    int m, int n, const hc_gemm_epilogue* e, const int halves) {
-    const __mmask16 lo = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1u);
-    const __mmask16 hi = (__mmask16)(n >= 32 ? 0xFFFF : n > 16 ? (1u << (n - 16)) - 1u : 0u);
+    const __mmask16 lo = hc_first_lanes16(n);
+    const __mmask16 hi = hc_first_lanes16(n - 16);
     __m512 c00 = _mm512_setzero_ps(), c10 = c00, c20 = c00, c30 = c00, c40 = c00, c50 = c00, c60 = c00, c70 = c00;
     __m512 c01 = c00, c11 = c00, c21 = c00, c31 = c00, c41 = c00, c51 = c00, c61 = c00, c71 = c00;
 #pragma GCC unroll 4

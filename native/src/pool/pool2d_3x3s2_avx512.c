@@ -7,6 +7,7 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include "../core/avx512.h"
 #include "pool2d_internal.h"
 
 static bool accepts_3x3s2(const hc_pool2d* plan) {
@@ -15,7 +16,6 @@ static bool accepts_3x3s2(const hc_pool2d* plan) {
            d->in_width < (INT64_C(1) << 24); /* padding is at most 1 (half the kernel) by validation */
 }
 
-static inline __mmask16 first_lanes(int64_t n) { return (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1u); }
 static inline __m512 combine(__m512 a, __m512 b, bool is_max) { return is_max ? _mm512_max_ps(a, b) : _mm512_add_ps(a, b); }
 
 static void pool_plane_3x3s2(const hc_pool2d* plan, const float* x, float* y, float* scratch) {
@@ -42,7 +42,7 @@ static void pool_plane_3x3s2(const hc_pool2d* plan, const float* x, float* y, fl
         const int64_t top = 2 * oh - d->pad_height;
         const int64_t h0 = top < 0 ? 0 : top, h1 = top + 3 < d->in_height ? top + 3 : d->in_height;
         for (int64_t w = 0; w < width; w += 16) {
-            const __mmask16 lanes = first_lanes(width - w);
+            const __mmask16 lanes = hc_first_lanes16(width - w);
             __m512 v = _mm512_maskz_loadu_ps(lanes, x + h0 * width + w);
             for (int64_t h = h0 + 1; h < h1; h++) v = combine(v, _mm512_maskz_loadu_ps(lanes, x + h * width + w), is_max);
             _mm512_mask_storeu_ps(row + 1 + w, lanes, v);
@@ -60,7 +60,7 @@ static void pool_plane_3x3s2(const hc_pool2d* plan, const float* x, float* y, fl
                                          : _mm512_mul_ps(_mm512_set1_ps((float)(h1 - h0)), _mm512_loadu_ps(column_count + ow));
                 v = _mm512_div_ps(v, count);
             }
-            _mm512_mask_storeu_ps(out + ow, first_lanes(out_w - ow), v);
+            _mm512_mask_storeu_ps(out + ow, hc_first_lanes16(out_w - ow), v);
         }
     }
 }

@@ -2,6 +2,7 @@
  * masked tails (free with AVX-512 masks). Compiled with -mavx512f (this file only). */
 #include <immintrin.h>
 
+#include "../core/avx512.h"
 #include "pool2d_internal.h"
 
 #define VEC __m512
@@ -14,9 +15,8 @@
 #define vec_mul _mm512_mul_ps
 #define vec_div _mm512_div_ps
 
-static inline __mmask16 first_lanes(int64_t n) { return (__mmask16)((1u << n) - 1u); }
-static inline __m512 vec_load_tail(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(first_lanes(n), p); }
-static inline void vec_store_tail(float* p, __m512 v, int64_t n) { _mm512_mask_storeu_ps(p, first_lanes(n), v); }
+static inline __m512 vec_load_tail(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(hc_first_lanes16(n), p); }
+static inline void vec_store_tail(float* p, __m512 v, int64_t n) { _mm512_mask_storeu_ps(p, hc_first_lanes16(n), v); }
 
 /* even[i] = row[2i], odd[i] = row[2i+1] for i < half: two loads and two permutes per 16. */
 static void split_even_odd(const float* row, int64_t half, float* even, float* odd) {
