@@ -23,7 +23,7 @@ internal static class OnnxModel
             WriteString(w, 4, "Conv");
             WriteMessage(w, 5, Ints("kernel_shape", p.KernelHeight, p.KernelWidth));
             WriteMessage(w, 5, Ints("strides", p.StrideHeight, p.StrideWidth));
-            WriteMessage(w, 5, Ints("pads", p.PadHeight, p.PadWidth, p.PadHeight, p.PadWidth));
+            WriteMessage(w, 5, Ints("pads", p.PadTop, p.PadLeft, p.PadBottom, p.PadRight));
             WriteMessage(w, 5, Ints("dilations", p.DilationHeight, p.DilationWidth));
             WriteMessage(w, 5, Int("group", p.Groups));
         });
@@ -41,7 +41,7 @@ internal static class OnnxModel
             WriteString(w, 4, p.Algorithm == PoolAlgorithm.Max ? "MaxPool" : "AveragePool");
             WriteMessage(w, 5, Ints("kernel_shape", p.KernelHeight, p.KernelWidth));
             WriteMessage(w, 5, Ints("strides", p.StrideHeight, p.StrideWidth));
-            WriteMessage(w, 5, Ints("pads", p.PadHeight, p.PadWidth, p.PadHeight, p.PadWidth));
+            WriteMessage(w, 5, Ints("pads", p.PadTop, p.PadLeft, p.PadBottom, p.PadRight));
             if (p.Algorithm != PoolAlgorithm.Max)
                 WriteMessage(w, 5, Int("count_include_pad", p.Algorithm == PoolAlgorithm.AverageIncludePadding ? 1 : 0));
         });

@@ -67,7 +67,9 @@ typedef enum hc_eltwise_op {
     HC_ELTWISE_SIGMOID = 3
 } hc_eltwise_op;
 
-/* A 2-D convolution. Output size per axis: (in + 2*pad - dilation*(kernel-1) - 1) / stride + 1. */
+/* A 2-D convolution. Output size per axis:
+ *   (in + pad_before + pad_after - dilation*(kernel-1) - 1) / stride + 1
+ * where before/after are top/bottom for the height and left/right for the width. */
 typedef struct hc_conv2d_desc {
     int64_t batch;
     int64_t in_channels;
@@ -78,9 +80,12 @@ typedef struct hc_conv2d_desc {
     int64_t kernel_width;
     int64_t stride_height;
     int64_t stride_width;
-    /* Zero padding added on both sides of each axis. */
-    int64_t pad_height;
-    int64_t pad_width;
+    /* Zero padding on each side, independently (TensorFlow's "same" padding and ONNX's
+     * pads = [top, left, bottom, right] are often asymmetric). */
+    int64_t pad_top;
+    int64_t pad_bottom;
+    int64_t pad_left;
+    int64_t pad_right;
     /* 1-based: 1 is a dense kernel, 2 leaves one gap between taps. */
     int64_t dilation_height;
     int64_t dilation_width;
@@ -102,9 +107,13 @@ typedef struct hc_pool2d_desc {
     int64_t kernel_width;
     int64_t stride_height;
     int64_t stride_width;
-    /* Padding on both sides; at most half the kernel, so every window touches the image. */
-    int64_t pad_height;
-    int64_t pad_width;
+    /* Padding on each side, each smaller than the kernel along its axis (ONNX Runtime's rule),
+     * so every window holds at least one image element. Average pooling with padding counted
+     * divides by the window's size: a window never reaches past the padding. */
+    int64_t pad_top;
+    int64_t pad_bottom;
+    int64_t pad_left;
+    int64_t pad_right;
 } hc_pool2d_desc;
 
 /* Instruction sets, in increasing order. A plan uses the best one allowed by the CPU, by the

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,7 +55,7 @@ static hc_conv2d_desc small_conv(void) {
     return (hc_conv2d_desc){
         .batch = 1, .in_channels = 1, .in_height = 3, .in_width = 3, .out_channels = 1,
         .kernel_height = 2, .kernel_width = 2, .stride_height = 1, .stride_width = 1,
-        .pad_height = 0, .pad_width = 0, .dilation_height = 1, .dilation_width = 1, .groups = 1,
+        .pad_top = 0, .pad_bottom = 0, .pad_left = 0, .pad_right = 0, .dilation_height = 1, .dilation_width = 1, .groups = 1,
         .activation = HC_ACTIVATION_NONE, .activation_alpha = 0.0f,
     };
 }
@@ -63,7 +64,7 @@ static hc_pool2d_desc small_pool(hc_pool_algorithm algorithm) {
     return (hc_pool2d_desc){
         .algorithm = algorithm, .batch = 1, .channels = 1, .in_height = 3, .in_width = 3,
         .kernel_height = 2, .kernel_width = 2, .stride_height = 2, .stride_width = 2,
-        .pad_height = 1, .pad_width = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1,
     };
 }
 
@@ -130,13 +131,16 @@ static void test_conv_create_rejects_bad_arguments(void) {
         {&d.kernel_width, -1, "desc->kernel_width"},
         {&d.stride_height, 0, "desc->stride_height"},
         {&d.stride_width, 0, "desc->stride_width"},
-        {&d.pad_height, -1, "desc->pad_height must be non-negative"},
-        {&d.pad_width, INT64_MIN, "desc->pad_width"},
+        {&d.pad_top, -1, "desc->pad_top must be non-negative"},
+        {&d.pad_bottom, -1, "desc->pad_bottom must be non-negative"},
+        {&d.pad_left, INT64_MIN, "desc->pad_left"},
+        {&d.pad_right, -5, "desc->pad_right"},
         {&d.dilation_height, 0, "desc->dilation_height"},
         {&d.dilation_width, -2, "desc->dilation_width"},
         {&d.groups, 0, "desc->groups"},
         {&d.batch, INT64_MAX, "desc->batch must be at most"},
-        {&d.pad_height, INT64_MAX, "desc->pad_height must be at most"},
+        {&d.pad_top, INT64_MAX, "desc->pad_top must be at most"},
+        {&d.pad_right, INT64_MAX, "desc->pad_right must be at most"},
         {&d.dilation_width, INT64_MAX / 2, "desc->dilation_width must be at most"},
         {&d.groups, 2, "desc->groups (2) must divide desc->in_channels"},
         {&d.kernel_height, 4, "desc->kernel_height 4"},
@@ -215,7 +219,7 @@ static void test_conv_groups_and_dilation(void) {
     hc_conv2d_desc d = small_conv();
     d.in_channels = d.out_channels = d.groups = 2;
     d.dilation_height = d.dilation_width = 2;
-    d.pad_height = d.pad_width = 1;
+    d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
     float image[18];
     for (int i = 0; i < 18; i++) image[i] = (float)(i + 1);
     const float weights[8] = {1, 0, 0, 0, 0, 0, 0, 1}; /* channel 0: top-left tap; channel 1: bottom-right */
@@ -237,6 +241,59 @@ static void test_conv_groups_and_dilation(void) {
     hc_conv2d_destroy(plan);
 }
 
+/* Asymmetric padding: one zero row below the image, one zero column left of it (no padding above
+ * or to the right), every algorithm the instruction sets allow against a hand-computed sum. */
+static void test_conv_asymmetric_padding(void) {
+    hc_conv2d_desc d = small_conv();
+    d.pad_bottom = 1;
+    d.pad_left = 1;
+    for (hc_isa isa = HC_ISA_GENERIC; isa <= hc_best_isa(); isa++) {
+        const hc_plan_options options = {.num_threads = 1, .max_isa = isa};
+        hc_conv2d* plan = NULL;
+        CHECK_OK(hc_conv2d_create(&d, ones2x2, 4, NULL, 0, &options, &plan));
+        if (plan == NULL) return;
+        float output[10];
+        output[9] = -1.0f; /* guard */
+        CHECK_OK(hc_conv2d_run(plan, image3x3, 9, output, 9));
+        for (int oh = 0; oh < 3; oh++)
+            for (int ow = 0; ow < 3; ow++) {
+                float expected = 0.0f;
+                for (int ih = oh; ih < oh + 2; ih++)
+                    for (int iw = ow - 1; iw < ow + 1; iw++)
+                        if (ih < 3 && iw >= 0) expected += image3x3[ih * 3 + iw];
+                CHECK(output[oh * 3 + ow] == expected);
+            }
+        CHECK(output[9] == -1.0f);
+        hc_conv2d_destroy(plan);
+    }
+    /* Too little padding for the kernel is named with both sides. */
+    d = small_conv();
+    d.kernel_height = 5;
+    d.pad_top = 1;
+    hc_conv2d* plan = NULL;
+    CHECK_FAILS(hc_conv2d_create(&d, ones2x2, 4, NULL, 0, NULL, &plan), INVALID, "padded input height 1 + 3 + 0");
+}
+
+/* Average pooling with padding counted divides by the whole window even where it is padded on
+ * one side only; excluding the padding divides by the image elements it holds. */
+static void test_pool_asymmetric_padding(void) {
+    for (int algorithm = HC_POOL_AVERAGE_INCLUDE_PADDING; algorithm <= HC_POOL_AVERAGE_EXCLUDE_PADDING; algorithm++) {
+        hc_pool2d_desc d = small_pool((hc_pool_algorithm)algorithm);
+        d.pad_top = d.pad_left = 0; /* windows at rows 0-1 and 2-3 (padding), columns likewise */
+        hc_pool2d* plan = NULL;
+        CHECK_OK(hc_pool2d_create(&d, NULL, &plan));
+        if (plan == NULL) return;
+        float output[4];
+        CHECK_OK(hc_pool2d_run(plan, image3x3, 9, output, 4));
+        const bool include = algorithm == HC_POOL_AVERAGE_INCLUDE_PADDING;
+        CHECK(output[0] == (1 + 2 + 4 + 5) / 4.0f);
+        CHECK(output[1] == (3 + 6) / (include ? 4.0f : 2.0f));
+        CHECK(output[2] == (7 + 8) / (include ? 4.0f : 2.0f));
+        CHECK(output[3] == 9 / (include ? 4.0f : 1.0f));
+        hc_pool2d_destroy(plan);
+    }
+}
+
 static void test_pool(void) {
     hc_pool2d* plan = (hc_pool2d*)0x1;
     hc_pool2d_desc d = small_pool(HC_POOL_MAX);
@@ -246,11 +303,14 @@ static void test_pool(void) {
     d.algorithm = (hc_pool_algorithm)9;
     CHECK_FAILS(hc_pool2d_create(&d, NULL, &plan), INVALID, "desc->algorithm");
     d = small_pool(HC_POOL_MAX);
-    d.pad_height = 2;
-    CHECK_FAILS(hc_pool2d_create(&d, NULL, &plan), INVALID, "desc->pad_height (2) must be at most half");
+    d.pad_top = 2;
+    CHECK_FAILS(hc_pool2d_create(&d, NULL, &plan), INVALID, "desc->pad_top (2) must be smaller than desc->kernel_height");
+    d = small_pool(HC_POOL_MAX);
+    d.pad_right = 3;
+    CHECK_FAILS(hc_pool2d_create(&d, NULL, &plan), INVALID, "desc->pad_right (3) must be smaller than desc->kernel_width");
     d = small_pool(HC_POOL_MAX);
     d.kernel_width = 6;
-    d.pad_width = 0;
+    d.pad_left = d.pad_right = 0;
     CHECK_FAILS(hc_pool2d_create(&d, NULL, &plan), INVALID, "desc->kernel_width 6");
     d = small_pool(HC_POOL_MAX);
     d.channels = -1;
@@ -363,6 +423,8 @@ int main(int argc, char** argv) {
     test_conv_create_rejects_bad_arguments();
     test_conv_run();
     test_conv_groups_and_dilation();
+    test_conv_asymmetric_padding();
+    test_pool_asymmetric_padding();
     test_pool();
     test_eltwise();
     test_last_error_is_thread_local();

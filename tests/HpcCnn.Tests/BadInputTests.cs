@@ -21,8 +21,10 @@ public class BadInputTests
         { nameof(ConvProblem.KernelWidth), -2, "must be positive" },
         { nameof(ConvProblem.StrideHeight), 0, "must be positive" },
         { nameof(ConvProblem.StrideWidth), -1, "must be positive" },
-        { nameof(ConvProblem.PadHeight), -1, "must be non-negative" },
-        { nameof(ConvProblem.PadWidth), int.MinValue, "must be non-negative" },
+        { nameof(ConvProblem.PadTop), -1, "must be non-negative" },
+        { nameof(ConvProblem.PadBottom), -2, "must be non-negative" },
+        { nameof(ConvProblem.PadLeft), int.MinValue, "must be non-negative" },
+        { nameof(ConvProblem.PadRight), -1, "must be non-negative" },
         { nameof(ConvProblem.DilationHeight), 0, "must be positive" },
         { nameof(ConvProblem.DilationWidth), -3, "must be positive" },
         { nameof(ConvProblem.Groups), 0, "must be positive" },
@@ -96,8 +98,11 @@ public class BadInputTests
     }
 
     [Theory]
-    [InlineData("PadHeight", 2, "must be at most half of KernelHeight")]
-    [InlineData("PadWidth", 2, "must be at most half of KernelWidth")]
+    [InlineData("PadTop", 3, "must be smaller than KernelHeight")]
+    [InlineData("PadBottom", 4, "must be smaller than KernelHeight")]
+    [InlineData("PadLeft", 3, "must be smaller than KernelWidth")]
+    [InlineData("PadRight", 3, "must be smaller than KernelWidth")]
+    [InlineData("PadRight", -1, "must be non-negative")]
     [InlineData("Channels", 0, "must be positive")]
     [InlineData("StrideWidth", 0, "must be positive")]
     [InlineData("KernelHeight", 12, "larger than the padded input height")]

@@ -15,6 +15,12 @@ public class PoolCrossBackendTests
         "--alg=avg_np mb1ic2ih2kh3ph1n\"padding on a 2x2 image\"",
         "--alg=avg_p mb2ic17ih1iw9kh1kw3pw1n\"one-row image\"",
         "--alg=max mb1ic3ih9kh3sh2ph1n\"padded max\"",
+        "--alg=avg_p mb1ic3ih7oh4kh2sh2n\"asymmetric: same 2x2 stride 2 on an odd image, padding counted\"",
+        "--alg=max mb2ic5ih16oh8kh3sh2n\"asymmetric: same 3x3 stride 2, bottom and right\"",
+        "--alg=avg_np mb1ic4ih9iw10oh5ow5kh3kw3sh2sw2ph1pw0n\"asymmetric: right column only, padding excluded\"",
+        "--alg=max mb1ic2ih9iw9ow5kh3kw3sh2sw2pw2n\"asymmetric: two columns on the left only\"",
+        "--alg=avg_p mb1ic2ih6oh6kh4ph1n\"asymmetric: 4x4 stride 1, one above and two below, padding counted\"",
+        "--alg=avg_np mb1ic2ih5kh3ph2n\"padding above half the kernel\"",
     };
 
     [Theory]

@@ -16,8 +16,8 @@ public class ProblemTextTests
         Assert.Equal(5, p.KernelWidth);
         Assert.Equal(2, p.StrideHeight);
         Assert.Equal(1, p.StrideWidth);
-        Assert.Equal(1, p.PadHeight);
-        Assert.Equal(2, p.PadWidth);
+        Assert.Equal((1, 1), (p.PadTop, p.PadBottom));
+        Assert.Equal((2, 2), (p.PadLeft, p.PadRight));
         Assert.Equal(2, p.DilationHeight); // benchdnn dh1 = one gap = PyTorch dilation 2
         Assert.Equal(1, p.DilationWidth);
         Assert.Equal("all fields", p.Name);
@@ -29,11 +29,81 @@ public class ProblemTextTests
         var p = ConvProblem.Parse("ic3ih7oc4kh3");
         Assert.Equal(ConvProblem.DefaultBatch, p.Batch);
         Assert.Equal((7, 3), (p.InWidth, p.KernelWidth)); // width repeats height
-        Assert.Equal((1, 1, 0, 0, 1, 1, 1), (p.StrideHeight, p.StrideWidth, p.PadHeight, p.PadWidth, p.DilationHeight, p.DilationWidth, p.Groups));
+        Assert.Equal((1, 1, 0, 0, 1, 1, 1), (p.StrideHeight, p.StrideWidth, p.PadTop, p.PadRight, p.DilationHeight, p.DilationWidth, p.Groups));
         Assert.Equal(Activation.None, p.Activation);
         Assert.Null(p.Name);
         var q = ConvProblem.Parse("mb1ic3ih9oc4kh3sh2ph1dh1");
-        Assert.Equal((2, 1, 2), (q.StrideWidth, q.PadWidth, q.DilationWidth)); // width values repeat height values
+        Assert.Equal((2, 1, 1, 2), (q.StrideWidth, q.PadLeft, q.PadRight, q.DilationWidth)); // a width not given repeats the height
+        // A width given (iw) takes its own defaults, as in benchdnn: stride 1, padding 0, dilation 0.
+        var r = ConvProblem.Parse("mb1ic3ih9iw11oc4kh3kw3sh2ph1dh1");
+        Assert.Equal((1, 0, 0, 1), (r.StrideWidth, r.PadLeft, r.PadRight, r.DilationWidth));
+        // benchdnn counts pw0 and dw0 as not given: the width still repeats the height.
+        var s = ConvProblem.Parse("mb1ic3ih9oc4kh3ph1pw0dh1dw0");
+        Assert.Equal((1, 1, 2), (s.PadLeft, s.PadRight, s.DilationWidth));
+    }
+
+    [Theory]
+    // benchdnn's tails_conv:1: oh12 from ih13 kh3 ph0 leaves one padding row at the bottom.
+    [InlineData("ic32oc13_ih13oh12kh3ph0_n\"tails_conv:1\"", 0, 1, 0, 1)]
+    // ph deduced from oh: ((12-1)*1 - 13 + 3) / 2 = 0, the rest at the bottom; the width repeats it.
+    [InlineData("ic32oc13ih13oh12kh3", 0, 1, 0, 1)]
+    // TensorFlow "same", 7x7 stride 2 on 224: padding 2 above and 3 below.
+    [InlineData("mb1ic3ih224oc64oh112kh7sh2", 2, 3, 2, 3)]
+    // Symmetric padding written with its output size.
+    [InlineData("mb1ic3ih9oc4oh9kh3ph1", 1, 1, 1, 1)]
+    // Rows a stride never reaches need no (negative) padding: ih10 kh3 sh4 gives 2 outputs.
+    [InlineData("mb1ic1ih10oc1oh2kh3sh4ph0", 0, 0, 0, 0)]
+    // Width given on its own: ow deduces the right padding, pw the left.
+    [InlineData("mb1ic3ih9iw8oc4ow5kh3kw3sw2pw1", 0, 0, 1, 2)]
+    // Dilation (dh1 = 2 in the API) enters the reach: (8-1)*1 - 10 + (3-1)*2 + 1 = 2, split 1 and 1.
+    [InlineData("mb1ic2ih10oc2oh8kh3dh1", 1, 1, 1, 1)]
+    public void Output_sizes_deduce_the_padding_as_benchdnn_does(string text, int top, int bottom, int left, int right)
+    {
+        var p = ConvProblem.Parse(text);
+        Assert.Equal((top, bottom, left, right), (p.PadTop, p.PadBottom, p.PadLeft, p.PadRight));
+        if (ConvProblemOutput(text, 'h') is int oh) Assert.Equal(oh, p.OutHeight);
+        if (ConvProblemOutput(text, 'w') is int ow) Assert.Equal(ow, p.OutWidth);
+    }
+
+    private static int? ConvProblemOutput(string text, char axis)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(text, $"o{axis}(\\d+)");
+        return match.Success ? int.Parse(match.Groups[1].Value) : null;
+    }
+
+    [Fact]
+    public void Pooling_deduces_padding_from_output_sizes_too()
+    {
+        var p = PoolProblem.Parse("--alg=avg_p mb1ic8ih112oh56kh3sh2");
+        Assert.Equal((0, 1, 0, 1), (p.PadTop, p.PadBottom, p.PadLeft, p.PadRight)); // TensorFlow "same", stride 2 on an even image
+        Assert.Equal(56, p.OutWidth);
+    }
+
+    [Fact]
+    public void Same_padding_matches_tensorflow_and_onnx()
+    {
+        // TensorFlow: out = ceil(in / stride), total = max((out-1)*stride + span - in, 0), the odd one at the end.
+        Assert.Equal((2, 3), Geometry.SamePaddingOf(224, 7, 2));
+        Assert.Equal((0, 1), Geometry.SamePaddingOf(112, 3, 2));
+        Assert.Equal((1, 1), Geometry.SamePaddingOf(112, 3, 1));
+        Assert.Equal((0, 0), Geometry.SamePaddingOf(7, 1, 1));
+        Assert.Equal((0, 0), Geometry.SamePaddingOf(9, 1, 4));          // 1x1 stride 4: the strides skip nothing, need nothing
+        Assert.Equal((3, 3), Geometry.SamePaddingOf(10, 3, 1, dilation: 3)); // span 7
+        Assert.Equal((1, 0), Geometry.SamePaddingOf(112, 3, 2, mode: SamePadding.Lower));
+        var conv = ConvProblem.Parse("mb1ic3ih224iw225oc8kh7kw7sh2sw2").WithSamePadding();
+        Assert.Equal((112, 113), (conv.OutHeight, conv.OutWidth));
+        Assert.Equal((2, 3, 3, 3), (conv.PadTop, conv.PadBottom, conv.PadLeft, conv.PadRight));
+        var pool = PoolProblem.Parse("--alg=max mb1ic3ih8kh2sh2").WithSamePadding(SamePadding.Lower);
+        Assert.Equal((4, 0, 0), (pool.OutHeight, pool.PadTop, pool.PadBottom));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Geometry.SamePaddingOf(0, 3, 1));
+    }
+
+    [Fact]
+    public void Underscores_and_repeated_keys_are_read_as_benchdnn_does()
+    {
+        Assert.Equal(ConvProblem.Parse("mb1ic3ih5oc2kh3"), ConvProblem.Parse("_mb1__ic3_ih5_oc2_kh3_"));
+        var repeated = ConvProblem.Parse("mb1ic16oc16_ih10kh5_kh5ph7sh1"); // from benchdnn's own shape files
+        Assert.Equal((5, 7), (repeated.KernelHeight, repeated.PadTop));
     }
 
     [Fact]
@@ -50,7 +120,8 @@ public class ProblemTextTests
         Assert.Equal(128L * 1 * 3 * 3, depthwise.WeightsLength);
         var pool = PoolProblem.Parse("--alg=max mb1ic64ih112kh3sh2ph1");
         Assert.Equal((56, 56), (pool.OutHeight, pool.OutWidth)); // (112 + 2 − 3) / 2 + 1
-        Assert.Equal(0, Geometry.OutputSize(input: 2, kernel: 5, stride: 1, pad: 1, dilation: 1));
+        Assert.Equal(0, Geometry.OutputSize(input: 2, kernel: 5, stride: 1, padBefore: 1, padAfter: 1, dilation: 1));
+        Assert.Equal(4, Geometry.OutputSize(input: 2, kernel: 5, stride: 1, padBefore: 1, padAfter: 5, dilation: 1));
     }
 
     [Fact]
@@ -67,7 +138,11 @@ public class ProblemTextTests
     [Theory]
     [InlineData("mb1ic3ih5oc2kh3ph1")]
     [InlineData("g128mb1ic128ih56oc128kh3ph1n\"mobilenet_dw\"")]
-    [InlineData("mb1ic3ih9iw14oc4kh3kw5sh1sw3ph0pw2dh2dw0")]
+    [InlineData("mb1ic3ih9iw14oc4kh3kw5sw3pw2dh2")]
+    [InlineData("mb2ic32ih13oc13oh12kh3ph0n\"tails_conv:1\"")]
+    [InlineData("mb1ic3ih224iw225oc8oh112kh7kw7sh2sw2ph2pw3")]
+    [InlineData("mb1ic3ih9iw9oc4ow9kh3kw3ph1pw0")]
+    [InlineData("--alg=avg_np mb1ic8ih112oh56kh3sh2ph0")]
     [InlineData("--attr-post-ops=relu:0.1 mb1ic3ih5oc2kh3n\"with spaces in name\"")]
     [InlineData("--alg=avg_p mb32ic64ih28kh3ph1n\"avgpool_3x3s1_pad\"")]
     public void Canonical_text_is_stable(string text)
@@ -82,11 +157,30 @@ public class ProblemTextTests
         for (int seed = 0; seed < RandomProblems.Count; seed++)
         {
             var conv = RandomProblems.Conv(seed) with { Name = $"random {seed}" };
-            Assert.Equal(conv, ConvProblem.Parse(conv.ToString()));
+            Assert.Equal(AsWritten(conv), ConvProblem.Parse(conv.ToString()));
             var pool = RandomProblems.Pool(seed);
-            Assert.Equal(pool, PoolProblem.Parse(pool.ToString()));
+            Assert.Equal(AsWritten(pool), PoolProblem.Parse(pool.ToString()));
         }
     }
+
+    /// <summary>
+    /// What the canonical text reads back as: the same problem, except that an asymmetric
+    /// bottom/right padding is written through the output size, so what no output reads of it
+    /// (rows and columns a stride skips) is dropped.
+    /// </summary>
+    private static ConvProblem AsWritten(ConvProblem p) => p with
+    {
+        PadBottom = AfterAsWritten(p.HeightAxis),
+        PadRight = AfterAsWritten(p.WidthAxis),
+    };
+
+    private static PoolProblem AsWritten(PoolProblem p) => p with
+    {
+        PadBottom = AfterAsWritten(p.HeightAxis),
+        PadRight = AfterAsWritten(p.WidthAxis),
+    };
+
+    private static int AfterAsWritten(Axis a) => a.PadAfter == a.PadBefore ? a.PadAfter : (int)Math.Max(0, a.EffectivePadAfter);
 
     [Fact]
     public void Every_suite_line_parses_and_round_trips()
@@ -126,12 +220,17 @@ public class ProblemTextTests
 
     [Theory]
     [InlineData("mb1ic3ih5oc2kh3xx2", "unknown parameter 'xx'")]
-    [InlineData("mb1ic3ih5oc2kh3ph1ph2", "'ph' is given twice")]
+    [InlineData("mb1ic3ih5oc2kh3ph1ph2", "'ph' is given twice with different values (1 and 2)")]
     [InlineData("mb1ih5oc2kh3", "required parameter 'ic'")]
     [InlineData("mb1ic3oc2kh3", "required parameter 'ih'")]
+    [InlineData("mb1ic3ih5oc2sh2", "required parameter 'kh'")]
+    [InlineData("mb1ic3ih9oc4kh3sw2", "required parameter 'iw' is missing (once any width parameter is given")]
+    [InlineData("mb1ic3ih9iw9oc4kh3pw1", "required parameter 'kw' is missing")]
     [InlineData("mb1ic3ih5oc2kh", "'kh' at position 12 has no value")]
     [InlineData("mb1ic3ih5oc2kh3n\"open", "unterminated")]
-    [InlineData("mb1ic3ih5oc2kh3oh9", "oh9 does not match the computed output size 3")]
+    [InlineData("mb1ic3ih9oc4oh3kh3", "oh3 would need negative padding: the deduced ph = ((oh-1)*sh - ih + (kh-1)*(dh+1) + 1) / 2 = -2")]
+    [InlineData("mb1ic3ih9oc4oh3kh3ph1", "oh3 would need bottom padding (oh-1)*sh - ih + (kh-1)*(dh+1) + 1 - ph = -5")]
+    [InlineData("mb1ic3ih9iw9oc4ow2kh3kw3pw0", "ow2 would need right padding")]
     [InlineData("mb1ic3ih99999999999oc2kh3", "larger than")]
     [InlineData("mb1ic3ih5oc2kh3 mb1ic3ih5oc2kh3", "more than one descriptor")]
     [InlineData("--attr-post-ops=tanh mb1ic3ih5oc2kh3", "--attr-post-ops=tanh is not supported")]
@@ -147,9 +246,21 @@ public class ProblemTextTests
     }
 
     [Theory]
+    [InlineData("mb1ic3id5ih5oc2kd3kh3", "a 3-D problem")]
+    [InlineData("mb1ic3ih5oc2kh3sd2", "a 3-D problem")]
+    [InlineData("mb1ic3iw5oc2kw3", "a 1-D problem")]
+    [InlineData("mb1ic3ow5iw7oc2kw3", "a 1-D problem")]
+    public void Problems_of_other_dimensions_are_refused_as_unsupported(string text, string expected)
+    {
+        var error = Assert.Throws<UnsupportedProblemException>(() => ConvProblem.Parse(text));
+        Assert.Contains(expected, error.Message);
+        Assert.Contains("2-D problems only", error.Message);
+        Assert.Contains("dilated pooling", Assert.Throws<UnsupportedProblemException>(() => PoolProblem.Parse("mb1ic3ih5kh3dh1")).Message);
+    }
+
+    [Theory]
     [InlineData("--alg=median mb1ic3ih5kh3", "unknown pooling algorithm --alg=median")]
     [InlineData("mb1ic3ih5oc3kh3", "'oc' is not a pooling parameter")]
-    [InlineData("mb1ic3ih5kh3dh1", "'dh' is not a pooling parameter")]
     [InlineData("--attr-post-ops=relu mb1ic3ih5kh3", "--attr-post-ops does not apply here")]
     public void Bad_pooling_text_says_what_is_wrong(string text, string expected) =>
         Assert.Contains(expected, Assert.Throws<FormatException>(() => PoolProblem.Parse(text)).Message);
@@ -159,6 +270,43 @@ public class ProblemTextTests
     {
         var error = Assert.Throws<FormatException>(() => ProblemSuite.Parse(["mb1ic3ih5oc2kh3", "# fine", "mb1ic3ih5oc2kh3zz1"], "my.txt"));
         Assert.StartsWith("my.txt:3:", error.Message);
-        Assert.Contains("unknown option --dir", Assert.Throws<FormatException>(() => ProblemSuite.Parse(["--dir=FWD_B mb1ic3ih5oc2kh3"])).Message);
+        Assert.Contains("unknown option --cfg", Assert.Throws<FormatException>(() => ProblemSuite.Parse(["--cfg=f32 mb1ic3ih5oc2kh3"])).Message);
+        Assert.Contains("--mb=x must be a non-negative integer", Assert.Throws<FormatException>(() => ProblemSuite.Parse(["--mb=x mb1ic3ih5oc2kh3"])).Message);
+        Assert.Contains("not a valid regular expression", Assert.Throws<FormatException>(() => ProblemSuite.Parse(["--match=( mb1ic3ih5oc2kh3"])).Message);
+    }
+
+    [Fact]
+    public void Suite_options_mb_match_drivers_and_reset_work_as_in_benchdnn()
+    {
+        var problems = ProblemSuite.Parse(
+        [
+            "--mb=16 mb1ic3ih5oc2kh3n\"a\" ic3ih5oc2kh3n\"b\"",  // --mb overrides what follows
+            "--mb=0 mb1ic3ih5oc2kh3n\"c\"",                        // 0: as written
+            "--match=.*keep.* mb1ic3ih5oc2kh3n\"keep me\" mb1ic3ih5oc2kh3n\"drop me\"",
+            "--reset --pool mb1ic3ih5kh3n\"pool without oc\"",     // --reset clears --match
+            "--conv mb1ic3ih5oc2kh3n\"conv\"",
+        ]);
+        Assert.Equal(["a", "b", "c", "keep me", "pool without oc", "conv"], problems.Select(p => p.Name));
+        Assert.Equal([16, 16, 1], problems.Take(3).Select(p => ((ConvProblem)p).Batch));
+        Assert.IsType<PoolProblem>(problems[4]);
+        Assert.IsType<ConvProblem>(problems[5]);
+        Assert.Contains("'oc' is not a pooling parameter", Assert.Throws<FormatException>(() => ProblemSuite.Parse(["--pool mb1ic3ih5oc2kh3"])).Message);
+    }
+
+    [Fact]
+    public void Suites_skip_and_count_what_only_benchdnn_runs()
+    {
+        var problems = ProblemSuite.Parse(
+        [
+            "mb1ic3ih5oc2kh3n\"2-D\"",
+            "mb1ic3id5ih5oc2kd3kh3n\"3-D\" mb1ic3iw5oc2kw3n\"1-D\"",
+            "--alg=max mb1ic3ih5kh3dh1n\"dilated pooling\" mb1ic3ih5kh3",
+        ], "shapes.txt");
+        Assert.Equal(2, problems.Count);
+        Assert.Equal(3, problems.Skipped.Count);
+        Assert.Equal([2, 2, 3], problems.Skipped.Select(s => s.Line));
+        Assert.StartsWith("shapes.txt:2: ", problems.Skipped[0].ToString());
+        Assert.Contains("3-D", problems.Skipped[0].Reason);
+        Assert.Contains("1-D", problems.Skipped[1].Reason);
     }
 }

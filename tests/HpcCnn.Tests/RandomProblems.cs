@@ -63,6 +63,9 @@ internal static class RandomProblems
         {
             int kh = random.Next(1, 6), kw = random.Next(2) == 0 ? kh : random.Next(1, 6);
             int ih = OneOrMore(random, 16);
+            // Each padding independently below the kernel; half the time both sides alike.
+            bool symmetric = random.Next(2) == 0;
+            int top = random.Next(0, kh), left = random.Next(0, kw);
             var problem = new PoolProblem
             {
                 Algorithm = (PoolAlgorithm)random.Next(3),
@@ -74,23 +77,26 @@ internal static class RandomProblems
                 KernelWidth = kw,
                 StrideHeight = random.Next(1, 5),
                 StrideWidth = random.Next(1, 5),
-                PadHeight = random.Next(0, kh / 2 + 1),
-                PadWidth = random.Next(0, kw / 2 + 1),
+                PadTop = top,
+                PadBottom = symmetric ? top : random.Next(0, kh),
+                PadLeft = left,
+                PadRight = symmetric ? left : random.Next(0, kw),
             };
             if (problem.OutHeight > 0 && problem.OutWidth > 0) return problem;
         }
     }
 
-    /// <summary>1 a fifth of the time (1×1 images and rows), else up to max.</summary>
     /// <summary>
-    /// Image size, kernel, stride, padding (0-3), dilation and activation drawn at random around
-    /// the batch and channels that <paramref name="channels"/> draws (in that order, so seeds keep
-    /// their problems); the output may be empty, which callers reject.
+    /// Image size, kernel, stride, padding (0-3 on each side, independently half the time),
+    /// dilation and activation drawn at random around the batch and channels that
+    /// <paramref name="channels"/> draws; the output may be empty, which callers reject.
     /// </summary>
     private static ConvProblem WithRandomWindow(Random random, int maxImage, int maxStride, int maxDilation, Func<ConvProblem> channels)
     {
         int ih = OneOrMore(random, maxImage), iw = random.Next(3) == 0 ? ih : OneOrMore(random, maxImage);
         var activation = (Activation)random.Next(3);
+        bool symmetric = random.Next(2) == 0;
+        int top = random.Next(0, 4), left = random.Next(0, 4);
         var problem = channels() with
         {
             InHeight = ih,
@@ -99,8 +105,10 @@ internal static class RandomProblems
             KernelWidth = random.Next(3) == 0 ? random.Next(1, 6) : 0,
             StrideHeight = random.Next(1, maxStride + 1),
             StrideWidth = random.Next(1, maxStride + 1),
-            PadHeight = random.Next(0, 4),
-            PadWidth = random.Next(0, 4),
+            PadTop = top,
+            PadBottom = symmetric ? top : random.Next(0, 4),
+            PadLeft = left,
+            PadRight = symmetric ? left : random.Next(0, 4),
             DilationHeight = random.Next(1, maxDilation + 1),
             DilationWidth = random.Next(1, maxDilation + 1),
             Activation = activation,
@@ -109,5 +117,6 @@ internal static class RandomProblems
         return problem.KernelWidth == 0 ? problem with { KernelWidth = problem.KernelHeight } : problem;
     }
 
+    /// <summary>1 a fifth of the time (1×1 images and rows), else up to max.</summary>
     private static int OneOrMore(Random random, int max) => random.Next(5) == 0 ? 1 : random.Next(1, max + 1);
 }

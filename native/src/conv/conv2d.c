@@ -30,8 +30,10 @@ static bool check_desc_sizes(const hc_conv2d_desc* d) {
            hc_check_dimension(d->kernel_width, 1, "desc->kernel_width") &&
            hc_check_dimension(d->stride_height, 1, "desc->stride_height") &&
            hc_check_dimension(d->stride_width, 1, "desc->stride_width") &&
-           hc_check_dimension(d->pad_height, 0, "desc->pad_height") &&
-           hc_check_dimension(d->pad_width, 0, "desc->pad_width") &&
+           hc_check_dimension(d->pad_top, 0, "desc->pad_top") &&
+           hc_check_dimension(d->pad_bottom, 0, "desc->pad_bottom") &&
+           hc_check_dimension(d->pad_left, 0, "desc->pad_left") &&
+           hc_check_dimension(d->pad_right, 0, "desc->pad_right") &&
            hc_check_dimension(d->dilation_height, 1, "desc->dilation_height") &&
            hc_check_dimension(d->dilation_width, 1, "desc->dilation_width") &&
            hc_check_dimension(d->groups, 1, "desc->groups");
@@ -55,19 +57,19 @@ static hc_status check_desc(const hc_conv2d_desc* d, hc_conv2d* shape) {
         return hc_fail(HC_STATUS_INVALID_ARGUMENT, "desc->activation_alpha must be finite");
 
     shape->out_height = hc_output_size(d->in_height, d->kernel_height, d->stride_height,
-                                       d->pad_height, d->dilation_height);
+                                       d->pad_top, d->pad_bottom, d->dilation_height);
     if (shape->out_height <= 0)
         return hc_fail(HC_STATUS_INVALID_ARGUMENT,
                        "desc->kernel_height %" PRId64 " with dilation %" PRId64
-                       " spans more than the padded input height %" PRId64 " + 2*%" PRId64,
-                       d->kernel_height, d->dilation_height, d->in_height, d->pad_height);
+                       " spans more than the padded input height %" PRId64 " + %" PRId64 " + %" PRId64,
+                       d->kernel_height, d->dilation_height, d->pad_top, d->in_height, d->pad_bottom);
     shape->out_width = hc_output_size(d->in_width, d->kernel_width, d->stride_width,
-                                      d->pad_width, d->dilation_width);
+                                      d->pad_left, d->pad_right, d->dilation_width);
     if (shape->out_width <= 0)
         return hc_fail(HC_STATUS_INVALID_ARGUMENT,
                        "desc->kernel_width %" PRId64 " with dilation %" PRId64
-                       " spans more than the padded input width %" PRId64 " + 2*%" PRId64,
-                       d->kernel_width, d->dilation_width, d->in_width, d->pad_width);
+                       " spans more than the padded input width %" PRId64 " + %" PRId64 " + %" PRId64,
+                       d->kernel_width, d->dilation_width, d->pad_left, d->in_width, d->pad_right);
 
     int64_t t;
     if (!hc_checked_mul(d->batch, d->in_channels, &t, "batch * in_channels * in_height * in_width") ||

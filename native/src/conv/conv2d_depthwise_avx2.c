@@ -17,7 +17,7 @@ static bool accepts_depthwise_avx2(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     return d->groups == d->in_channels && d->groups == d->out_channels && d->stride_width == 1 &&
            d->kernel_height * d->kernel_width <= MAX_TAPS &&
-           d->in_width + 2 * d->pad_width + d->dilation_width * d->kernel_width < (INT64_C(1) << 28);
+           d->in_width + (d->pad_left + d->pad_right) + d->dilation_width * d->kernel_width < (INT64_C(1) << 28);
 }
 
 static inline __m256 load_row(const float* row, int64_t column, int64_t width) {
@@ -45,7 +45,7 @@ static void depthwise_plane(const hc_conv2d* plan, const float* x, const float* 
     for (int64_t t = 0; t < d->kernel_height * d->kernel_width; t++) taps[t] = _mm256_set1_ps(w[t]);
 
     for (int64_t oh = 0; oh < plan->out_height; oh++) {
-        const int64_t top = oh * d->stride_height - d->pad_height;
+        const int64_t top = oh * d->stride_height - d->pad_top;
         int64_t r_begin = 0, r_end = d->kernel_height;
         while (r_begin < r_end && top + r_begin * d->dilation_height < 0) r_begin++;
         while (r_end > r_begin && top + (r_end - 1) * d->dilation_height >= d->in_height) r_end--;
@@ -56,7 +56,7 @@ static void depthwise_plane(const hc_conv2d* plan, const float* x, const float* 
             for (int64_t r = r_begin; r < r_end; r++) {
                 const float* row = x + (top + r * d->dilation_height) * d->in_width;
                 for (int64_t s = 0; s < d->kernel_width; s++) {
-                    const int64_t column = ow0 - d->pad_width + s * d->dilation_width;
+                    const int64_t column = ow0 - d->pad_left + s * d->dilation_width;
                     const __m256 tap = taps[r * d->kernel_width + s];
 #pragma GCC unroll 4
                     for (int v = 0; v < VECTORS; v++)

@@ -79,19 +79,19 @@ static void fill_plane(const hc_conv2d* plan, padded_plane shape, const float* x
     const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     for (int64_t i = 0; i < shape.rows; i++) {
         float* row = dst + i * shape.row_length;
-        const int64_t ih = i - d->pad_height;
+        const int64_t ih = i - d->pad_top;
         if (ih < 0 || ih >= d->in_height) {
             for (int64_t j = 0; j < shape.row_length; j += 16) _mm512_storeu_ps(row + j, _mm512_setzero_ps());
             continue;
         }
         const float* in = x + ih * width;
         if (sw == 1) {
-            pad_row(in, width, d->pad_width, shape.row_length, row);
+            pad_row(in, width, d->pad_left, shape.row_length, row);
             continue;
         }
         if (sw == 2) {
             const int64_t pw = shape.phase_width;
-            pad_row(in, width, d->pad_width, 2 * pw + 32, scratch); /* the loop below reads up to 2*pw + 31 */
+            pad_row(in, width, d->pad_left, 2 * pw + 32, scratch); /* the loop below reads up to 2*pw + 31 */
             for (int64_t j = 0; j < pw; j += 16) {
                 const __m512 a = _mm512_loadu_ps(scratch + 2 * j), b = _mm512_loadu_ps(scratch + 2 * j + 16);
                 _mm512_storeu_ps(row + j, _mm512_permutex2var_ps(a, evens, b));
@@ -100,7 +100,7 @@ static void fill_plane(const hc_conv2d* plan, padded_plane shape, const float* x
         } else {
             for (int64_t q = 0; q < sw; q++)
                 for (int64_t j = 0; j < shape.phase_width; j++) {
-                    const int64_t column = j * sw + q - d->pad_width;
+                    const int64_t column = j * sw + q - d->pad_left;
                     row[q * shape.phase_width + j] = column >= 0 && column < width ? in[column] : 0.0f;
                 }
         }
@@ -213,7 +213,7 @@ typedef struct aligned_plane {
 
 static bool is_dense_3x3_s1(const hc_conv2d_desc* d) {
     return d->kernel_height == 3 && d->kernel_width == 3 && d->dilation_height == 1 && d->dilation_width == 1 &&
-           d->stride_height == 1 && d->stride_width == 1 && d->pad_width <= 2;
+           d->stride_height == 1 && d->stride_width == 1 && d->pad_left <= 2;
 }
 
 static aligned_plane aligned_shape(const hc_conv2d* plan) {
@@ -230,7 +230,7 @@ static void fill_aligned_plane(const hc_conv2d* plan, aligned_plane shape, const
     const __m512 zero = _mm512_setzero_ps();
     for (int64_t i = 0; i < shape.rows; i++) {
         float* row = dst + i * shape.row_length;
-        const int64_t ih = i - d->pad_height;
+        const int64_t ih = i - d->pad_top;
         int64_t j = ALIGNED_LEAD;
         _mm512_store_ps(row, zero);
         if (ih >= 0 && ih < d->in_height) {
@@ -343,7 +343,7 @@ static void depthwise_3x3s1_plane(const hc_conv2d* plan, aligned_plane shape, co
     const taps_3x3 taps = {_mm512_set1_ps(w[0]), _mm512_set1_ps(w[1]), _mm512_set1_ps(w[2]),
                            _mm512_set1_ps(w[3]), _mm512_set1_ps(w[4]), _mm512_set1_ps(w[5]),
                            _mm512_set1_ps(w[6]), _mm512_set1_ps(w[7]), _mm512_set1_ps(w[8])};
-    switch (plan->desc.pad_width) {
+    switch (plan->desc.pad_left) {
     case 0: aligned_rows(plan, shape, padded, taps, bias, y, 0); break;
     case 1: aligned_rows(plan, shape, padded, taps, bias, y, 1); break;
     default: aligned_rows(plan, shape, padded, taps, bias, y, 2); break;

@@ -162,13 +162,13 @@ static inline __attribute__((always_inline)) void transpose16(__m512 rows[16]) {
 /* Plain rows: `rows` padded input rows of s.padded_width floats per channel, zero outside the image. */
 static void fill_window_plain(const hc_conv2d* plan, blocked_shape s, const float* x, int64_t first_row, int64_t rows, float* window) {
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t width = d->in_width, plane = d->in_height * width, pw = min64(d->pad_width, s.padded_width);
+    const int64_t width = d->in_width, plane = d->in_height * width, pw = min64(d->pad_left, s.padded_width);
     const int64_t used = min64(width, s.padded_width - pw);
     const __m512 zero = _mm512_setzero_ps();
     for (int64_t c = 0; c < d->in_channels; c++)
         for (int64_t i = 0; i < rows; i++) {
             float* dst = window + (c * rows + i) * s.padded_width;
-            const int64_t ih = first_row * d->stride_height + i - d->pad_height;
+            const int64_t ih = first_row * d->stride_height + i - d->pad_top;
             const bool inside = ih >= 0 && ih < d->in_height && used > 0;
             const float* src = inside ? x + c * plane + ih * width : x;
             for (int64_t j = 0; j < s.padded_width; j += 16) {
@@ -190,14 +190,14 @@ static void fill_window(const hc_conv2d* plan, blocked_shape s, const float* x, 
         return;
     }
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t width = d->in_width, plane = d->in_height * width, pw = d->pad_width;
+    const int64_t width = d->in_width, plane = d->in_height * width, pw = d->pad_left;
     const int64_t used = min64(width, s.padded_width - pw); /* image columns the outputs read */
     const __m512 zero = _mm512_setzero_ps();
     for (int64_t cb = 0; cb < s.c_blocks; cb++) {
         const int64_t channels = min64(CHANNEL_BLOCK, d->in_channels - cb * CHANNEL_BLOCK);
         for (int64_t i = 0; i < rows; i++) {
             float* dst = window + (cb * rows + i) * s.padded_width * CHANNEL_BLOCK;
-            const int64_t ih = first_row * d->stride_height + i - d->pad_height;
+            const int64_t ih = first_row * d->stride_height + i - d->pad_top;
             if (ih < 0 || ih >= d->in_height || used <= 0) {
                 for (int64_t j = 0; j < s.padded_width; j++) _mm512_store_ps(dst + j * CHANNEL_BLOCK, zero);
                 continue;

@@ -61,8 +61,8 @@ static int64_t gcd64(int64_t a, int64_t b) { return b == 0 ? a : gcd64(b, a % b)
 static bool fits_int32_lanes(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t limit = INT64_C(1) << 28;
-    return d->in_width + 2 * d->pad_width + d->dilation_width * d->kernel_width < limit &&
-           d->in_height + 2 * d->pad_height + d->dilation_height * d->kernel_height < limit;
+    return d->in_width + (d->pad_left + d->pad_right) + d->dilation_width * d->kernel_width < limit &&
+           d->in_height + (d->pad_top + d->pad_bottom) + d->dilation_height * d->kernel_height < limit;
 }
 
 static int64_t reduction_length(const hc_conv2d_desc* d) {
@@ -147,8 +147,8 @@ static window_geometry window_shape(const hc_conv2d* plan, int64_t j0, int64_t j
  * phase; `scratch` holds one padded row (span + 16 floats) on the way when the stride is not 1. */
 static void fill_window(const hc_conv2d* plan, const float* x, int64_t channels, window_geometry g, float* window, float* scratch) {
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t top = g.first_out_row * d->stride_height - d->pad_height, sw = d->stride_width;
-    const int64_t copy = min64(d->in_width, g.span - d->pad_width); /* columns past the last window are never read */
+    const int64_t top = g.first_out_row * d->stride_height - d->pad_top, sw = d->stride_width;
+    const int64_t copy = min64(d->in_width, g.span - d->pad_left); /* columns past the last window are never read */
     for (int64_t c = 0; c < channels; c++) {
         for (int64_t i = 0; i < g.rows; i++) {
             float* row = window + (c * g.rows + i) * g.pitch;
@@ -157,7 +157,7 @@ static void fill_window(const hc_conv2d* plan, const float* x, int64_t channels,
             int64_t w = 0;
             if (ih >= 0 && ih < d->in_height && copy > 0) {
                 const float* in = x + (c * d->in_height + ih) * d->in_width;
-                for (; w < d->pad_width; w++) out[w] = 0.0f;
+                for (; w < d->pad_left; w++) out[w] = 0.0f;
                 int64_t j = 0;
                 for (; j + 8 <= copy; j += 8) _mm256_storeu_ps(out + w + j, _mm256_loadu_ps(in + j));
                 for (; j < copy; j++) out[w + j] = in[j];
@@ -342,7 +342,7 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
 static bool accepts_1x1(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     return d->kernel_height == 1 && d->kernel_width == 1 && d->stride_height == 1 && d->stride_width == 1 &&
-           d->pad_height == 0 && d->pad_width == 0 && fits_int32_lanes(plan);
+           d->pad_top == 0 && d->pad_bottom == 0 && d->pad_left == 0 && d->pad_right == 0 && fits_int32_lanes(plan);
 }
 
 static hc_status run_1x1(const hc_conv2d* plan, const float* input, float* output) {
@@ -422,12 +422,12 @@ static bool accepts_rows_window(const hc_conv2d* plan) {
 static void fill_phase_window(const hc_conv2d* plan, const float* x, int64_t channels, int64_t first_row, int64_t plane_rows,
                               int64_t pitch, float* window) {
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t sh = d->stride_height, sw = d->stride_width, top = first_row * sh - d->pad_height;
+    const int64_t sh = d->stride_height, sw = d->stride_width, top = first_row * sh - d->pad_top;
     for (int64_t c = 0; c < channels; c++)
         for (int64_t ph = 0; ph < sh; ph++)
             for (int64_t pc = 0; pc < sw; pc++) {
                 /* Columns j with 0 <= -pad_w + j*sw + pc < in_width: [j_lo, j_hi). */
-                const int64_t lead = d->pad_width - pc, last = d->in_width - 1 + d->pad_width - pc;
+                const int64_t lead = d->pad_left - pc, last = d->in_width - 1 + d->pad_left - pc;
                 const int64_t j_lo = lead > 0 ? min64(pitch, ceil_div(lead, sw)) : 0;
                 const int64_t j_hi = last < 0 ? 0 : min64(pitch, last / sw + 1);
                 for (int64_t i = 0; i < plane_rows; i++) {
@@ -435,7 +435,7 @@ static void fill_phase_window(const hc_conv2d* plan, const float* x, int64_t cha
                     const int64_t ih = top + i * sh + ph;
                     int64_t j = 0;
                     if (ih >= 0 && ih < d->in_height && j_lo < j_hi) {
-                        const float* in = x + (c * d->in_height + ih) * d->in_width - d->pad_width + pc;
+                        const float* in = x + (c * d->in_height + ih) * d->in_width - d->pad_left + pc;
                         for (; j < j_lo; j++) out[j] = 0.0f;
                         if (sw == 1) {
                             copy_run_exact(out + j_lo, in + j_lo, j_hi - j_lo);

@@ -20,7 +20,7 @@ typedef struct hc_prefetch_cursor {
 static inline hc_prefetch_cursor hc_prefetch_input_rows(const hc_conv2d* plan, const float* image, int64_t channels,
                                                         int64_t first_row, int64_t rows) {
     const hc_conv2d_desc* d = &plan->desc;
-    int64_t top = first_row * d->stride_height - d->pad_height;
+    int64_t top = first_row * d->stride_height - d->pad_top;
     int64_t bottom = top + (rows - 1) * d->stride_height + (d->kernel_height - 1) * d->dilation_height + 1;
     if (top < 0) top = 0;
     if (bottom > d->in_height) bottom = d->in_height;

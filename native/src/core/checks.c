@@ -45,10 +45,10 @@ bool hc_ranges_overlap(const float* a, int64_t a_len, const float* b, int64_t b_
     return a_begin < b_end && b_begin < a_end;
 }
 
-int64_t hc_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
+int64_t hc_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_before, int64_t pad_after, int64_t dilation) {
     /* Callers have bounded every operand (see HC_MAX_DIMENSION), so nothing here overflows. */
     int64_t span = dilation * (kernel - 1) + 1;
-    int64_t padded = in + 2 * pad;
+    int64_t padded = in + pad_before + pad_after;
     if (padded < span) return 0;
     return (padded - span) / stride + 1;
 }

@@ -1,4 +1,7 @@
-/* Problems in benchdnn's text form (the same the C# ProblemText writes), for HPCCNN_VERBOSE. */
+/* Problems in benchdnn's text form, the same canonical form the C# problem types write, for
+ * HPCCNN_VERBOSE. The width keys appear only when the width axis differs from the height axis
+ * (then iw and kw are always written, as benchdnn requires); an axis padded asymmetrically is
+ * written with its output size, from which benchdnn deduces the bottom/right padding. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,41 +21,90 @@ static void put(text_buffer* b, const char* key, int64_t value) {
     if (b->used > b->size) b->used = b->size;
 }
 
-/* Height key always (unless it equals omit_when), width key only where it differs. */
-static void put_pair(text_buffer* b, const char* h_key, int64_t h, const char* w_key, int64_t w, int64_t omit_when) {
-    if (h == w) {
-        if (h != omit_when) put(b, h_key, h);
-        return;
-    }
-    put(b, h_key, h);
-    put(b, w_key, w);
+static void put_text(text_buffer* b, const char* text) {
+    if (b->used >= b->size) return;
+    int n = snprintf(b->text + b->used, b->size - b->used, "%s", text);
+    if (n > 0) b->used += (size_t)n;
+    if (b->used > b->size) b->used = b->size;
 }
+
+/* One spatial axis of a problem; dilation counted from 0 as in the text. */
+typedef struct axis {
+    int64_t in, out, kernel, stride, before, after, dilation;
+} axis;
+
+static bool same_axis(axis a, axis b) {
+    return a.in == b.in && a.kernel == b.kernel && a.stride == b.stride && a.before == b.before && a.after == b.after &&
+           a.dilation == b.dilation;
+}
+
+/* Writes the axis keys of one kind (i, o, k, s, p or d) in benchdnn's order. */
+typedef struct axes {
+    axis h, w;
+    bool width; /* the width differs: write its keys too */
+} axes;
+
+static void put_inputs(text_buffer* b, axes a) {
+    put(b, "ih", a.h.in);
+    if (a.width) put(b, "iw", a.w.in);
+}
+
+static void put_outputs(text_buffer* b, axes a) {
+    if (a.h.after != a.h.before) put(b, "oh", a.h.out);
+    if (a.width && a.w.after != a.w.before) put(b, "ow", a.w.out);
+}
+
+static void put_rest(text_buffer* b, axes a, bool dilation) {
+    put(b, "kh", a.h.kernel);
+    if (a.width) put(b, "kw", a.w.kernel);
+    if (a.h.stride != 1) put(b, "sh", a.h.stride);
+    if (a.width && a.w.stride != 1) put(b, "sw", a.w.stride);
+    /* With the output size written, a missing padding would be deduced, not taken as 0. */
+    if (a.h.before != 0 || a.h.after != a.h.before) put(b, "ph", a.h.before);
+    if (a.width && (a.w.before != 0 || a.w.after != a.w.before)) put(b, "pw", a.w.before);
+    if (dilation && a.h.dilation != 0) put(b, "dh", a.h.dilation);
+    if (dilation && a.width && a.w.dilation != 0) put(b, "dw", a.w.dilation);
+}
+
+static axes make_axes(axis h, axis w) { return (axes){.h = h, .w = w, .width = !same_axis(h, w)}; }
 
 void hc_describe_conv2d(const hc_conv2d_desc* d, char* text, size_t size) {
     text_buffer b = {text, size, 0};
     text[0] = '\0';
-    if (d->activation == HC_ACTIVATION_RELU) b.used += (size_t)snprintf(text, size, "--attr-post-ops=relu ");
+    char post_ops[64] = "";
+    if (d->activation == HC_ACTIVATION_RELU) snprintf(post_ops, sizeof post_ops, "--attr-post-ops=relu ");
     if (d->activation == HC_ACTIVATION_LEAKY_RELU)
-        b.used += (size_t)snprintf(text, size, "--attr-post-ops=relu:%g ", (double)d->activation_alpha);
+        snprintf(post_ops, sizeof post_ops, "--attr-post-ops=relu:%g ", (double)d->activation_alpha);
+    put_text(&b, post_ops);
+    const axes a = make_axes(
+        (axis){d->in_height, hc_output_size(d->in_height, d->kernel_height, d->stride_height, d->pad_top, d->pad_bottom, d->dilation_height),
+               d->kernel_height, d->stride_height, d->pad_top, d->pad_bottom, d->dilation_height - 1},
+        (axis){d->in_width, hc_output_size(d->in_width, d->kernel_width, d->stride_width, d->pad_left, d->pad_right, d->dilation_width),
+               d->kernel_width, d->stride_width, d->pad_left, d->pad_right, d->dilation_width - 1});
     if (d->groups != 1) put(&b, "g", d->groups);
     put(&b, "mb", d->batch);
     put(&b, "ic", d->in_channels);
-    put_pair(&b, "ih", d->in_height, "iw", d->in_width, -1);
+    put_inputs(&b, a);
     put(&b, "oc", d->out_channels);
-    put_pair(&b, "kh", d->kernel_height, "kw", d->kernel_width, -1);
-    put_pair(&b, "sh", d->stride_height, "sw", d->stride_width, 1);
-    put_pair(&b, "ph", d->pad_height, "pw", d->pad_width, 0);
-    put_pair(&b, "dh", d->dilation_height - 1, "dw", d->dilation_width - 1, 0);
+    put_outputs(&b, a);
+    put_rest(&b, a, true);
 }
 
 void hc_describe_pool2d(const hc_pool2d_desc* d, char* text, size_t size) {
     static const char* const names[] = {"max", "avg_p", "avg_np"};
     text_buffer b = {text, size, 0};
-    b.used += (size_t)snprintf(text, size, "--alg=%s ", (unsigned)d->algorithm < 3 ? names[d->algorithm] : "?");
+    text[0] = '\0';
+    put_text(&b, "--alg=");
+    put_text(&b, (unsigned)d->algorithm < 3 ? names[d->algorithm] : "?");
+    put_text(&b, " ");
+    const axes a = make_axes(
+        (axis){d->in_height, hc_output_size(d->in_height, d->kernel_height, d->stride_height, d->pad_top, d->pad_bottom, 1),
+               d->kernel_height, d->stride_height, d->pad_top, d->pad_bottom, 0},
+        (axis){d->in_width, hc_output_size(d->in_width, d->kernel_width, d->stride_width, d->pad_left, d->pad_right, 1),
+               d->kernel_width, d->stride_width, d->pad_left, d->pad_right, 0});
     put(&b, "mb", d->batch);
     put(&b, "ic", d->channels);
-    put_pair(&b, "ih", d->in_height, "iw", d->in_width, -1);
-    put_pair(&b, "kh", d->kernel_height, "kw", d->kernel_width, -1);
-    put_pair(&b, "sh", d->stride_height, "sw", d->stride_width, 1);
-    put_pair(&b, "ph", d->pad_height, "pw", d->pad_width, 0);
+    put_inputs(&b, a);
+    put_outputs(&b, a);
+    put_rest(&b, a, false);
 }

@@ -12,16 +12,6 @@
 #define HC_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
 #else
 #define HC_PRINTF(fmt_index, first_arg)
-/* Fused activation applied by convolution epilogues. */
-static inline float hc_activate(float value, hc_activation activation, float alpha) {
-    switch (activation) {
-    case HC_ACTIVATION_RELU: return value > 0.0f ? value : 0.0f;
-    case HC_ACTIVATION_LEAKY_RELU: return value > 0.0f ? value : alpha * value;
-    case HC_ACTIVATION_NONE: break;
-    }
-    return value;
-}
-
 #endif
 
 /* Clears this thread's last error; every public entry point calls it first. */
@@ -45,7 +35,7 @@ bool hc_check_length(int64_t length, int64_t required, const char* name);
 bool hc_ranges_overlap(const float* a, int64_t a_len, const float* b, int64_t b_len);
 
 /* Spatial output size, or a value <= 0 when the (dilated) kernel does not fit the padded input. */
-int64_t hc_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation);
+int64_t hc_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_before, int64_t pad_after, int64_t dilation);
 
 /* Below this many FLOPs a convolution's parallel region costs more than it saves. */
 #define HC_PARALLEL_MIN_FLOPS 2000000.0

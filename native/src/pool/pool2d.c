@@ -14,9 +14,9 @@ static const hc_pool2d_algorithm* const pool2d_algorithms[] = {
 };
 
 static bool check_pad(int64_t pad, int64_t kernel, const char* pad_name, const char* kernel_name) {
-    if (pad <= kernel / 2) return true;
+    if (pad < kernel) return true;
     hc_fail(HC_STATUS_INVALID_ARGUMENT,
-            "%s (%" PRId64 ") must be at most half of %s (%" PRId64 ") so every window touches the image",
+            "%s (%" PRId64 ") must be smaller than %s (%" PRId64 ") so every window holds an image element",
             pad_name, pad, kernel_name, kernel);
     return false;
 }
@@ -33,22 +33,26 @@ static hc_status check_desc(const hc_pool2d_desc* d, hc_pool2d* shape) {
         !hc_check_dimension(d->kernel_width, 1, "desc->kernel_width") ||
         !hc_check_dimension(d->stride_height, 1, "desc->stride_height") ||
         !hc_check_dimension(d->stride_width, 1, "desc->stride_width") ||
-        !hc_check_dimension(d->pad_height, 0, "desc->pad_height") ||
-        !hc_check_dimension(d->pad_width, 0, "desc->pad_width") ||
-        !check_pad(d->pad_height, d->kernel_height, "desc->pad_height", "desc->kernel_height") ||
-        !check_pad(d->pad_width, d->kernel_width, "desc->pad_width", "desc->kernel_width"))
+        !hc_check_dimension(d->pad_top, 0, "desc->pad_top") ||
+        !hc_check_dimension(d->pad_bottom, 0, "desc->pad_bottom") ||
+        !hc_check_dimension(d->pad_left, 0, "desc->pad_left") ||
+        !hc_check_dimension(d->pad_right, 0, "desc->pad_right") ||
+        !check_pad(d->pad_top, d->kernel_height, "desc->pad_top", "desc->kernel_height") ||
+        !check_pad(d->pad_bottom, d->kernel_height, "desc->pad_bottom", "desc->kernel_height") ||
+        !check_pad(d->pad_left, d->kernel_width, "desc->pad_left", "desc->kernel_width") ||
+        !check_pad(d->pad_right, d->kernel_width, "desc->pad_right", "desc->kernel_width"))
         return HC_STATUS_INVALID_ARGUMENT;
 
-    shape->out_height = hc_output_size(d->in_height, d->kernel_height, d->stride_height, d->pad_height, 1);
+    shape->out_height = hc_output_size(d->in_height, d->kernel_height, d->stride_height, d->pad_top, d->pad_bottom, 1);
     if (shape->out_height <= 0)
         return hc_fail(HC_STATUS_INVALID_ARGUMENT,
                        "desc->kernel_height %" PRId64 " is larger than the padded input height %" PRId64
-                       " + 2*%" PRId64, d->kernel_height, d->in_height, d->pad_height);
-    shape->out_width = hc_output_size(d->in_width, d->kernel_width, d->stride_width, d->pad_width, 1);
+                       " + %" PRId64 " + %" PRId64, d->kernel_height, d->pad_top, d->in_height, d->pad_bottom);
+    shape->out_width = hc_output_size(d->in_width, d->kernel_width, d->stride_width, d->pad_left, d->pad_right, 1);
     if (shape->out_width <= 0)
         return hc_fail(HC_STATUS_INVALID_ARGUMENT,
                        "desc->kernel_width %" PRId64 " is larger than the padded input width %" PRId64
-                       " + 2*%" PRId64, d->kernel_width, d->in_width, d->pad_width);
+                       " + %" PRId64 " + %" PRId64, d->kernel_width, d->pad_left, d->in_width, d->pad_right);
 
     int64_t t;
     if (!hc_checked_mul(d->batch, d->channels, &t, "batch * channels * in_height * in_width") ||

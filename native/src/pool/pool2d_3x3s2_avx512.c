@@ -1,4 +1,4 @@
-/* 3x3 windows with stride 2 and padding 0 or 1 (ResNet-style downsampling), AVX-512F.
+/* 3x3 windows with stride 2 and left padding 0 or 1 (ResNet-style downsampling), AVX-512F.
  * Per output row: the window's input rows are combined into one row (16-wide, masked tail),
  * stored between pad values; then for 16 outputs the three taps 2ow-p+{0,1,2} are the even,
  * odd and shifted-even lanes of two pairs of loads, picked with vpermt2ps. One task per
@@ -12,8 +12,9 @@
 
 static bool accepts_3x3s2(const hc_pool2d* plan) {
     const hc_pool2d_desc* d = &plan->desc;
-    return d->kernel_height == 3 && d->kernel_width == 3 && d->stride_height == 2 && d->stride_width == 2 &&
-           d->in_width < (INT64_C(1) << 24); /* padding is at most 1 (half the kernel) by validation */
+    /* The combined row keeps one pad value before column 0; rows, and columns on the right, take any padding. */
+    return d->kernel_height == 3 && d->kernel_width == 3 && d->stride_height == 2 && d->stride_width == 2 && d->pad_left <= 1 &&
+           d->in_width < (INT64_C(1) << 24);
 }
 
 static inline __m512 combine(__m512 a, __m512 b, bool is_max) { return is_max ? _mm512_max_ps(a, b) : _mm512_add_ps(a, b); }
@@ -31,15 +32,15 @@ static void pool_plane_3x3s2(const hc_pool2d* plan, const float* x, float* y, fl
 
     for (int64_t i = 0; i < row_length; i += 16) _mm512_storeu_ps(row + i, _mm512_set1_ps(pad_value));
     for (int64_t ow = 0; ow < out_w; ow++) {
-        const int64_t left = 2 * ow - d->pad_width;
+        const int64_t left = 2 * ow - d->pad_left;
         column_count[ow] = (float)((left + 3 < width ? left + 3 : width) - (left < 0 ? 0 : left));
     }
     /* The last vector divides unused lanes too: give them 1, not leftover bits (a denormal
      * divisor costs a microcode assist per lane). */
     for (int64_t ow = out_w; ow < out_w + 16; ow++) column_count[ow] = 1.0f;
-    const float* taps = row + 1 - d->pad_width; /* taps[2ow + s] is window column s of output ow */
+    const float* taps = row + 1 - d->pad_left; /* taps[2ow + s] is window column s of output ow */
     for (int64_t oh = 0; oh < plan->out_height; oh++) {
-        const int64_t top = 2 * oh - d->pad_height;
+        const int64_t top = 2 * oh - d->pad_top;
         const int64_t h0 = top < 0 ? 0 : top, h1 = top + 3 < d->in_height ? top + 3 : d->in_height;
         for (int64_t w = 0; w < width; w += 16) {
             const __mmask16 lanes = hc_first_lanes16(width - w);

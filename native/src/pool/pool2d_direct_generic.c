@@ -24,10 +24,10 @@ static hc_status run_direct_generic(const hc_pool2d* plan, const float* input, f
         const float* in = input + p * in_size;
         float* out = output + p * out_size;
         for (int64_t oh = 0; oh < plan->out_height; oh++) {
-            const int64_t top = oh * d->stride_height - d->pad_height;
+            const int64_t top = oh * d->stride_height - d->pad_top;
             const int64_t h0 = max_i64(top, 0), h1 = min_i64(top + d->kernel_height, d->in_height);
             for (int64_t ow = 0; ow < plan->out_width; ow++) {
-                const int64_t left = ow * d->stride_width - d->pad_width;
+                const int64_t left = ow * d->stride_width - d->pad_left;
                 const int64_t w0 = max_i64(left, 0), w1 = min_i64(left + d->kernel_width, d->in_width);
                 float value;
                 if (d->algorithm == HC_POOL_MAX) {

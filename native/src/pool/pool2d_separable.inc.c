@@ -18,7 +18,7 @@
 
 static bool accepts_separable(const hc_pool2d* plan) {
     const hc_pool2d_desc* d = &plan->desc;
-    return d->in_width + 2 * d->pad_width + d->kernel_width < (INT64_C(1) << 24) &&
+    return d->in_width + (d->pad_left + d->pad_right) + d->kernel_width < (INT64_C(1) << 24) &&
            (!SEPARABLE_UNIT_STRIDE_ONLY || d->stride_width == 1);
 }
 
@@ -30,7 +30,7 @@ static void pool_plane(const hc_pool2d* plan, const float* x, float* y, float* s
     const bool is_max = d->algorithm == HC_POOL_MAX;
     const float pad_value = is_max ? -INFINITY : 0.0f;
     const int64_t width = d->in_width, out_w = plan->out_width, kw = d->kernel_width, sw = d->stride_width;
-    /* padded row: pad_width pad values, the row, then enough pad values for every window and vector. */
+    /* padded row: pad_left pad values, the row, then enough pad values for every window and vector. */
     const int64_t padded_length = out_w * sw + kw + 2 * VEC_WIDTH;
     float* padded = scratch;
     float* even = padded + padded_length + VEC_WIDTH;
@@ -39,7 +39,7 @@ static void pool_plane(const hc_pool2d* plan, const float* x, float* y, float* s
 
     for (int64_t i = 0; i < padded_length; i++) padded[i] = pad_value;
     for (int64_t ow = 0; ow < out_w; ow++) {
-        const int64_t left = ow * sw - d->pad_width;
+        const int64_t left = ow * sw - d->pad_left;
         const int64_t w0 = left < 0 ? 0 : left, w1 = left + kw < width ? left + kw : width;
         column_count[ow] = (float)(w1 - w0);
     }
@@ -47,9 +47,9 @@ static void pool_plane(const hc_pool2d* plan, const float* x, float* y, float* s
      * divisor costs a microcode assist per lane). */
     for (int64_t ow = out_w; ow < out_w + VEC_WIDTH; ow++) column_count[ow] = 1.0f;
 
-    float* row = padded + d->pad_width;
+    float* row = padded + d->pad_left;
     for (int64_t oh = 0; oh < plan->out_height; oh++) {
-        const int64_t top = oh * d->stride_height - d->pad_height;
+        const int64_t top = oh * d->stride_height - d->pad_top;
         const int64_t h0 = top < 0 ? 0 : top, h1 = top + d->kernel_height < d->in_height ? top + d->kernel_height : d->in_height;
         /* Pass 1: rows h0..h1 into row[0..width). */
         int64_t w = 0;

@@ -55,7 +55,7 @@ static void split_even_odd(const float* row, int64_t half, float* even, float* o
 static bool accepts_2x2s2(const hc_pool2d* plan) {
     const hc_pool2d_desc* d = &plan->desc;
     return d->kernel_height == 2 && d->kernel_width == 2 && d->stride_height == 2 && d->stride_width == 2 &&
-           d->pad_height == 0 && d->pad_width == 0 && d->in_width < (INT64_C(1) << 24);
+           d->pad_top == 0 && d->pad_bottom == 0 && d->pad_left == 0 && d->pad_right == 0 && d->in_width < (INT64_C(1) << 24);
 }
 
 static inline __m256 pairs8(__m256 lo, __m256 hi, bool is_max) {

@@ -17,8 +17,10 @@ internal static class NativeDescriptors
         kernel_width = p.KernelWidth,
         stride_height = p.StrideHeight,
         stride_width = p.StrideWidth,
-        pad_height = p.PadHeight,
-        pad_width = p.PadWidth,
+        pad_top = p.PadTop,
+        pad_bottom = p.PadBottom,
+        pad_left = p.PadLeft,
+        pad_right = p.PadRight,
         dilation_height = p.DilationHeight,
         dilation_width = p.DilationWidth,
         groups = p.Groups,
@@ -49,8 +51,10 @@ internal static class NativeDescriptors
         kernel_width = p.KernelWidth,
         stride_height = p.StrideHeight,
         stride_width = p.StrideWidth,
-        pad_height = p.PadHeight,
-        pad_width = p.PadWidth,
+        pad_top = p.PadTop,
+        pad_bottom = p.PadBottom,
+        pad_left = p.PadLeft,
+        pad_right = p.PadRight,
     };
 
     public static hc_eltwise_op Eltwise(EltwiseOp op) => op switch

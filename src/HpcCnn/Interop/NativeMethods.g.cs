@@ -58,8 +58,10 @@ internal unsafe struct hc_conv2d_desc
     public long kernel_width;
     public long stride_height;
     public long stride_width;
-    public long pad_height;
-    public long pad_width;
+    public long pad_top;
+    public long pad_bottom;
+    public long pad_left;
+    public long pad_right;
     public long dilation_height;
     public long dilation_width;
     public long groups;
@@ -79,8 +81,10 @@ internal unsafe struct hc_pool2d_desc
     public long kernel_width;
     public long stride_height;
     public long stride_width;
-    public long pad_height;
-    public long pad_width;
+    public long pad_top;
+    public long pad_bottom;
+    public long pad_left;
+    public long pad_right;
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -191,8 +195,8 @@ internal static class NativeLayout
 {
     internal static readonly (string Struct, int Size, (string Field, int Offset)[] Fields)[] Structs =
     [
-        ("hc_conv2d_desc", 120, [("batch", 0), ("in_channels", 8), ("in_height", 16), ("in_width", 24), ("out_channels", 32), ("kernel_height", 40), ("kernel_width", 48), ("stride_height", 56), ("stride_width", 64), ("pad_height", 72), ("pad_width", 80), ("dilation_height", 88), ("dilation_width", 96), ("groups", 104), ("activation", 112), ("activation_alpha", 116)]),
-        ("hc_pool2d_desc", 88, [("algorithm", 0), ("batch", 8), ("channels", 16), ("in_height", 24), ("in_width", 32), ("kernel_height", 40), ("kernel_width", 48), ("stride_height", 56), ("stride_width", 64), ("pad_height", 72), ("pad_width", 80)]),
+        ("hc_conv2d_desc", 136, [("batch", 0), ("in_channels", 8), ("in_height", 16), ("in_width", 24), ("out_channels", 32), ("kernel_height", 40), ("kernel_width", 48), ("stride_height", 56), ("stride_width", 64), ("pad_top", 72), ("pad_bottom", 80), ("pad_left", 88), ("pad_right", 96), ("dilation_height", 104), ("dilation_width", 112), ("groups", 120), ("activation", 128), ("activation_alpha", 132)]),
+        ("hc_pool2d_desc", 104, [("algorithm", 0), ("batch", 8), ("channels", 16), ("in_height", 24), ("in_width", 32), ("kernel_height", 40), ("kernel_width", 48), ("stride_height", 56), ("stride_width", 64), ("pad_top", 72), ("pad_bottom", 80), ("pad_left", 88), ("pad_right", 96)]),
         ("hc_plan_options", 8, [("num_threads", 0), ("max_isa", 4)]),
         ("hc_plan_info", 32, [("algorithm", 0), ("isa", 8), ("num_threads", 16), ("workspace_bytes", 24)]),
     ];

@@ -71,17 +71,19 @@ public sealed class OpenClConvPlan : ConvPlan
         // A 1x1 convolution with unit stride and no padding maps pixel i to pixel i: run it on the
         // flattened plane, one long row, so the vector tiles fill whole and no copy is needed.
         bool flat = p.KernelHeight == 1 && p.KernelWidth == 1 && p.StrideHeight == 1 && p.StrideWidth == 1
-                    && p.PadHeight == 0 && p.PadWidth == 0;
-        int inHeight = flat ? 1 : p.InHeight, inWidth = flat ? checked(p.InHeight * p.InWidth) : p.InWidth;
-        int outHeight = flat ? 1 : (int)p.OutHeight, outWidth = flat ? inWidth : (int)p.OutWidth;
-        int colTiles = (outWidth + vw - 1) / vw;
+                    && p.PadTop == 0 && p.PadBottom == 0 && p.PadLeft == 0 && p.PadRight == 0;
+        int inHeight = flat ? 1 : p.InHeight, inWidth = flat ? OpenClLimits.ToInt((long)p.InHeight * p.InWidth, p, "the image") : p.InWidth;
+        int outHeight = flat ? 1 : OpenClLimits.ToInt(p.OutHeight, p, "the output height");
+        int outWidth = flat ? inWidth : OpenClLimits.ToInt(p.OutWidth, p, "the output width");
+        int colTiles = (int)(((long)outWidth + vw - 1) / vw);
         int dilationH = flat ? 1 : p.DilationHeight, dilationW = flat ? 1 : p.DilationWidth;
-        int paddedHeight = (int)Math.Max((long)p.PadHeight + inHeight, (long)(outHeight - 1) * p.StrideHeight + (long)(p.KernelHeight - 1) * dilationH + 1);
+        int paddedHeight = OpenClLimits.ToInt(
+            Math.Max((long)p.PadTop + inHeight, (long)(outHeight - 1) * p.StrideHeight + (long)(p.KernelHeight - 1) * dilationH + 1), p, "the padded input height");
         // Rows are split by column stride phase (see conv2d.cl); a phase holds what the column
         // tiles read: colTiles*VW outputs plus the reach of the kernel's last tap.
-        int phaseWidth = checked(colTiles * vw + (p.KernelWidth - 1) * dilationW / p.StrideWidth);
-        int rowLength = checked(phaseWidth * p.StrideWidth);
-        bool needsPadding = p.StrideWidth != 1 || p.PadHeight != 0 || p.PadWidth != 0
+        int phaseWidth = OpenClLimits.ToInt((long)colTiles * vw + (long)(p.KernelWidth - 1) * dilationW / p.StrideWidth, p, "the padded input width");
+        int rowLength = OpenClLimits.ToInt((long)phaseWidth * p.StrideWidth, p, "the padded input row");
+        bool needsPadding = p.StrideWidth != 1 || p.PadTop != 0 || p.PadLeft != 0
                             || paddedHeight != inHeight || phaseWidth != inWidth;
         int kTiles = (outPerGroup + OutputChannelTile - 1) / OutputChannelTile;
         if ((long)inPerGroup * paddedHeight * rowLength > int.MaxValue)
@@ -151,8 +153,8 @@ public sealed class OpenClConvPlan : ConvPlan
             });
         }
 
-        var padded = new PaddedInput(runner, program, p.Batch * p.InChannels, inHeight, inWidth, paddedHeight,
-            p.StrideWidth, phaseWidth, p.PadHeight, p.PadWidth, fill: 0f);
+        var padded = new PaddedInput(runner, program, (long)p.Batch * p.InChannels, inHeight, inWidth, paddedHeight,
+            p.StrideWidth, phaseWidth, p.PadTop, p.PadLeft, fill: 0f);
         device.SetArgument(kernel, 0, padded.Buffer);
         return ($"pad+{name}", (input, output) =>
         {

@@ -36,17 +36,18 @@ public sealed class OpenClPoolPlan : PoolPlan
             var kernel = runner.Own(device.CreateKernel(program, "pool2d_v"));
             // The padded copy covers every window of every column tile, as for convolutions.
             int sw = problem.StrideWidth;
-            int paddedHeight = (int)Math.Max((long)problem.PadHeight + problem.InHeight, (problem.OutHeight - 1) * problem.StrideHeight + problem.KernelHeight);
-            int phaseWidth = checked(colTiles * vw + (problem.KernelWidth - 1) / sw);
-            var padded = new PaddedInput(runner, program, problem.Batch * problem.Channels, problem.InHeight, problem.InWidth,
-                paddedHeight, sw, phaseWidth, problem.PadHeight, problem.PadWidth,
+            int paddedHeight = OpenClLimits.ToInt(Math.Max((long)problem.PadTop + problem.InHeight, (problem.OutHeight - 1) * problem.StrideHeight + problem.KernelHeight),
+                problem, "the padded input height");
+            int phaseWidth = OpenClLimits.ToInt((long)colTiles * vw + (problem.KernelWidth - 1) / sw, problem, "the padded input width");
+            var padded = new PaddedInput(runner, program, (long)problem.Batch * problem.Channels, problem.InHeight, problem.InWidth,
+                paddedHeight, sw, phaseWidth, problem.PadTop, problem.PadLeft,
                 fill: problem.Algorithm == PoolAlgorithm.Max ? float.NegativeInfinity : 0f);
             device.SetArgument(kernel, 0, padded.Buffer);
             device.SetArgument(kernel, 2, new PoolShape
             {
                 InHeight = problem.InHeight, InWidth = problem.InWidth, OutHeight = (int)problem.OutHeight, OutWidth = (int)problem.OutWidth,
                 ColTiles = colTiles, KernelH = problem.KernelHeight, KernelW = problem.KernelWidth,
-                StrideH = problem.StrideHeight, StrideW = sw, PadTop = problem.PadHeight, PadLeft = problem.PadWidth,
+                StrideH = problem.StrideHeight, StrideW = sw, PadTop = problem.PadTop, PadLeft = problem.PadLeft,
                 Algorithm = (int)problem.Algorithm,
                 PaddedHeight = paddedHeight, RowLength = sw * phaseWidth, PhaseWidth = phaseWidth,
                 TapPhaseStep = 1 % sw, TapOffsetStep = 1 / sw,

@@ -12,11 +12,11 @@ internal sealed class PaddedInput
     private readonly long items;
     private readonly nuint groupSize;
 
-    public PaddedInput(PlanRunner runner, nint program, int planes, int inHeight, int inWidth, int paddedHeight,
+    public PaddedInput(PlanRunner runner, nint program, long planes, int inHeight, int inWidth, int paddedHeight,
         int strideW, int phaseWidth, int padTop, int padLeft, float fill)
     {
         device = runner.Device;
-        int rows = checked(planes * paddedHeight);
+        int rows = OpenClLimits.ToInt((long)planes * paddedHeight, "the input", "the padded rows");
         long length = (long)rows * strideW * phaseWidth;
         if (length * sizeof(float) > (long)device.Info.GlobalMemoryBytes || length > int.MaxValue)
             throw new ArgumentException($"the padded input ({length} floats) does not fit {device.Info.Name}");

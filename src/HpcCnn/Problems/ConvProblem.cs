@@ -11,8 +11,7 @@ namespace HpcCnn.Problems;
 /// <example><c>ConvProblem.Parse("mb1ic64ih56oc64kh3ph1")</c></example>
 public sealed record ConvProblem : Problem
 {
-    internal static readonly HashSet<string> Keys =
-        ["g", "mb", "ic", "ih", "iw", "oc", "oh", "ow", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"];
+    internal static readonly HashSet<string> Keys = ["g", "mb", "ic", "oc", .. SpatialAxes.Keys];
 
     /// <summary>benchdnn's default minibatch when the text omits <c>mb</c>.</summary>
     public const int DefaultBatch = 2;
@@ -26,10 +25,21 @@ public sealed record ConvProblem : Problem
     public int KernelWidth { get; init; }
     public int StrideHeight { get; init; } = 1;
     public int StrideWidth { get; init; } = 1;
-    /// <summary>Zero padding on both sides (top and bottom).</summary>
-    public int PadHeight { get; init; }
-    /// <summary>Zero padding on both sides (left and right).</summary>
-    public int PadWidth { get; init; }
+    /// <summary>Zero rows above the image.</summary>
+    public int PadTop { get; init; }
+    /// <summary>Zero rows below the image.</summary>
+    public int PadBottom { get; init; }
+    /// <summary>Zero columns left of the image.</summary>
+    public int PadLeft { get; init; }
+    /// <summary>Zero columns right of the image.</summary>
+    public int PadRight { get; init; }
+
+    /// <summary>Sets <see cref="PadTop"/> and <see cref="PadBottom"/> to the same value (the common, symmetric case).</summary>
+    public int PadHeight { init { PadTop = value; PadBottom = value; } }
+
+    /// <summary>Sets <see cref="PadLeft"/> and <see cref="PadRight"/> to the same value (the common, symmetric case).</summary>
+    public int PadWidth { init { PadLeft = value; PadRight = value; } }
+
     /// <summary>1-based: 1 is a dense kernel, 2 leaves one gap between taps.</summary>
     public int DilationHeight { get; init; } = 1;
     /// <summary>1-based: 1 is a dense kernel, 2 leaves one gap between taps.</summary>
@@ -40,16 +50,32 @@ public sealed record ConvProblem : Problem
     /// <summary>Slope of <see cref="Activation.LeakyRelu"/>; ignored otherwise.</summary>
     public float ActivationAlpha { get; init; }
 
-    public long OutHeight => Geometry.OutputSize(InHeight, KernelHeight, StrideHeight, PadHeight, DilationHeight);
-    public long OutWidth => Geometry.OutputSize(InWidth, KernelWidth, StrideWidth, PadWidth, DilationWidth);
-    public override long InputLength => (long)Batch * InChannels * InHeight * InWidth;
-    public override long OutputLength => (long)Batch * OutChannels * OutHeight * OutWidth;
+    public long OutHeight => HeightAxis.Output;
+    public long OutWidth => WidthAxis.Output;
+    public override long InputLength => Geometry.SaturatingProduct(Batch, InChannels, InHeight, InWidth);
+    public override long OutputLength => Geometry.SaturatingProduct(Batch, OutChannels, OutHeight, OutWidth);
     /// <summary>Elements of the KCRS weights: out_channels · in_channels/groups · kh · kw.</summary>
-    public long WeightsLength => (long)OutChannels * (InChannels / Math.Max(Groups, 1)) * KernelHeight * KernelWidth;
+    public long WeightsLength => Geometry.SaturatingProduct(OutChannels, InChannels / Math.Max(Groups, 1), KernelHeight, KernelWidth);
     /// <summary>Elements of the bias when one is given (one per output channel).</summary>
     public int BiasLength => OutChannels;
     /// <summary>Nominal FLOPs of one forward pass, 2·N·K·Ho·Wo·(C/G)·R·S.</summary>
     public long Flops => Geometry.ConvForwardFlops(this);
+
+    internal Axis HeightAxis => new(InHeight, KernelHeight, StrideHeight, PadTop, PadBottom, DilationHeight);
+    internal Axis WidthAxis => new(InWidth, KernelWidth, StrideWidth, PadLeft, PadRight, DilationWidth);
+
+    /// <summary>
+    /// This problem with framework-style "same" padding on both axes (output ⌈input / stride⌉), the
+    /// odd row or column at the end (<see cref="SamePadding.Upper"/>, TensorFlow's "SAME") or the beginning.
+    /// </summary>
+    public ConvProblem WithSamePadding(SamePadding mode = SamePadding.Upper)
+    {
+        var (top, bottom) = Geometry.SamePaddingOf(InHeight, KernelHeight, StrideHeight, DilationHeight, mode);
+        var (left, right) = Geometry.SamePaddingOf(InWidth, KernelWidth, StrideWidth, DilationWidth, mode);
+        return this with { PadTop = top, PadBottom = bottom, PadLeft = left, PadRight = right };
+    }
+
+    internal override Problem WithBatch(int batch) => this with { Batch = batch };
 
     public override void Validate()
     {
@@ -62,8 +88,10 @@ public sealed record ConvProblem : Problem
         RequireRange(KernelWidth, 1, nameof(KernelWidth));
         RequireRange(StrideHeight, 1, nameof(StrideHeight));
         RequireRange(StrideWidth, 1, nameof(StrideWidth));
-        RequireRange(PadHeight, 0, nameof(PadHeight));
-        RequireRange(PadWidth, 0, nameof(PadWidth));
+        RequireRange(PadTop, 0, nameof(PadTop));
+        RequireRange(PadBottom, 0, nameof(PadBottom));
+        RequireRange(PadLeft, 0, nameof(PadLeft));
+        RequireRange(PadRight, 0, nameof(PadRight));
         RequireRange(DilationHeight, 1, nameof(DilationHeight));
         RequireRange(DilationWidth, 1, nameof(DilationWidth));
         RequireRange(Groups, 1, nameof(Groups));
@@ -77,11 +105,11 @@ public sealed record ConvProblem : Problem
             throw new ArgumentOutOfRangeException(nameof(ActivationAlpha), ActivationAlpha, "ActivationAlpha must be finite");
         if (OutHeight <= 0)
             throw new ArgumentException(
-                $"KernelHeight {KernelHeight} with dilation {DilationHeight} spans more than the padded input height {InHeight} + 2*{PadHeight}",
+                $"KernelHeight {KernelHeight} with dilation {DilationHeight} spans more than the padded input height {PadTop} + {InHeight} + {PadBottom}",
                 nameof(KernelHeight));
         if (OutWidth <= 0)
             throw new ArgumentException(
-                $"KernelWidth {KernelWidth} with dilation {DilationWidth} spans more than the padded input width {InWidth} + 2*{PadWidth}",
+                $"KernelWidth {KernelWidth} with dilation {DilationWidth} spans more than the padded input width {PadLeft} + {InWidth} + {PadRight}",
                 nameof(KernelWidth));
         RequireSpanLength(InputLength, nameof(InputLength));
         RequireSpanLength(OutputLength, nameof(OutputLength));
@@ -90,10 +118,12 @@ public sealed record ConvProblem : Problem
 
     /// <summary>
     /// Parses the benchdnn form, e.g. <c>g128mb1ic128ih56oc128kh3ph1n"mobilenet_dw"</c>, optionally
-    /// preceded by <c>--attr-post-ops=relu</c> or <c>--attr-post-ops=relu:ALPHA</c> (LeakyReLU).
-    /// Missing width repeats height; missing mb is 2 (benchdnn's default); stride 1, padding 0,
-    /// dilation 0 (dense) and groups 1 by default.
+    /// preceded by <c>--attr-post-ops=relu</c> or <c>--attr-post-ops=relu:ALPHA</c> (LeakyReLU), by
+    /// benchdnn's rules: a width not given repeats the height; mb is 2, stride 1, padding 0, dilation
+    /// 0 (dense) and groups 1 by default; an output size (<c>oh</c>, <c>ow</c>) deduces the padding,
+    /// bottom and right included, as benchdnn does. <c>_</c> is ignored; a key may repeat with the same value.
     /// </summary>
+    /// <exception cref="UnsupportedProblemException">A 3-D or 1-D problem.</exception>
     /// <exception cref="FormatException">The text is not a valid convolution descriptor.</exception>
     public static ConvProblem Parse(string text) => FromDescriptor(Descriptor.ParseLine(text, Keys));
 
@@ -118,30 +148,29 @@ public sealed record ConvProblem : Problem
     {
         d.RejectOptionsExcept("attr-post-ops");
         var (activation, alpha) = ParsePostOps(d);
-        int ih = d.Required("ih"), kh = d.Required("kh");
-        var problem = new ConvProblem
+        var (h, w) = SpatialAxes.Read(d, dilationKeys: true);
+        return new ConvProblem
         {
             Groups = d.Get("g", 1),
             Batch = d.Get("mb", DefaultBatch),
             InChannels = d.Required("ic"),
-            InHeight = ih,
-            InWidth = d.Get("iw", ih),
+            InHeight = h.Input,
+            InWidth = w.Input,
             OutChannels = d.Required("oc"),
-            KernelHeight = kh,
-            KernelWidth = d.Get("kw", kh),
-            StrideHeight = d.Get("sh", 1),
-            StrideWidth = d.Get("sw", d.Get("sh", 1)),
-            PadHeight = d.Get("ph", 0),
-            PadWidth = d.Get("pw", d.Get("ph", 0)),
-            DilationHeight = d.Get("dh", 0) + 1,
-            DilationWidth = d.Get("dw", d.Get("dh", 0)) + 1,
+            KernelHeight = h.Kernel,
+            KernelWidth = w.Kernel,
+            StrideHeight = h.Stride,
+            StrideWidth = w.Stride,
+            PadTop = h.PadBefore,
+            PadBottom = h.PadAfter,
+            PadLeft = w.PadBefore,
+            PadRight = w.PadAfter,
+            DilationHeight = h.Dilation,
+            DilationWidth = w.Dilation,
             Activation = activation,
             ActivationAlpha = alpha,
             Name = d.Name,
         };
-        d.CheckOutputSize("oh", problem.OutHeight);
-        d.CheckOutputSize("ow", problem.OutWidth);
-        return problem;
     }
 
     private static (Activation, float) ParsePostOps(Descriptor d)
@@ -155,7 +184,12 @@ public sealed record ConvProblem : Problem
         throw new FormatException($"'{d.Text}': --attr-post-ops={postOps} is not supported (use relu or relu:ALPHA)");
     }
 
-    /// <summary>The canonical benchdnn form: defaults omitted, width keys only where they differ from height.</summary>
+    /// <summary>
+    /// The canonical benchdnn form: defaults omitted, width keys only where the width differs from
+    /// the height, output sizes only for asymmetric padding (benchdnn deduces the bottom/right
+    /// padding from them). Reads back to an equal problem, except that bottom/right padding no
+    /// output reads is written as the padding actually read.
+    /// </summary>
     public override string ToString()
     {
         var text = new StringBuilder();
@@ -165,12 +199,8 @@ public sealed record ConvProblem : Problem
         Descriptor.Append(text, "g", Groups, omitWhen: 1);
         text.Append("mb").Append(Batch.ToString(CultureInfo.InvariantCulture));
         text.Append("ic").Append(InChannels.ToString(CultureInfo.InvariantCulture));
-        Descriptor.AppendPair(text, "ih", InHeight, "iw", InWidth, omitWhen: -1);
-        text.Append("oc").Append(OutChannels.ToString(CultureInfo.InvariantCulture));
-        Descriptor.AppendPair(text, "kh", KernelHeight, "kw", KernelWidth, omitWhen: -1);
-        Descriptor.AppendPair(text, "sh", StrideHeight, "sw", StrideWidth, omitWhen: 1);
-        Descriptor.AppendPair(text, "ph", PadHeight, "pw", PadWidth, omitWhen: 0);
-        Descriptor.AppendPair(text, "dh", DilationHeight - 1, "dw", DilationWidth - 1, omitWhen: 0);
+        SpatialAxes.Write(text, HeightAxis, WidthAxis, dilation: true,
+            betweenInputAndOutput: t => t.Append("oc").Append(OutChannels.ToString(CultureInfo.InvariantCulture)));
         Descriptor.AppendName(text, Name);
         return text.ToString();
     }

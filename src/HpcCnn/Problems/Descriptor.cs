@@ -106,8 +106,10 @@ internal sealed class Descriptor
                 throw new FormatException($"'{text}': parameter '{key}' at position {keyStart} has no value");
             if (!long.TryParse(text.AsSpan(numberStart, i - numberStart), NumberStyles.None, CultureInfo.InvariantCulture, out long value) || value > int.MaxValue)
                 throw new FormatException($"'{text}': value of '{key}' is larger than {int.MaxValue}");
-            if (!descriptor.values.TryAdd(key, value))
-                throw new FormatException($"'{text}': parameter '{key}' is given twice");
+            // benchdnn's own shape files repeat a key now and then; only a contradiction is an error.
+            if (descriptor.values.TryGetValue(key, out long earlier) && earlier != value)
+                throw new FormatException($"'{text}': parameter '{key}' is given twice with different values ({earlier} and {value})");
+            descriptor.values[key] = value;
         }
         return descriptor;
     }
@@ -132,6 +134,9 @@ internal sealed class Descriptor
     public bool Has(string key) => values.ContainsKey(key);
 
     public int Get(string key, long fallback) => (int)(values.TryGetValue(key, out long v) ? v : fallback);
+
+    /// <summary>The value, or null when the text does not give the key.</summary>
+    public int? Find(string key) => values.TryGetValue(key, out long v) ? (int)v : null;
 
     public int Required(string key) =>
         values.TryGetValue(key, out long v) ? (int)v : throw new FormatException($"'{Text}': required parameter '{key}' is missing");
@@ -158,29 +163,10 @@ internal sealed class Descriptor
         if (value != omitWhen) text.Append(key).Append(value.ToString(CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Writes the height key, and the width key only when it differs.</summary>
-    public static void AppendPair(StringBuilder text, string heightKey, long height, string widthKey, long width, long omitWhen)
-    {
-        if (height == width)
-        {
-            Append(text, heightKey, height, omitWhen);
-            return;
-        }
-        text.Append(heightKey).Append(height.ToString(CultureInfo.InvariantCulture));
-        text.Append(widthKey).Append(width.ToString(CultureInfo.InvariantCulture));
-    }
-
     public static void AppendName(StringBuilder text, string? name)
     {
         if (name is null) return;
         if (name.Contains('"')) throw new FormatException($"problem name '{name}' must not contain '\"'");
         text.Append("n\"").Append(name).Append('"');
-    }
-
-    /// <summary>Checks an optional output size in the text (benchdnn accepts oh/ow) against the computed one.</summary>
-    public void CheckOutputSize(string key, long computed)
-    {
-        if (Has(key) && Get(key, 0) != computed)
-            throw new FormatException($"'{Text}': {key}{Get(key, 0)} does not match the computed output size {computed}");
     }
 }

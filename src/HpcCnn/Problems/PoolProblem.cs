@@ -4,13 +4,14 @@ using System.Text;
 namespace HpcCnn.Problems;
 
 /// <summary>
-/// A forward 2-D pooling over NCHW data. Padding is at most half the kernel, so every window
-/// touches the image. Global average pooling is <see cref="GlobalAverage"/>.
+/// A forward 2-D pooling over NCHW data. Each padding is smaller than the kernel along its axis
+/// (ONNX Runtime's rule), so every window holds at least one image element. Global average pooling
+/// is <see cref="GlobalAverage"/>.
 /// </summary>
 /// <example><c>PoolProblem.Parse("--alg=max mb1ic64ih112kh3sh2ph1")</c></example>
 public sealed record PoolProblem : Problem
 {
-    internal static readonly HashSet<string> Keys = ["mb", "ic", "ih", "iw", "oh", "ow", "kh", "kw", "sh", "sw", "ph", "pw"];
+    internal static readonly HashSet<string> Keys = ["mb", "ic", .. SpatialAxes.Keys];
 
     public PoolAlgorithm Algorithm { get; init; }
     public int Batch { get; init; } = 1;
@@ -21,13 +22,28 @@ public sealed record PoolProblem : Problem
     public int KernelWidth { get; init; }
     public int StrideHeight { get; init; } = 1;
     public int StrideWidth { get; init; } = 1;
-    public int PadHeight { get; init; }
-    public int PadWidth { get; init; }
+    /// <summary>Padding rows above the image (−∞ for max, zeros for averages).</summary>
+    public int PadTop { get; init; }
+    /// <summary>Padding rows below the image.</summary>
+    public int PadBottom { get; init; }
+    /// <summary>Padding columns left of the image.</summary>
+    public int PadLeft { get; init; }
+    /// <summary>Padding columns right of the image.</summary>
+    public int PadRight { get; init; }
 
-    public long OutHeight => Geometry.OutputSize(InHeight, KernelHeight, StrideHeight, PadHeight, 1);
-    public long OutWidth => Geometry.OutputSize(InWidth, KernelWidth, StrideWidth, PadWidth, 1);
-    public override long InputLength => (long)Batch * Channels * InHeight * InWidth;
-    public override long OutputLength => (long)Batch * Channels * OutHeight * OutWidth;
+    /// <summary>Sets <see cref="PadTop"/> and <see cref="PadBottom"/> to the same value (the common, symmetric case).</summary>
+    public int PadHeight { init { PadTop = value; PadBottom = value; } }
+
+    /// <summary>Sets <see cref="PadLeft"/> and <see cref="PadRight"/> to the same value (the common, symmetric case).</summary>
+    public int PadWidth { init { PadLeft = value; PadRight = value; } }
+
+    public long OutHeight => HeightAxis.Output;
+    public long OutWidth => WidthAxis.Output;
+    public override long InputLength => Geometry.SaturatingProduct(Batch, Channels, InHeight, InWidth);
+    public override long OutputLength => Geometry.SaturatingProduct(Batch, Channels, OutHeight, OutWidth);
+
+    internal Axis HeightAxis => new(InHeight, KernelHeight, StrideHeight, PadTop, PadBottom, 1);
+    internal Axis WidthAxis => new(InWidth, KernelWidth, StrideWidth, PadLeft, PadRight, 1);
 
     /// <summary>Average over each whole image: one output per (image, channel).</summary>
     public static PoolProblem GlobalAverage(int batch, int channels, int height, int width) => new()
@@ -41,6 +57,16 @@ public sealed record PoolProblem : Problem
         KernelWidth = width,
     };
 
+    /// <summary>This problem with framework-style "same" padding (output ⌈input / stride⌉); see <see cref="ConvProblem.WithSamePadding"/>.</summary>
+    public PoolProblem WithSamePadding(SamePadding mode = SamePadding.Upper)
+    {
+        var (top, bottom) = Geometry.SamePaddingOf(InHeight, KernelHeight, StrideHeight, 1, mode);
+        var (left, right) = Geometry.SamePaddingOf(InWidth, KernelWidth, StrideWidth, 1, mode);
+        return this with { PadTop = top, PadBottom = bottom, PadLeft = left, PadRight = right };
+    }
+
+    internal override Problem WithBatch(int batch) => this with { Batch = batch };
+
     public override void Validate()
     {
         if (!Enum.IsDefined(Algorithm)) throw new ArgumentOutOfRangeException(nameof(Algorithm), Algorithm, "unknown pooling algorithm");
@@ -52,59 +78,68 @@ public sealed record PoolProblem : Problem
         RequireRange(KernelWidth, 1, nameof(KernelWidth));
         RequireRange(StrideHeight, 1, nameof(StrideHeight));
         RequireRange(StrideWidth, 1, nameof(StrideWidth));
-        RequireRange(PadHeight, 0, nameof(PadHeight));
-        RequireRange(PadWidth, 0, nameof(PadWidth));
-        if (PadHeight > KernelHeight / 2)
-            throw new ArgumentOutOfRangeException(nameof(PadHeight), PadHeight,
-                $"PadHeight ({PadHeight}) must be at most half of KernelHeight ({KernelHeight}) so every window touches the image");
-        if (PadWidth > KernelWidth / 2)
-            throw new ArgumentOutOfRangeException(nameof(PadWidth), PadWidth,
-                $"PadWidth ({PadWidth}) must be at most half of KernelWidth ({KernelWidth}) so every window touches the image");
+        RequireRange(PadTop, 0, nameof(PadTop));
+        RequireRange(PadBottom, 0, nameof(PadBottom));
+        RequireRange(PadLeft, 0, nameof(PadLeft));
+        RequireRange(PadRight, 0, nameof(PadRight));
+        RequirePadBelowKernel(PadTop, nameof(PadTop), KernelHeight, nameof(KernelHeight));
+        RequirePadBelowKernel(PadBottom, nameof(PadBottom), KernelHeight, nameof(KernelHeight));
+        RequirePadBelowKernel(PadLeft, nameof(PadLeft), KernelWidth, nameof(KernelWidth));
+        RequirePadBelowKernel(PadRight, nameof(PadRight), KernelWidth, nameof(KernelWidth));
         if (OutHeight <= 0)
-            throw new ArgumentException($"KernelHeight {KernelHeight} is larger than the padded input height {InHeight} + 2*{PadHeight}", nameof(KernelHeight));
+            throw new ArgumentException($"KernelHeight {KernelHeight} is larger than the padded input height {PadTop} + {InHeight} + {PadBottom}", nameof(KernelHeight));
         if (OutWidth <= 0)
-            throw new ArgumentException($"KernelWidth {KernelWidth} is larger than the padded input width {InWidth} + 2*{PadWidth}", nameof(KernelWidth));
+            throw new ArgumentException($"KernelWidth {KernelWidth} is larger than the padded input width {PadLeft} + {InWidth} + {PadRight}", nameof(KernelWidth));
         RequireSpanLength(InputLength, nameof(InputLength));
         RequireSpanLength(OutputLength, nameof(OutputLength));
     }
 
+    private static void RequirePadBelowKernel(int pad, string padName, int kernel, string kernelName)
+    {
+        if (pad >= kernel)
+            throw new ArgumentOutOfRangeException(padName, pad,
+                $"{padName} ({pad}) must be smaller than {kernelName} ({kernel}) so every window holds an image element");
+    }
+
     /// <summary>
-    /// Parses the benchdnn form, e.g. <c>--alg=avg_np mb1ic64ih112kh3sh2ph1n"avgpool"</c>. The
-    /// algorithm is <c>max</c> (the default), <c>avg_np</c> or <c>avg_p</c>.
+    /// Parses the benchdnn form, e.g. <c>--alg=avg_np mb1ic64ih112kh3sh2ph1n"avgpool"</c>, by the rules
+    /// of <see cref="ConvProblem.Parse"/>. The algorithm is <c>max</c> (the default), <c>avg_np</c> or <c>avg_p</c>.
     /// </summary>
+    /// <exception cref="UnsupportedProblemException">A 3-D, 1-D or dilated pooling.</exception>
     /// <exception cref="FormatException">The text is not a valid pooling descriptor.</exception>
     public static PoolProblem Parse(string text) => FromDescriptor(Descriptor.ParseLine(text, ConvProblem.Keys));
 
     internal static PoolProblem FromDescriptor(Descriptor d)
     {
-        d.RejectKeys("pooling", "g", "oc", "dh", "dw");
+        d.RejectKeys("pooling", "g", "oc");
         d.RejectOptionsExcept("alg");
-        int ih = d.Required("ih"), kh = d.Required("kh");
-        var problem = new PoolProblem
+        if (d.Get("dh", 0) != 0 || d.Get("dw", 0) != 0)
+            throw new UnsupportedProblemException($"'{d.Text}': dilated pooling (dh, dw) is not supported");
+        var (h, w) = SpatialAxes.Read(d, dilationKeys: false);
+        return new PoolProblem
         {
             Algorithm = d.Options.TryGetValue("alg", out var alg) ? ParseAlgorithm(alg, d.Text) : PoolAlgorithm.Max,
             Batch = d.Get("mb", ConvProblem.DefaultBatch),
             Channels = d.Required("ic"),
-            InHeight = ih,
-            InWidth = d.Get("iw", ih),
-            KernelHeight = kh,
-            KernelWidth = d.Get("kw", kh),
-            StrideHeight = d.Get("sh", 1),
-            StrideWidth = d.Get("sw", d.Get("sh", 1)),
-            PadHeight = d.Get("ph", 0),
-            PadWidth = d.Get("pw", d.Get("ph", 0)),
+            InHeight = h.Input,
+            InWidth = w.Input,
+            KernelHeight = h.Kernel,
+            KernelWidth = w.Kernel,
+            StrideHeight = h.Stride,
+            StrideWidth = w.Stride,
+            PadTop = h.PadBefore,
+            PadBottom = h.PadAfter,
+            PadLeft = w.PadBefore,
+            PadRight = w.PadAfter,
             Name = d.Name,
         };
-        d.CheckOutputSize("oh", problem.OutHeight);
-        d.CheckOutputSize("ow", problem.OutWidth);
-        return problem;
     }
 
-    private static PoolAlgorithm ParseAlgorithm(string alg, string text) => alg switch
+    private static PoolAlgorithm ParseAlgorithm(string alg, string text) => alg.ToLowerInvariant() switch
     {
         "max" or "pooling_max" => PoolAlgorithm.Max,
         "avg_p" or "pooling_avg_include_padding" => PoolAlgorithm.AverageIncludePadding,
-        "avg_np" or "pooling_avg_exclude_padding" => PoolAlgorithm.AverageExcludePadding,
+        "avg_np" or "pooling_avg_exclude_padding" or "pooling_avg" => PoolAlgorithm.AverageExcludePadding,
         _ => throw new FormatException($"'{text}': unknown pooling algorithm --alg={alg} (use max, avg_np or avg_p)"),
     };
 
@@ -117,16 +152,14 @@ public sealed record PoolProblem : Problem
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown pooling algorithm"),
     };
 
+    /// <summary>The canonical benchdnn form, as <see cref="ConvProblem.ToString"/> writes it.</summary>
     public override string ToString()
     {
         var text = new StringBuilder();
         text.Append("--alg=").Append(AlgorithmName(Algorithm)).Append(' ');
         text.Append("mb").Append(Batch.ToString(CultureInfo.InvariantCulture));
         text.Append("ic").Append(Channels.ToString(CultureInfo.InvariantCulture));
-        Descriptor.AppendPair(text, "ih", InHeight, "iw", InWidth, omitWhen: -1);
-        Descriptor.AppendPair(text, "kh", KernelHeight, "kw", KernelWidth, omitWhen: -1);
-        Descriptor.AppendPair(text, "sh", StrideHeight, "sw", StrideWidth, omitWhen: 1);
-        Descriptor.AppendPair(text, "ph", PadHeight, "pw", PadWidth, omitWhen: 0);
+        SpatialAxes.Write(text, HeightAxis, WidthAxis, dilation: false);
         Descriptor.AppendName(text, Name);
         return text.ToString();
     }

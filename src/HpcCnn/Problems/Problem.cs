@@ -21,6 +21,9 @@ public abstract record Problem
     /// <summary>The name if there is one, else the text form.</summary>
     public string DisplayName => Name ?? ToString();
 
+    /// <summary>The same problem with another minibatch (benchdnn's <c>--mb=N</c>).</summary>
+    internal abstract Problem WithBatch(int batch);
+
     private protected static void RequireRange(long value, long minimum, string name)
     {
         if (value < minimum)

@@ -1,22 +1,52 @@
+using System.Text.RegularExpressions;
+
 namespace HpcCnn.Problems;
 
+/// <summary>A line of a suite that benchdnn accepts but HpcCnn does not run (a 3-D or 1-D problem), and why.</summary>
+public sealed record SkippedProblem(string Source, int Line, string Text, string Reason)
+{
+    public override string ToString() => $"{Source}:{Line}: {Reason}";
+}
+
+/// <summary>The problems of a suite, in order, and the lines skipped as unsupported.</summary>
+public sealed class ProblemList(IReadOnlyList<Problem> problems, IReadOnlyList<SkippedProblem> skipped) : IReadOnlyList<Problem>
+{
+    public IReadOnlyList<SkippedProblem> Skipped { get; } = skipped;
+    public Problem this[int index] => problems[index];
+    public int Count => problems.Count;
+    public IEnumerator<Problem> GetEnumerator() => problems.GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
 /// <summary>
-/// Reads problem lists in benchdnn's batch-file style: '#' starts a comment, a line holds options
-/// (<c>--alg=max</c>, <c>--attr-post-ops=relu</c>) and descriptors separated by spaces, and an option
-/// stays in force for the descriptors after it until set again, as in benchdnn. A descriptor with
-/// <c>oc</c> is a convolution, one without is a pooling.
+/// Reads problem lists in benchdnn's batch-file style: '#' starts a comment, a line holds options and
+/// descriptors separated by spaces, and an option stays in force for the descriptors after it until
+/// set again (or <c>--reset</c>), as in benchdnn:
+/// <list type="bullet">
+/// <item><c>--conv</c>, <c>--pool</c>: the driver, i.e. the kind of the problems that follow; without one, a
+/// descriptor with <c>oc</c> is a convolution and one without a pooling.</item>
+/// <item><c>--alg=</c> (pooling), <c>--attr-post-ops=</c> (convolution): apply to problems of their kind.</item>
+/// <item><c>--mb=N</c>: overrides the minibatch of the problems that follow (0: as written).</item>
+/// <item><c>--match=REGEX</c>: keeps only problems whose canonical text matches.</item>
+/// </list>
+/// Lines benchdnn accepts but HpcCnn does not run (3-D, 1-D, dilated pooling) are skipped and listed
+/// in <see cref="ProblemList.Skipped"/>; any other malformed line is an error naming file and line.
 /// </summary>
 public static class ProblemSuite
 {
+    private static readonly string[] KnownOptions = ["alg", "attr-post-ops", "mb", "match"];
+
     /// <summary>Reads a suite file.</summary>
     /// <exception cref="FormatException">A line is malformed; the message gives file and line number.</exception>
-    public static IReadOnlyList<Problem> Read(string path) => Parse(File.ReadLines(path), Path.GetFileName(path));
+    public static ProblemList Read(string path) => Parse(File.ReadLines(path), Path.GetFileName(path));
 
     /// <summary>Parses suite text; <paramref name="source"/> names it in error messages.</summary>
-    public static IReadOnlyList<Problem> Parse(IEnumerable<string> lines, string source = "suite")
+    public static ProblemList Parse(IEnumerable<string> lines, string source = "suite")
     {
         var problems = new List<Problem>();
+        var skipped = new List<SkippedProblem>();
         var options = new Dictionary<string, string>();
+        string? driver = null;
         int lineNumber = 0;
         foreach (var rawLine in lines)
         {
@@ -26,27 +56,70 @@ public static class ProblemSuite
             {
                 foreach (var token in Descriptor.Tokenize(line))
                 {
+                    if (token is "--conv" or "--pool")
+                    {
+                        driver = token[2..];
+                        continue;
+                    }
+                    if (token == "--reset")
+                    {
+                        options.Clear();
+                        driver = null;
+                        continue;
+                    }
                     if (token.StartsWith("--", StringComparison.Ordinal))
                     {
                         Descriptor.AddOption(options, token, line);
-                        var unknown = options.Keys.FirstOrDefault(k => k is not ("alg" or "attr-post-ops"));
-                        if (unknown != null) throw new FormatException($"unknown option --{unknown} (known: --alg, --attr-post-ops)");
+                        var unknown = options.Keys.FirstOrDefault(k => !KnownOptions.Contains(k));
+                        if (unknown != null)
+                            throw new FormatException($"unknown option --{unknown} (known: --conv, --pool, --reset, {string.Join(", ", KnownOptions.Select(o => "--" + o))})");
                         continue;
                     }
-                    var probe = Descriptor.Parse(token, ConvProblem.Keys, new Dictionary<string, string>());
-                    // Only the options of the problem's own kind apply to it.
-                    var applicable = options.Where(o => probe.Has("oc") ? o.Key == "attr-post-ops" : o.Key == "alg")
-                        .ToDictionary(o => o.Key, o => o.Value);
-                    var descriptor = Descriptor.Parse(token, ConvProblem.Keys, applicable);
-                    problems.Add(probe.Has("oc") ? ConvProblem.FromDescriptor(descriptor) : PoolProblem.FromDescriptor(descriptor));
+                    try
+                    {
+                        if (ParseOne(token, driver, options) is { } problem) problems.Add(problem);
+                    }
+                    catch (UnsupportedProblemException e)
+                    {
+                        skipped.Add(new SkippedProblem(source, lineNumber, token, e.Message));
+                    }
                 }
             }
-            catch (FormatException e)
+            catch (FormatException e) when (e is not UnsupportedProblemException)
             {
                 throw new FormatException($"{source}:{lineNumber}: {e.Message}", e);
             }
         }
-        return problems;
+        return new ProblemList(problems, skipped);
+    }
+
+    /// <summary>One descriptor under the options in force; null when --match filters it out.</summary>
+    private static Problem? ParseOne(string token, string? driver, Dictionary<string, string> options)
+    {
+        var probe = Descriptor.Parse(token, ConvProblem.Keys, new Dictionary<string, string>());
+        bool isConv = driver is null ? probe.Has("oc") : driver == "conv";
+        // Only the options of the problem's own kind apply to it.
+        var applicable = options.Where(o => isConv ? o.Key == "attr-post-ops" : o.Key == "alg").ToDictionary(o => o.Key, o => o.Value);
+        var descriptor = Descriptor.Parse(token, ConvProblem.Keys, applicable);
+        Problem problem = isConv ? ConvProblem.FromDescriptor(descriptor) : PoolProblem.FromDescriptor(descriptor);
+        if (options.TryGetValue("mb", out var mbText))
+        {
+            if (!int.TryParse(mbText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int mb))
+                throw new FormatException($"--mb={mbText} must be a non-negative integer (0: the minibatch as written)");
+            if (mb > 0) problem = problem.WithBatch(mb);
+        }
+        if (options.TryGetValue("match", out var pattern))
+        {
+            try
+            {
+                if (!Regex.IsMatch(problem.ToString(), pattern, RegexOptions.None, TimeSpan.FromSeconds(1))) return null;
+            }
+            catch (ArgumentException e)
+            {
+                throw new FormatException($"--match={pattern} is not a valid regular expression: {e.Message}");
+            }
+        }
+        return problem;
     }
 
     private static string StripComment(string line)

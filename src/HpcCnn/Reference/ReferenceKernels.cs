@@ -9,7 +9,7 @@ namespace HpcCnn.Reference;
 /// </summary>
 internal static class ReferenceKernels
 {
-    /// <summary>y[n,k,oh,ow] = act(b[k] + Σ_{c,r,s} x[n, g·C/G + c, oh·sh − ph + r·dh, ow·sw − pw + s·dw] · w[k,c,r,s]).</summary>
+    /// <summary>y[n,k,oh,ow] = act(b[k] + Σ_{c,r,s} x[n, g·C/G + c, oh·sh − pad_top + r·dh, ow·sw − pad_left + s·dw] · w[k,c,r,s]), x = 0 outside the image.</summary>
     public static double Conv(ConvProblem p, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b,
         long n, long k, long oh, long ow, out double magnitude)
     {
@@ -21,11 +21,11 @@ internal static class ReferenceKernels
         {
             for (long r = 0; r < p.KernelHeight; r++)
             {
-                long ih = oh * p.StrideHeight - p.PadHeight + r * p.DilationHeight;
+                long ih = oh * p.StrideHeight - p.PadTop + r * p.DilationHeight;
                 if (ih < 0 || ih >= p.InHeight) continue;
                 for (long s = 0; s < p.KernelWidth; s++)
                 {
-                    long iw = ow * p.StrideWidth - p.PadWidth + s * p.DilationWidth;
+                    long iw = ow * p.StrideWidth - p.PadLeft + s * p.DilationWidth;
                     if (iw < 0 || iw >= p.InWidth) continue;
                     double term = (double)x[(int)((((n * p.InChannels) + firstChannel + c) * p.InHeight + ih) * p.InWidth + iw)]
                                   * w[(int)(((k * inPerGroup + c) * p.KernelHeight + r) * p.KernelWidth + s)];
@@ -42,10 +42,15 @@ internal static class ReferenceKernels
         };
     }
 
-    /// <summary>Max or average over the window of output (oh, ow) in plane (n, c), clipped to the image.</summary>
+    /// <summary>
+    /// Max or average over the window of output (oh, ow) in plane (n, c): the window starts at
+    /// (oh·sh − pad_top, ow·sw − pad_left). Max and the padding-excluded average see only the
+    /// image elements; the padding-included average divides by the part of the window inside the
+    /// padded image (ONNX Runtime's count_include_pad), which without ceil mode is the whole window.
+    /// </summary>
     public static double Pool(PoolProblem p, ReadOnlySpan<float> x, long plane, long oh, long ow, out double magnitude)
     {
-        long top = oh * p.StrideHeight - p.PadHeight, left = ow * p.StrideWidth - p.PadWidth;
+        long top = oh * p.StrideHeight - p.PadTop, left = ow * p.StrideWidth - p.PadLeft;
         long h0 = Math.Max(top, 0), h1 = Math.Min(top + p.KernelHeight, p.InHeight);
         long w0 = Math.Max(left, 0), w1 = Math.Min(left + p.KernelWidth, p.InWidth);
         double max = double.NegativeInfinity, sum = 0.0, absSum = 0.0;
@@ -65,7 +70,7 @@ internal static class ReferenceKernels
             return max;
         }
         double count = p.Algorithm == PoolAlgorithm.AverageIncludePadding
-            ? (double)p.KernelHeight * p.KernelWidth
+            ? (double)(Math.Min(top + p.KernelHeight, p.InHeight + p.PadBottom) - top) * (Math.Min(left + p.KernelWidth, p.InWidth + p.PadRight) - left)
             : (double)(h1 - h0) * (w1 - w0);
         magnitude = absSum / count;
         return sum / count;
