@@ -67,7 +67,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         try
         {
             var arguments = settings.Problems.Concat(context.Remaining.Raw).ToList();
-            problems = ProblemArguments.Read(arguments.Count > 0
+            problems = ProblemArguments.Read(quiet: settings.Csv, arguments: arguments.Count > 0
                 ? arguments
                 : ["@" + Path.Combine(AppContext.BaseDirectory, "problems", "conv_suite.txt"),
                    "@" + Path.Combine(AppContext.BaseDirectory, "problems", "pool_suite.txt")]);

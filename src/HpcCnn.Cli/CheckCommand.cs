@@ -36,7 +36,7 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        IReadOnlyList<Problem> problems;
+        ProblemList problems;
         try
         {
             problems = ProblemArguments.Read(settings.Problems.Concat(context.Remaining.Raw));
@@ -64,23 +64,23 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
         var failures = new List<CheckResult>();
         foreach (var problem in problems)
         {
-            foreach (var backend in backends)
+            foreach (var fill in new[] { FillKind.SmallIntegers, FillKind.Real })
             {
-                foreach (var fill in new[] { FillKind.SmallIntegers, FillKind.Real })
+                IReadOnlyList<CheckResult> results;
+                try
                 {
-                    CheckResult result;
-                    try
-                    {
-                        result = Run(backend, problem, fill, settings.Seed);
-                    }
-                    catch (ArgumentException e)
-                    {
-                        AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(problem.ToString())}: {Markup.Escape(e.Message)}");
-                        return 2;
-                    }
+                    results = Run(backends, problem, fill, settings.Seed);
+                }
+                catch (ArgumentException e)
+                {
+                    AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(problem.ToString())}: {Markup.Escape(e.Message)}");
+                    return 2;
+                }
+                foreach (var result in results)
+                {
                     if (!result.Passed) failures.Add(result);
                     table.AddRow(
-                        Markup.Escape(problem.DisplayName), Markup.Escape(backend.ToString()), Markup.Escape(result.Algorithm),
+                        Markup.Escape(problem.DisplayName), Markup.Escape(result.Backend), Markup.Escape(result.Algorithm),
                         fill == FillKind.SmallIntegers ? "integer (exact)" : "real",
                         result.MaxAbsError.ToString("0.0e+0", CultureInfo.InvariantCulture),
                         result.MaxErrorOverBound.ToString("0.000", CultureInfo.InvariantCulture),
@@ -91,16 +91,18 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
         AnsiConsole.Write(table);
         foreach (var failure in failures) AnsiConsole.MarkupLine($"[red]FAIL[/] {Markup.Escape(failure.Describe())}");
         int checks = problems.Count * backends.Count * 2;
+        string skipped = problems.Skipped.Count > 0 ? $"; {problems.Skipped.Count} unsupported problem(s) skipped" : "";
         AnsiConsole.MarkupLine(failures.Count == 0
-            ? $"[green]all {checks} checks passed[/] ({problems.Count} problems on {Markup.Escape(string.Join(", ", backends))})"
-            : $"[red]{failures.Count} of {checks} checks failed[/]");
+            ? $"[green]all {checks} checks passed[/] ({problems.Count} problems on {Markup.Escape(string.Join(", ", backends))}{skipped})"
+            : $"[red]{failures.Count} of {checks} checks failed[/]{skipped}");
         return failures.Count == 0 ? 0 : 1;
     }
 
-    private static CheckResult Run(Backend backend, Problem problem, FillKind fill, int seed) => problem switch
+    /// <summary>Every backend against one oracle run of the problem.</summary>
+    private static IReadOnlyList<CheckResult> Run(IReadOnlyList<Backend> backends, Problem problem, FillKind fill, int seed) => problem switch
     {
-        ConvProblem conv => CrossCheck.Conv(backend, conv, fill, seed),
-        PoolProblem pool => CrossCheck.Pool(backend, pool, fill, seed),
+        ConvProblem conv => CrossCheck.Conv(backends, conv, fill, seed),
+        PoolProblem pool => CrossCheck.Pool(backends, pool, fill, seed),
         _ => throw new NotSupportedException(problem.GetType().Name),
     };
 }

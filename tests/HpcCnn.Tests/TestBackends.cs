@@ -77,6 +77,19 @@ internal static class TestBackends
         return OpenClStyles.Value;
     }
 
+    /// <summary>
+    /// Every native code path and, where there is an OpenCL platform, the OpenCL backend in both
+    /// kernel styles; without one, the reason it is missing (under CI that is a failure instead).
+    /// </summary>
+    public static (IReadOnlyList<Backend> Backends, string? OpenClMissing) Everything()
+    {
+        var backends = UnderTest().ToList();
+        var (openCl, reason) = OpenClDevice.Value;
+        if (openCl is null && UnderCi) throw new InvalidOperationException($"CI is set, so OpenCL tests must run, but OpenCL is unavailable: {reason}");
+        if (openCl is not null) backends.AddRange(OpenClStyles.Value);
+        return (backends, reason);
+    }
+
     public static IReadOnlyList<Problem> Suite(string fileName) =>
         ProblemSuite.Read(Path.Combine(AppContext.BaseDirectory, "problems", fileName));
 

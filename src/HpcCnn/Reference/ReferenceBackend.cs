@@ -25,12 +25,16 @@ internal sealed class ReferenceBackend : Backend
         private protected override void RunCore(ReadOnlySpan<float> input, Span<float> output)
         {
             var p = Problem;
-            int i = 0;
+            int plane = (int)(p.OutHeight * p.OutWidth);
+            var sum = new double[plane];
+            var magnitude = new double[plane];
             for (long n = 0; n < p.Batch; n++)
                 for (long k = 0; k < p.OutChannels; k++)
-                    for (long oh = 0; oh < p.OutHeight; oh++)
-                        for (long ow = 0; ow < p.OutWidth; ow++)
-                            output[i++] = (float)ReferenceKernels.Conv(p, input, weights, bias, n, k, oh, ow, out _);
+                {
+                    ReferenceKernels.ConvPlane(p, input, weights, bias, n, k, sum, magnitude);
+                    var y = output.Slice((int)((n * p.OutChannels + k) * plane), plane);
+                    for (int i = 0; i < plane; i++) y[i] = (float)sum[i];
+                }
         }
     }
 

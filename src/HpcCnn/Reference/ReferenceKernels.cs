@@ -9,38 +9,63 @@ namespace HpcCnn.Reference;
 /// </summary>
 internal static class ReferenceKernels
 {
-    /// <summary>y[n,k,oh,ow] = act(b[k] + Σ_{c,r,s} x[n, g·C/G + c, oh·sh − pad_top + r·dh, ow·sw − pad_left + s·dw] · w[k,c,r,s]), x = 0 outside the image.</summary>
-    public static double Conv(ConvProblem p, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b,
-        long n, long k, long oh, long ow, out double magnitude)
+    /// <summary>
+    /// One output plane (image n, output channel k) of y[n,k,oh,ow] = act(b[k] + Σ_{c,r,s}
+    /// x[n, g·C/G + c, oh·sh − pad_top + r·dh, ow·sw − pad_left + s·dw] · w[k,c,r,s]), x = 0 outside
+    /// the image, accumulated in double in (c, r, s) order. <paramref name="magnitude"/> receives
+    /// Σ|terms| of each output, the scale of the tolerance rule. The loops visit only the taps
+    /// inside the image, which is the same sum as testing every tap.
+    /// </summary>
+    public static void ConvPlane(ConvProblem p, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b,
+        long n, long k, Span<double> sum, Span<double> magnitude)
     {
-        long inPerGroup = p.InChannels / p.Groups;
-        long firstChannel = k / (p.OutChannels / p.Groups) * inPerGroup;
-        double sum = b.IsEmpty ? 0.0 : b[(int)k];
-        magnitude = Math.Abs(sum);
-        for (long c = 0; c < inPerGroup; c++)
+        int inPerGroup = p.InChannels / p.Groups, firstChannel = (int)(k / (p.OutChannels / p.Groups)) * inPerGroup;
+        int inHeight = p.InHeight, inWidth = p.InWidth, kernelHeight = p.KernelHeight, kernelWidth = p.KernelWidth;
+        int strideWidth = p.StrideWidth, outHeight = (int)p.OutHeight, outWidth = (int)p.OutWidth;
+        double bias = b.IsEmpty ? 0.0 : b[(int)k];
+        var filter = w.Slice((int)(k * inPerGroup * kernelHeight * kernelWidth), inPerGroup * kernelHeight * kernelWidth);
+        var image = x.Slice((int)((n * p.InChannels + firstChannel) * inHeight * inWidth), inPerGroup * inHeight * inWidth);
+        // Row by row, so that one output row's sums stay in the L1 cache while every tap adds to them.
+        for (int oh = 0; oh < outHeight; oh++)
         {
-            for (long r = 0; r < p.KernelHeight; r++)
+            var rowSum = sum.Slice(oh * outWidth, outWidth);
+            var rowMagnitude = magnitude.Slice(oh * outWidth, outWidth);
+            rowSum.Fill(bias);
+            rowMagnitude.Fill(Math.Abs(bias));
+            for (int c = 0; c < inPerGroup; c++)
             {
-                long ih = oh * p.StrideHeight - p.PadTop + r * p.DilationHeight;
-                if (ih < 0 || ih >= p.InHeight) continue;
-                for (long s = 0; s < p.KernelWidth; s++)
+                for (int r = 0; r < kernelHeight; r++)
                 {
-                    long iw = ow * p.StrideWidth - p.PadLeft + s * p.DilationWidth;
-                    if (iw < 0 || iw >= p.InWidth) continue;
-                    double term = (double)x[(int)((((n * p.InChannels) + firstChannel + c) * p.InHeight + ih) * p.InWidth + iw)]
-                                  * w[(int)(((k * inPerGroup + c) * p.KernelHeight + r) * p.KernelWidth + s)];
-                    sum += term;
-                    magnitude += Math.Abs(term);
+                    long ih = (long)oh * p.StrideHeight - p.PadTop + (long)r * p.DilationHeight;
+                    if (ih < 0 || ih >= inHeight) continue;
+                    var row = image.Slice((int)((c * inHeight + ih) * inWidth), inWidth);
+                    for (int s = 0; s < kernelWidth; s++)
+                    {
+                        double weight = filter[(c * kernelHeight + r) * kernelWidth + s];
+                        // Output columns whose tap column ow·sw − pad_left + s·dw lies in [0, InWidth).
+                        long shift = (long)s * p.DilationWidth - p.PadLeft;
+                        long first = shift >= 0 ? 0 : (-shift + strideWidth - 1) / strideWidth;
+                        long last = inWidth - 1 - shift < 0 ? -1 : Math.Min(outWidth - 1, (inWidth - 1 - shift) / strideWidth);
+                        for (long ow = first; ow <= last; ow++)
+                        {
+                            double term = row[(int)(ow * strideWidth + shift)] * weight;
+                            rowSum[(int)ow] += term;
+                            rowMagnitude[(int)ow] += Math.Abs(term);
+                        }
+                    }
                 }
             }
         }
-        return p.Activation switch
-        {
-            Activation.Relu => Math.Max(sum, 0.0),
-            Activation.LeakyRelu => sum > 0.0 ? sum : (double)p.ActivationAlpha * sum,
-            _ => sum,
-        };
+        for (int i = 0; i < outHeight * outWidth; i++) sum[i] = Activate(p.Activation, p.ActivationAlpha, sum[i]);
     }
+
+    /// <summary>The fused activation of a convolution, in double.</summary>
+    public static double Activate(Activation activation, float alpha, double x) => activation switch
+    {
+        Activation.Relu => Math.Max(x, 0.0),
+        Activation.LeakyRelu => x > 0.0 ? x : (double)alpha * x,
+        _ => x,
+    };
 
     /// <summary>
     /// Max or average over the window of output (oh, ow) in plane (n, c): the window starts at

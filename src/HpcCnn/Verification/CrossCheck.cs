@@ -55,9 +55,14 @@ public static class CrossCheck
     private const int GuardLength = 64;
     private const float GuardValue = -7.77e7f;
 
-    public static CheckResult Conv(Backend backend, ConvProblem problem, FillKind fill, int seed, Tolerance? tolerance = null)
+    /// <summary>One backend; see <see cref="Conv(IReadOnlyList{Backend}, ConvProblem, FillKind, int, Tolerance?)"/>.</summary>
+    public static CheckResult Conv(Backend backend, ConvProblem problem, FillKind fill, int seed, Tolerance? tolerance = null) =>
+        Conv([backend], problem, fill, seed, tolerance)[0];
+
+    /// <summary>Every backend against one oracle run: the data and the oracle's result are made once.</summary>
+    public static IReadOnlyList<CheckResult> Conv(IReadOnlyList<Backend> backends, ConvProblem problem, FillKind fill, int seed, Tolerance? tolerance = null)
     {
-        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(backends);
         ArgumentNullException.ThrowIfNull(problem);
         problem.Validate();
         var random = new Random(seed);
@@ -66,25 +71,29 @@ public static class CrossCheck
         var b = Fill.Values(problem.BiasLength, fill, random, 0.5f);
         var expected = new double[problem.OutputLength];
         var magnitude = new double[problem.OutputLength];
-        long outPlane = problem.OutHeight * problem.OutWidth;
+        int outPlane = (int)(problem.OutHeight * problem.OutWidth);
         Parallel.For(0, (long)problem.Batch * problem.OutChannels, plane =>
         {
             long n = plane / problem.OutChannels, k = plane % problem.OutChannels;
-            for (long oh = 0; oh < problem.OutHeight; oh++)
-                for (long ow = 0; ow < problem.OutWidth; ow++)
-                {
-                    long i = plane * outPlane + oh * problem.OutWidth + ow;
-                    expected[i] = ReferenceKernels.Conv(problem, x, w, b, n, k, oh, ow, out magnitude[i]);
-                }
+            ReferenceKernels.ConvPlane(problem, x, w, b, n, k,
+                expected.AsSpan((int)(plane * outPlane), outPlane), magnitude.AsSpan((int)(plane * outPlane), outPlane));
         });
-        using var plan = backend.CreateConvPlan(problem, w, b);
-        return Compare(problem.ToString(), backend, plan.Algorithm, plan.Isa, fill, fill == FillKind.SmallIntegers,
-            tolerance ?? Tolerance.Default, expected, magnitude, output => plan.Run(x, output));
+        return backends.Select(backend =>
+        {
+            using var plan = backend.CreateConvPlan(problem, w, b);
+            return Compare(problem.ToString(), backend, plan.Algorithm, plan.Isa, fill, fill == FillKind.SmallIntegers,
+                tolerance ?? Tolerance.Default, expected, magnitude, output => plan.Run(x, output));
+        }).ToList();
     }
 
-    public static CheckResult Pool(Backend backend, PoolProblem problem, FillKind fill, int seed, Tolerance? tolerance = null)
+    /// <summary>One backend; see <see cref="Pool(IReadOnlyList{Backend}, PoolProblem, FillKind, int, Tolerance?)"/>.</summary>
+    public static CheckResult Pool(Backend backend, PoolProblem problem, FillKind fill, int seed, Tolerance? tolerance = null) =>
+        Pool([backend], problem, fill, seed, tolerance)[0];
+
+    /// <summary>Every backend against one oracle run.</summary>
+    public static IReadOnlyList<CheckResult> Pool(IReadOnlyList<Backend> backends, PoolProblem problem, FillKind fill, int seed, Tolerance? tolerance = null)
     {
-        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(backends);
         ArgumentNullException.ThrowIfNull(problem);
         problem.Validate();
         var x = Fill.Values(problem.InputLength, fill, new Random(seed), 0.25f);
@@ -100,10 +109,13 @@ public static class CrossCheck
                     expected[i] = ReferenceKernels.Pool(problem, x, plane, oh, ow, out magnitude[i]);
                 }
         });
-        using var plan = backend.CreatePoolPlan(problem);
         // Sums of integer fills are exact and one correctly rounded division follows, so averages are exact too.
-        return Compare(problem.ToString(), backend, plan.Algorithm, plan.Isa, fill, fill == FillKind.SmallIntegers,
-            tolerance ?? Tolerance.Default, expected, magnitude, output => plan.Run(x, output));
+        return backends.Select(backend =>
+        {
+            using var plan = backend.CreatePoolPlan(problem);
+            return Compare(problem.ToString(), backend, plan.Algorithm, plan.Isa, fill, fill == FillKind.SmallIntegers,
+                tolerance ?? Tolerance.Default, expected, magnitude, output => plan.Run(x, output));
+        }).ToList();
     }
 
     public static CheckResult Eltwise(Backend backend, EltwiseOp op, float alpha, int length, FillKind fill, int seed, Tolerance? tolerance = null)
