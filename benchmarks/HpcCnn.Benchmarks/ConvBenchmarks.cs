@@ -111,6 +111,29 @@ public class PoolBenchmarks : BaselineComparison
     private protected override Prepared Prepare() => Pool((PoolProblem)Suites.Find(Problem), Threads);
 }
 
+/// <summary>
+/// The layers of networks_suite.txt (LeNet-5 to MobileNet v2, with TensorFlow's asymmetric "same"
+/// padding where those networks use it), each against ONNX Runtime's Conv / MaxPool / AveragePool
+/// with the same pads: setup also proves both compute the same thing.
+/// </summary>
+public class NetworkBenchmarks : BaselineComparison
+{
+    public static IEnumerable<string> Problems() => Suites.Networks.Select(p => p.Name!);
+
+    [ParamsSource(nameof(Problems))]
+    public string Problem { get; set; } = "";
+
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    private protected override Prepared Prepare() => Suites.Find(Problem) switch
+    {
+        ConvProblem conv => Conv(conv, Threads),
+        PoolProblem pool => Pool(pool, Threads),
+        var other => throw new NotSupportedException(other.ToString()),
+    };
+}
+
 /// <summary>Per-call overhead: a 1x1 convolution on an 8x8 image with 8 channels (8 KFLOP of work).</summary>
 public class CallOverheadBenchmarks : BaselineComparison
 {
