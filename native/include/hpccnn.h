@@ -3,16 +3,24 @@
  *
  * Conventions
  *  - Tensors are float32, NCHW; convolution weights are KCRS (out_channels, in_channels/groups,
- *    kernel_height, kernel_width). Sizes and lengths are int64_t and counted in elements.
+ *    kernel_height, kernel_width), dense weights out x in. Sizes and lengths are int64_t and counted
+ *    in elements.
  *  - Every entry point validates its arguments and returns an hc_status. On failure it leaves a
  *    message naming the parameter and the rule in a thread-local buffer read by hc_last_error().
  *    Nothing aborts, and nothing reads or writes outside the buffers passed in.
- *  - Plans are created once (validation, algorithm choice, weight packing) and run many times.
- *    A plan is immutable after creation and may be run from several threads at once on
- *    different buffers. Input and output buffers of a run must not overlap.
- *  - Runs are parallelised with OpenMP inside each call. libgomp's workers spin for a while
- *    after a call returns unless OMP_WAIT_POLICY=PASSIVE is set before the library loads (the
- *    .NET binding sets it when the user has not chosen a policy).
+ *  - Operations run through plans: an operation's create function validates the problem for one
+ *    direction (forward inference or training, backward data, backward weights), chooses an
+ *    algorithm from that (operation, direction)'s ordered list and sizes everything; then
+ *    hc_plan_execute runs it any number of times on the buffers passed by role (hc_arg). A plan
+ *    that uses weights takes them at creation or from hc_plan_set_weights, which repacks them
+ *    (training changes weights every step; the plan is not recreated).
+ *  - A plan may be executed from several threads at once on different buffers; set_weights must
+ *    not run while the same plan executes. Outputs of a call must not overlap any other buffer of
+ *    that call unless the operation says so (elementwise runs in place).
+ *  - Runs are parallelised with OpenMP inside each call, and give the same bits for any thread
+ *    count (reductions over the batch use fixed chunks summed in a fixed order). libgomp's
+ *    workers spin for a while after a call returns unless OMP_WAIT_POLICY=PASSIVE is set before
+ *    the library loads (the .NET binding sets it when the user has not chosen a policy).
  *  - Dilation is 1-based here (1 = dense kernel), as in PyTorch; the benchdnn text form used by
  *    the tools counts it from 0.
  */
@@ -40,12 +48,19 @@ typedef enum hc_status {
     HC_STATUS_INTERNAL = 4
 } hc_status;
 
-/* Activation fused into a convolution's epilogue. */
+/* Elementwise activations, one list for the fused epilogues of convolutions and for the
+ * standalone elementwise operation. The backward pass reads the forward output y:
+ *   NONE        y = x                              dx = dy
+ *   RELU        y = max(x, 0)                      dx = y > 0 ? dy : 0
+ *   LEAKY_RELU  y = x > 0 ? x : alpha * x          dx = y > 0 ? dy : alpha * dy  (alpha >= 0)
+ *   TANH        y = tanh(x)                        dx = dy * (1 - y^2)
+ *   SIGMOID     y = 1 / (1 + exp(-x))              dx = dy * y * (1 - y)            */
 typedef enum hc_activation {
     HC_ACTIVATION_NONE = 0,
     HC_ACTIVATION_RELU = 1,
-    /* y = x for x > 0, alpha * x otherwise. */
-    HC_ACTIVATION_LEAKY_RELU = 2
+    HC_ACTIVATION_LEAKY_RELU = 2,
+    HC_ACTIVATION_TANH = 3,
+    HC_ACTIVATION_SIGMOID = 4
 } hc_activation;
 
 /* Pooling algorithms. */
@@ -57,15 +72,37 @@ typedef enum hc_pool_algorithm {
     HC_POOL_AVERAGE_EXCLUDE_PADDING = 2
 } hc_pool_algorithm;
 
-/* Elementwise operations. */
-typedef enum hc_eltwise_op {
-    HC_ELTWISE_RELU = 0,
-    /* y = x for x > 0, alpha * x otherwise. */
-    HC_ELTWISE_LEAKY_RELU = 1,
-    HC_ELTWISE_TANH = 2,
-    /* y = 1 / (1 + exp(-x)). */
-    HC_ELTWISE_SIGMOID = 3
-} hc_eltwise_op;
+/* What a plan computes, as oneDNN's propagation kinds and benchdnn's --dir. */
+typedef enum hc_direction {
+    /* y from x (benchdnn FWD_I). */
+    HC_DIRECTION_FORWARD_INFERENCE = 0,
+    /* y from x, saving what the backward pass needs in the workspace, if anything (FWD_D). */
+    HC_DIRECTION_FORWARD_TRAINING = 1,
+    /* dL/dx from dL/dy (BWD_D). */
+    HC_DIRECTION_BACKWARD_DATA = 2,
+    /* dL/dweights, and dL/dbias when that argument is given, from x and dL/dy (BWD_W, BWD_WB). */
+    HC_DIRECTION_BACKWARD_WEIGHTS = 3
+} hc_direction;
+
+/* The role of a buffer passed to hc_plan_execute; each operation's create function documents
+ * which roles each direction reads and writes, and the lengths it needs. */
+typedef enum hc_arg_kind {
+    HC_ARG_SRC = 1,          /* x, read */
+    HC_ARG_DST = 2,          /* y, written */
+    HC_ARG_DIFF_SRC = 3,     /* dL/dx, written */
+    HC_ARG_DIFF_DST = 4,     /* dL/dy, read */
+    HC_ARG_DIFF_WEIGHTS = 5, /* dL/dweights, written */
+    HC_ARG_DIFF_BIAS = 6,    /* dL/dbias, written */
+    HC_ARG_WORKSPACE = 7     /* int32: written by forward training, read by backward data */
+} hc_arg_kind;
+
+/* One buffer of a call: its role, its first element (float, or int32 where the role says so)
+ * and how many elements it holds (at least what the plan needs; more is allowed). */
+typedef struct hc_arg {
+    hc_arg_kind kind;
+    void* data;
+    int64_t length;
+} hc_arg;
 
 /* A 2-D convolution. Output size per axis:
  *   (in + pad_before + pad_after - dilation*(kernel-1) - 1) / stride + 1
@@ -91,6 +128,7 @@ typedef struct hc_conv2d_desc {
     int64_t dilation_width;
     /* in_channels and out_channels must both be multiples of groups. */
     int64_t groups;
+    /* Applied to the sum and bias; the backward passes take dL/dy of the activated output. */
     hc_activation activation;
     /* Slope for HC_ACTIVATION_LEAKY_RELU; ignored otherwise. */
     float activation_alpha;
@@ -145,8 +183,15 @@ typedef struct hc_plan_info {
     int64_t workspace_bytes;
 } hc_plan_info;
 
-typedef struct hc_conv2d hc_conv2d;
-typedef struct hc_pool2d hc_pool2d;
+/* Elementwise activation of `length` values. */
+typedef struct hc_eltwise_desc {
+    hc_activation activation;
+    /* Slope for HC_ACTIVATION_LEAKY_RELU (at least 0 for the backward pass); ignored otherwise. */
+    float alpha;
+    int64_t length;
+} hc_eltwise_desc;
+
+typedef struct hc_plan hc_plan;
 
 /* ---- library ---- */
 
@@ -166,51 +211,57 @@ HC_API const char* hc_isa_string(hc_isa isa);
 HC_API int32_t hc_default_num_threads(void);
 HC_API hc_status hc_set_default_num_threads(int32_t num_threads);
 
+/* Static English name of a direction, as benchdnn writes it: "FWD_I", "FWD_D", "BWD_D", "BWD_W". */
+HC_API const char* hc_direction_string(hc_direction direction);
+
 /* Measures the machine's float32 FMA throughput with num_threads threads (0 = default) on the
  * best instruction set, in GFLOP/s (2 FLOPs per lane per FMA). Takes about 0.1 s. Benchmarks
  * report percentages of this figure. */
 HC_API hc_status hc_measure_fma_peak(int32_t num_threads, double* gflops);
 
-/* ---- convolution ---- */
+/* ---- plans: the same calls for every operation ---- */
 
-/* Validates the problem, chooses an algorithm and copies the weights (KCRS, at least
- * out_channels*in_channels/groups*kernel_height*kernel_width elements) and the bias (NULL with
- * bias_length 0 for none, else at least out_channels elements) into the plan. */
-HC_API hc_status hc_conv2d_create(const hc_conv2d_desc* desc,
+/* Runs the plan on `count` buffers given by role. Every role the plan's direction needs must be
+ * present, once; roles it does not use are refused. */
+HC_API hc_status hc_plan_execute(const hc_plan* plan, const hc_arg* args, int32_t count);
+/* Replaces the plan's weights (and bias; NULL with bias_length 0 keeps none, or removes a bias
+ * the plan had) and repacks them. Only for plans that use weights: convolution forward and
+ * backward data. Must not run while the plan executes on another thread. */
+HC_API hc_status hc_plan_set_weights(hc_plan* plan, const float* weights, int64_t weights_length,
+                                     const float* bias, int64_t bias_length);
+HC_API hc_status hc_plan_get_info(const hc_plan* plan, hc_plan_info* info);
+/* Releases the plan; NULL is ignored. */
+HC_API void hc_plan_destroy(hc_plan* plan);
+
+/* ---- convolution ----
+ * Forward (inference or training): SRC (input_length) -> DST (output_length); uses the weights.
+ * Backward data: DIFF_DST (output_length) -> DIFF_SRC (input_length); uses the weights (and the
+ * activation needs DST, the forward output, unless it is NONE).
+ * Backward weights: SRC, DIFF_DST (and DST unless the activation is NONE) -> DIFF_WEIGHTS
+ * (weights_length) and, if given, DIFF_BIAS (out_channels).
+ * input_length = batch*in_channels*in_height*in_width, output_length = batch*out_channels*out_height*out_width,
+ * weights_length = out_channels*in_channels/groups*kernel_height*kernel_width. */
+
+/* weights (KCRS) and bias (NULL with bias_length 0 for none, else out_channels values) may be
+ * NULL with length 0 for a plan whose weights come later from hc_plan_set_weights; a plan that
+ * uses weights refuses to execute before it has them. */
+HC_API hc_status hc_conv2d_create(const hc_conv2d_desc* desc, hc_direction direction,
                                   const float* weights, int64_t weights_length,
                                   const float* bias, int64_t bias_length,
-                                  const hc_plan_options* options,
-                                  hc_conv2d** plan);
-/* y = activation(conv(x, weights) + bias). input and output must not overlap. */
-HC_API hc_status hc_conv2d_run(const hc_conv2d* plan,
-                               const float* input, int64_t input_length,
-                               float* output, int64_t output_length);
-HC_API hc_status hc_conv2d_get_info(const hc_conv2d* plan, hc_plan_info* info);
-/* Releases the plan; NULL is ignored. */
-HC_API void hc_conv2d_destroy(hc_conv2d* plan);
+                                  const hc_plan_options* options, hc_plan** plan);
 
-/* ---- pooling ---- */
+/* ---- pooling ----
+ * Forward inference: SRC -> DST. Forward training: SRC -> DST and, for max pooling, WORKSPACE
+ * (int32, output_length: the index of each window's maximum within its input plane).
+ * Backward data: DIFF_DST (and WORKSPACE for max pooling) -> DIFF_SRC. */
+HC_API hc_status hc_pool2d_create(const hc_pool2d_desc* desc, hc_direction direction,
+                                  const hc_plan_options* options, hc_plan** plan);
 
-HC_API hc_status hc_pool2d_create(const hc_pool2d_desc* desc,
-                                  const hc_plan_options* options,
-                                  hc_pool2d** plan);
-/* input and output must not overlap. */
-HC_API hc_status hc_pool2d_run(const hc_pool2d* plan,
-                               const float* input, int64_t input_length,
-                               float* output, int64_t output_length);
-HC_API hc_status hc_pool2d_get_info(const hc_pool2d* plan, hc_plan_info* info);
-/* Releases the plan; NULL is ignored. */
-HC_API void hc_pool2d_destroy(hc_pool2d* plan);
-
-/* ---- elementwise ---- */
-
-/* output[i] = op(input[i]) for i < input_length; output_length must be at least input_length.
- * output may be input itself (in place) but must not overlap it otherwise. alpha is the
- * LeakyReLU slope and ignored by the other ops. options may be NULL. */
-HC_API hc_status hc_eltwise_forward(hc_eltwise_op op, float alpha,
-                                    const float* input, int64_t input_length,
-                                    float* output, int64_t output_length,
-                                    const hc_plan_options* options);
+/* ---- elementwise ----
+ * Forward: SRC -> DST (DST may be SRC itself, not otherwise overlapping).
+ * Backward data: DST (the forward output) and DIFF_DST -> DIFF_SRC (which may be DIFF_DST itself). */
+HC_API hc_status hc_eltwise_create(const hc_eltwise_desc* desc, hc_direction direction,
+                                   const hc_plan_options* options, hc_plan** plan);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 // Shared by every HpcCnn OpenCL program: the vector width each work-item computes, chosen by the
-// host per device with -D VW=4|8|16, and the fused activation codes of hc_activation.
+// host per device with -D VW=4|8|16, and the activations.
 #ifndef VW
 #define VW 8
 #endif
@@ -12,22 +12,34 @@
 #define vstoreV HC_XCAT(vstore, VW)
 #define convertV HC_XCAT(convert_float, VW)
 
-#define ACTIVATION_NONE 0
-#define ACTIVATION_RELU 1
-#define ACTIVATION_LEAKY_RELU 2
+// The activations, forward and backward, for scalars, float4 and floatV: the formulas of
+// native/src/core/activation.h. The host passes the codes (-D HC_ACTIVATION_RELU=1 ...) from the
+// C API's hc_activation, so kernels and library share one numbering.
+// Beyond |x| = 9, tanh(x) rounds to +-1 in float; some drivers' tanh (PoCL's) stops one ulp short.
+#define DEFINE_ACTIVATION(T, suffix)                                                          \
+    inline T activate##suffix(T v, int activation, float alpha) {                            \
+        if (activation == HC_ACTIVATION_RELU) return select((T)0.0f, v, v > 0.0f);            \
+        if (activation == HC_ACTIVATION_LEAKY_RELU) return select(alpha * v, v, v > 0.0f);    \
+        if (activation == HC_ACTIVATION_TANH) return select(tanh(v), copysign((T)1.0f, v), fabs(v) > 9.0f); \
+        if (activation == HC_ACTIVATION_SIGMOID) return 1.0f / (1.0f + exp(-v));              \
+        return v;                                                                             \
+    }                                                                                         \
+    inline T activate_backward##suffix(T y, T dy, int activation, float alpha) {              \
+        if (activation == HC_ACTIVATION_RELU) return select((T)0.0f, dy, y > 0.0f);           \
+        if (activation == HC_ACTIVATION_LEAKY_RELU) return select(alpha * dy, dy, y > 0.0f);  \
+        if (activation == HC_ACTIVATION_TANH) return dy * (1.0f - y * y);                     \
+        if (activation == HC_ACTIVATION_SIGMOID) return dy * (y * (1.0f - y));                \
+        return dy;                                                                            \
+    }
 
-// Same definition as the C kernels and the oracle: LeakyReLU keeps positives, scales the rest.
-inline floatV activate(floatV v, int activation, float alpha) {
-    if (activation == ACTIVATION_RELU) return select((floatV)0.0f, v, v > 0.0f);
-    if (activation == ACTIVATION_LEAKY_RELU) return select(alpha * v, v, v > 0.0f);
-    return v;
-}
-
-inline float4 activate4(float4 v, int activation, float alpha) {
-    if (activation == ACTIVATION_RELU) return select((float4)0.0f, v, v > 0.0f);
-    if (activation == ACTIVATION_LEAKY_RELU) return select(alpha * v, v, v > 0.0f);
-    return v;
-}
+DEFINE_ACTIVATION(float, 1)
+DEFINE_ACTIVATION(float4, 4)
+#if VW != 4
+DEFINE_ACTIVATION(floatV, )
+#else
+#define activate activate4
+#define activate_backward activate_backward4
+#endif
 
 // Stores the first `valid` lanes of v at p: a full vector store for whole tiles, lane by lane
 // for the tile that overhangs the end of a row.

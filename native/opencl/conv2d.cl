@@ -192,3 +192,81 @@ void conv2d_gemm_local(global const float* restrict padded, global const float* 
         for (int j = 0; j < 4 && first_pixel + j < pixels; j++) out[first_pixel + j] = lanes[j];
     }
 }
+
+// ---- backward ----
+// The shape of the backward kernels: the forward problem's sizes (no padded copy is involved).
+struct conv_backward_shape {
+    int batch, in_channels, in_height, in_width, out_channels, out_height, out_width, groups;
+    int kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
+};
+
+// Backward data, any shape: one input element per work-item gathers, over the group's output
+// channels k and the taps (r, s) that reach it from a whole output position,
+// dL/dz[n][k][oh][ow] * w[k][c][r][s], in (k, r, s) order.
+kernel void conv2d_backward_data(global const float* restrict dz, global const float* restrict w, global float* restrict dx,
+                                 struct conv_backward_shape p, int items) {
+    int i = get_global_id(0);
+    if (i >= items) return;
+    int j = i % p.in_width, rest = i / p.in_width;
+    int row = rest % p.in_height;
+    rest /= p.in_height;
+    int c = rest % p.in_channels, n = rest / p.in_channels;
+    int c_per_group = p.in_channels / p.groups, k_per_group = p.out_channels / p.groups;
+    int g = c / c_per_group, cg = c % c_per_group, taps = p.kernel_h * p.kernel_w;
+    float sum = 0.0f;
+    for (int k = g * k_per_group; k < (g + 1) * k_per_group; k++) {
+        global const float* grad = dz + ((long)n * p.out_channels + k) * p.out_height * p.out_width;
+        global const float* weights = w + ((long)k * c_per_group + cg) * taps;
+        for (int r = 0; r < p.kernel_h; r++) {
+            int y = row + p.pad_top - r * p.dilation_h;
+            if (y < 0 || y % p.stride_h != 0 || y / p.stride_h >= p.out_height) continue;
+            for (int s = 0; s < p.kernel_w; s++) {
+                int x = j + p.pad_left - s * p.dilation_w;
+                if (x < 0 || x % p.stride_w != 0 || x / p.stride_w >= p.out_width) continue;
+                sum += grad[(y / p.stride_h) * p.out_width + x / p.stride_w] * weights[r * p.kernel_w + s];
+            }
+        }
+    }
+    dx[i] = sum;
+}
+
+// Weights gradient: one weight (k, c, r, s) per work-item, summed over n, oh, ow in order.
+kernel void conv2d_backward_weights(global const float* restrict x, global const float* restrict dz, global float* restrict dw,
+                                    struct conv_backward_shape p, int items) {
+    int i = get_global_id(0);
+    if (i >= items) return;
+    int c_per_group = p.in_channels / p.groups, k_per_group = p.out_channels / p.groups;
+    int s = i % p.kernel_w, rest = i / p.kernel_w;
+    int r = rest % p.kernel_h;
+    rest /= p.kernel_h;
+    int c = rest % c_per_group, k = rest / c_per_group;
+    int channel = k / k_per_group * c_per_group + c;
+    float sum = 0.0f;
+    for (int n = 0; n < p.batch; n++) {
+        global const float* grad = dz + ((long)n * p.out_channels + k) * p.out_height * p.out_width;
+        global const float* image = x + ((long)n * p.in_channels + channel) * p.in_height * p.in_width;
+        for (int oh = 0; oh < p.out_height; oh++) {
+            int ih = oh * p.stride_h - p.pad_top + r * p.dilation_h;
+            if (ih < 0 || ih >= p.in_height) continue;
+            for (int ow = 0; ow < p.out_width; ow++) {
+                int iw = ow * p.stride_w - p.pad_left + s * p.dilation_w;
+                if (iw < 0 || iw >= p.in_width) continue;
+                sum += grad[oh * p.out_width + ow] * image[ih * p.in_width + iw];
+            }
+        }
+    }
+    dw[i] = sum;
+}
+
+// Bias gradient: one output channel per work-item, summed over n and pixels in order.
+kernel void conv2d_backward_bias(global const float* restrict dz, global float* restrict db, struct conv_backward_shape p) {
+    int k = get_global_id(0);
+    if (k >= p.out_channels) return;
+    long plane = (long)p.out_height * p.out_width;
+    float sum = 0.0f;
+    for (int n = 0; n < p.batch; n++) {
+        global const float* grad = dz + ((long)n * p.out_channels + k) * plane;
+        for (long o = 0; o < plane; o++) sum += grad[o];
+    }
+    db[k] = sum;
+}

@@ -1,31 +1,33 @@
-// Elementwise activations. Each work-item handles VW consecutive elements with vector loads; the
-// last one handles the remainder lane by lane. May run in place (x == y).
+// Elementwise activations (common.cl), forward and backward. Each work-item handles VW consecutive
+// elements with vector loads; the last one handles the remainder lane by lane. May run in place
+// (forward x == y, backward dy == dx).
 
-#define ELTWISE_RELU 0
-#define ELTWISE_LEAKY_RELU 1
-#define ELTWISE_TANH 2
-#define ELTWISE_SIGMOID 3
-
-inline floatV eltwise_apply(floatV v, int op, float alpha) {
-    switch (op) {
-    case ELTWISE_RELU: return select((floatV)0.0f, v, v > 0.0f);
-    case ELTWISE_LEAKY_RELU: return select(alpha * v, v, v > 0.0f);
-    // Beyond |x| = 9, tanh(x) rounds to ±1 in float; some drivers' tanh (PoCL's) stops one ulp short.
-    case ELTWISE_TANH: return select(tanh(v), copysign((floatV)1.0f, v), fabs(v) > 9.0f);
-    default: return 1.0f / (1.0f + exp(-v));
-    }
+// Loads the VW elements at `first`, zero past `length`.
+inline floatV load_v(global const float* p, long first, long length) {
+    if (first + VW <= length) return vloadV(0, p + first);
+    float lanes[VW];
+    for (int i = 0; i < VW; i++) lanes[i] = first + i < length ? p[first + i] : 0.0f;
+    return vloadV(0, lanes);
 }
 
-kernel void eltwise_v(global const float* x, global float* y, long length, int op, float alpha) {
-    long first = (long)get_global_id(0) * VW;
-    if (first >= length) return;
+inline void store_v(floatV v, global float* p, long first, long length) {
     if (first + VW <= length) {
-        vstoreV(eltwise_apply(vloadV(0, x + first), op, alpha), 0, y + first);
+        vstoreV(v, 0, p + first);
         return;
     }
     float lanes[VW];
-    for (int i = 0; i < VW; i++) lanes[i] = first + i < length ? x[first + i] : 0.0f;
-    floatV v = eltwise_apply(vloadV(0, lanes), op, alpha);
     vstoreV(v, 0, lanes);
-    for (int i = 0; i < VW && first + i < length; i++) y[first + i] = lanes[i];
+    for (int i = 0; i < VW && first + i < length; i++) p[first + i] = lanes[i];
+}
+
+kernel void eltwise_v(global const float* x, global float* y, long length, int activation, float alpha) {
+    long first = (long)get_global_id(0) * VW;
+    if (first >= length) return;
+    store_v(activate(load_v(x, first, length), activation, alpha), y, first, length);
+}
+
+kernel void eltwise_backward_v(global const float* y, global const float* dy, global float* dx, long length, int activation, float alpha) {
+    long first = (long)get_global_id(0) * VW;
+    if (first >= length) return;
+    store_v(activate_backward(load_v(y, first, length), load_v(dy, first, length), activation, alpha), dx, first, length);
 }

@@ -3,9 +3,7 @@
 // each tap of VW neighbouring outputs is one vector load. Each work-item computes VW outputs of
 // one output row.
 
-#define POOL_MAX 0
-#define POOL_AVG_INCLUDE_PADDING 1
-#define POOL_AVG_EXCLUDE_PADDING 2
+// The algorithm codes are the C API's (hc_pool_algorithm), passed by the host: HC_POOL_MAX, ...
 
 struct pool_shape {
     int in_height, in_width, out_height, out_width, col_tiles;
@@ -24,7 +22,7 @@ kernel void pool2d_v(global const float* restrict padded, global float* restrict
 
     global const float* row = padded + ((long)plane * p.padded_height + (long)oh * p.stride_h) * p.row_length + col_tile * VW;
     floatV acc;
-    if (p.algorithm == POOL_MAX) {
+    if (p.algorithm == HC_POOL_MAX) {
         acc = (floatV)(-INFINITY);
         for (int r = 0; r < p.kernel_h; r++, row += p.row_length)
             FOR_EACH_TAP(p, p.kernel_w, row, column, { acc = fmax(acc, vloadV(0, column)); })
@@ -33,7 +31,7 @@ kernel void pool2d_v(global const float* restrict padded, global float* restrict
         for (int r = 0; r < p.kernel_h; r++, row += p.row_length)
             FOR_EACH_TAP(p, p.kernel_w, row, column, { acc += vloadV(0, column); })
         floatV count;
-        if (p.algorithm == POOL_AVG_INCLUDE_PADDING) {
+        if (p.algorithm == HC_POOL_AVERAGE_INCLUDE_PADDING) {
             count = (floatV)(p.kernel_h * p.kernel_w);
         } else {
             int top = oh * p.stride_h - p.pad_top;
@@ -54,4 +52,62 @@ kernel void pool2d_v(global const float* restrict padded, global float* restrict
     }
     global float* out = y + ((long)plane * p.out_height + oh) * p.out_width + col_tile * VW;
     store_lanes(acc, out, p.out_width - col_tile * VW);
+}
+
+// The window of output (oh, ow) clipped to the image: rows [h0, h1), columns [w0, w1).
+inline int4 pool_window(struct pool_shape p, int oh, int ow) {
+    int top = oh * p.stride_h - p.pad_top, left = ow * p.stride_w - p.pad_left;
+    return (int4)(max(top, 0), min(top + p.kernel_h, p.in_height), max(left, 0), min(left + p.kernel_w, p.in_width));
+}
+
+// Max pooling for training, from the unpadded input: each output's maximum and its index within
+// the input plane, the first maximum in row-major window order (as every backend). One output per
+// work-item.
+kernel void pool2d_max_argmax(global const float* restrict x, global float* restrict y, global int* restrict argmax,
+                              struct pool_shape p, int items) {
+    int o = get_global_id(0);
+    if (o >= items) return;
+    int ow = o % p.out_width, rest = o / p.out_width;
+    int oh = rest % p.out_height, plane = rest / p.out_height;
+    int4 w = pool_window(p, oh, ow);
+    global const float* values = x + (long)plane * p.in_height * p.in_width;
+    int best_index = w.s0 * p.in_width + w.s2;
+    float best = values[best_index];
+    for (int h = w.s0; h < w.s1; h++)
+        for (int c = w.s2; c < w.s3; c++)
+            if (values[h * p.in_width + c] > best) {
+                best = values[h * p.in_width + c];
+                best_index = h * p.in_width + c;
+            }
+    y[o] = best;
+    argmax[o] = best_index;
+}
+
+// Backward data: each input element gathers from the windows holding it, in row-major window
+// order: dL/dy where the window's argmax is this element (max pooling), or dL/dy / window size
+// (averages). One input element per work-item, no atomics.
+kernel void pool2d_backward(global const float* restrict dy, global const int* restrict argmax, global float* restrict dx,
+                            struct pool_shape p, int items) {
+    int i = get_global_id(0);
+    if (i >= items) return;
+    int c = i % p.in_width, rest = i / p.in_width;
+    int h = rest % p.in_height, plane = rest / p.in_height;
+    int lowest = h + p.pad_top - p.kernel_h + 1, leftmost = c + p.pad_left - p.kernel_w + 1;
+    int oh0 = lowest <= 0 ? 0 : (lowest + p.stride_h - 1) / p.stride_h, oh1 = min((h + p.pad_top) / p.stride_h, p.out_height - 1);
+    int ow0 = leftmost <= 0 ? 0 : (leftmost + p.stride_w - 1) / p.stride_w, ow1 = min((c + p.pad_left) / p.stride_w, p.out_width - 1);
+    int self = h * p.in_width + c;
+    float sum = 0.0f;
+    for (int oh = oh0; oh <= oh1; oh++)
+        for (int ow = ow0; ow <= ow1; ow++) {
+            int o = (plane * p.out_height + oh) * p.out_width + ow;
+            if (p.algorithm == HC_POOL_MAX) {
+                if (argmax[o] == self) sum += dy[o];
+            } else {
+                int4 w = pool_window(p, oh, ow);
+                float count = p.algorithm == HC_POOL_AVERAGE_INCLUDE_PADDING ? (float)(p.kernel_h * p.kernel_w)
+                                                                             : (float)((w.s1 - w.s0) * (w.s3 - w.s2));
+                sum += dy[o] / count;
+            }
+        }
+    dx[i] = sum;
 }

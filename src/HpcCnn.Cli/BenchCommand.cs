@@ -148,45 +148,23 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
     /// </summary>
     private static IEnumerable<Row> MeasureOpenCl(OpenClBackend backend, Problem problem, double peak, TimeSpan minTime)
     {
-        var random = new Random(1);
-        var input = Fill.Values(problem.InputLength, FillKind.Real, random);
-        var output = new float[problem.OutputLength];
-        using var conv = problem is ConvProblem c
-            ? backend.CreateConvPlan(c, Fill.Values(c.WeightsLength, FillKind.Real, random), Fill.Values(c.BiasLength, FillKind.Real, random))
-            : null;
-        using var pool = problem is PoolProblem p ? backend.CreatePoolPlan(p) : null;
-        using var x = backend.Upload(input);
-        using var y = backend.CreateTensor(problem.OutputLength);
-        Action resident = conv is not null
-            ? () => { conv.Run(x, y); backend.Finish(); }
-            : () => { pool!.Run(x, y); backend.Finish(); };
-        Action copying = conv is not null ? () => conv.Run(input, output) : () => pool!.Run(input, output);
-        string algorithm = conv?.Algorithm ?? pool!.Algorithm;
+        using var prepared = problem.Operation.Prepare(backend, problem, seed: 1);
         int units = (int)backend.Device.ComputeUnits;
-        yield return ToRow(problem, "opencl", units, MedianMilliseconds(resident, minTime), peak, algorithm, "opencl");
-        yield return ToRow(problem, "opencl+transfers", units, MedianMilliseconds(copying, minTime), peak, algorithm, "opencl");
+        yield return ToRow(problem, "opencl", units, MedianMilliseconds(prepared.RunResident!, minTime), peak, prepared.Algorithm, prepared.Isa);
+        yield return ToRow(problem, "opencl+transfers", units, MedianMilliseconds(prepared.Run, minTime), peak, prepared.Algorithm, prepared.Isa);
     }
 
     private static Row ToRow(Problem problem, string backend, int threads, double median, double peak, string algorithm, string isa)
     {
-        double bytes = (problem.InputLength + problem.OutputLength) * sizeof(float);
-        double? gflops = problem is ConvProblem cp ? cp.Flops / (median * 1e6) : null;
-        return new Row(problem, backend, threads, median, gflops, gflops / peak * 100, bytes / (median * 1e6), algorithm, isa);
+        double flops = problem.Operation.Flops(problem);
+        double? gflops = flops > 0 ? flops / (median * 1e6) : null;
+        return new Row(problem, backend, threads, median, gflops, gflops / peak * 100, problem.Operation.Bytes(problem) / (median * 1e6), algorithm, isa);
     }
 
     private static Row Measure(CpuBackend backend, Problem problem, double peak, TimeSpan minTime)
     {
-        var random = new Random(1);
-        var input = Fill.Values(problem.InputLength, FillKind.Real, random);
-        var output = new float[problem.OutputLength];
-        using Plan<ConvProblem>? conv = problem is ConvProblem c
-            ? backend.CreateConvPlan(c, Fill.Values(c.WeightsLength, FillKind.Real, random), Fill.Values(c.BiasLength, FillKind.Real, random))
-            : null;
-        using Plan<PoolProblem>? pool = problem is PoolProblem p ? backend.CreatePoolPlan(p) : null;
-        Action run = conv is not null ? () => conv.Run(input, output) : () => pool!.Run(input, output);
-
-        return ToRow(problem, backend.ToString(), backend.Threads, MedianMilliseconds(run, minTime), peak,
-            conv?.Algorithm ?? pool!.Algorithm, conv?.Isa ?? pool!.Isa);
+        using var prepared = problem.Operation.Prepare(backend, problem, seed: 1);
+        return ToRow(problem, backend.ToString(), backend.Threads, MedianMilliseconds(prepared.Run, minTime), peak, prepared.Algorithm, prepared.Isa);
     }
 
     /// <summary>Median of single-run times after a warm-up, over at least minTime and 5 runs.</summary>

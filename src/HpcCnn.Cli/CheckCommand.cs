@@ -57,11 +57,12 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
         }
 
         var table = new Table()
-            .AddColumn("problem").AddColumn("backend").AddColumn("algorithm").AddColumn("fill")
+            .AddColumn("problem").AddColumn("backend").AddColumn("algorithm").AddColumn("output").AddColumn("fill")
             .AddColumn(new TableColumn("max abs err").RightAligned())
             .AddColumn(new TableColumn("err / bound").RightAligned())
             .AddColumn("result");
         var failures = new List<CheckResult>();
+        int checkCount = 0;
         foreach (var problem in problems)
         {
             foreach (var fill in new[] { FillKind.SmallIntegers, FillKind.Real })
@@ -69,7 +70,7 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
                 IReadOnlyList<CheckResult> results;
                 try
                 {
-                    results = Run(backends, problem, fill, settings.Seed);
+                    results = CrossCheck.Run(backends, problem, fill, settings.Seed);
                 }
                 catch (ArgumentException e)
                 {
@@ -78,10 +79,11 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
                 }
                 foreach (var result in results)
                 {
+                    checkCount++;
                     if (!result.Passed) failures.Add(result);
                     table.AddRow(
-                        Markup.Escape(problem.DisplayName), Markup.Escape(result.Backend), Markup.Escape(result.Algorithm),
-                        fill == FillKind.SmallIntegers ? "integer (exact)" : "real",
+                        Markup.Escape(Label(problem)), Markup.Escape(result.Backend), Markup.Escape(result.Algorithm), result.Output,
+                        fill == FillKind.SmallIntegers ? (result.BitExactRequired ? "integer (exact)" : "integer") : "real",
                         result.MaxAbsError.ToString("0.0e+0", CultureInfo.InvariantCulture),
                         result.MaxErrorOverBound.ToString("0.000", CultureInfo.InvariantCulture),
                         result.Passed ? "[green]pass[/]" : "[red]FAIL[/]");
@@ -90,7 +92,7 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
         }
         AnsiConsole.Write(table);
         foreach (var failure in failures) AnsiConsole.MarkupLine($"[red]FAIL[/] {Markup.Escape(failure.Describe())}");
-        int checks = problems.Count * backends.Count * 2;
+        int checks = checkCount;
         string skipped = problems.Skipped.Count > 0 ? $"; {problems.Skipped.Count} unsupported problem(s) skipped" : "";
         AnsiConsole.MarkupLine(failures.Count == 0
             ? $"[green]all {checks} checks passed[/] ({problems.Count} problems on {Markup.Escape(string.Join(", ", backends))}{skipped})"
@@ -98,11 +100,7 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
         return failures.Count == 0 ? 0 : 1;
     }
 
-    /// <summary>Every backend against one oracle run of the problem.</summary>
-    private static IReadOnlyList<CheckResult> Run(IReadOnlyList<Backend> backends, Problem problem, FillKind fill, int seed) => problem switch
-    {
-        ConvProblem conv => CrossCheck.Conv(backends, conv, fill, seed),
-        PoolProblem pool => CrossCheck.Pool(backends, pool, fill, seed),
-        _ => throw new NotSupportedException(problem.GetType().Name),
-    };
+    /// <summary>The problem's name with its direction, or its text.</summary>
+    private static string Label(Problem problem) =>
+        problem.Name is null ? problem.ToString() : problem.Direction == Direction.ForwardInference ? problem.Name : $"{problem.Name} {DirectionText.Name(problem.Direction)}";
 }

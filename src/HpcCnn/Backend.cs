@@ -7,17 +7,18 @@ namespace HpcCnn;
 
 /// <summary>
 /// Where operations run. Every backend offers the same operations on the same data layout and is
-/// tested against <see cref="Reference"/>, the managed oracle.
+/// tested against <see cref="Reference"/>, the managed oracle. Dispose a backend when done (the
+/// OpenCL backend holds a device context; the others hold nothing, and Dispose does nothing).
 /// </summary>
 /// <example>
 /// <code>
 /// using var cpu = new CpuBackend();
 /// var problem = ConvProblem.Parse("mb1ic3ih32oc16kh3ph1");
 /// using var plan = cpu.CreateConvPlan(problem, weights, bias);
-/// plan.Run(input, output);
+/// plan.Forward(input, output);
 /// </code>
 /// </example>
-public abstract class Backend
+public abstract class Backend : IDisposable
 {
     /// <summary>The managed oracle: straight loops from the definitions, double accumulation.</summary>
     public static Backend Reference { get; } = new ReferenceBackend();
@@ -25,15 +26,20 @@ public abstract class Backend
     /// <summary>Short lower-case name: reference, cpu, opencl.</summary>
     public abstract string Name { get; }
 
-    /// <summary>Creates a convolution plan. The weights (KCRS) and bias are copied; an empty bias means none.</summary>
+    /// <summary>
+    /// Creates a convolution plan for <see cref="Problem.Direction"/>. Forward and backward-data plans
+    /// use the weights (KCRS, copied) and bias (empty: none); both may be left empty and given later
+    /// with <see cref="ConvPlan.SetWeights"/>. Backward-weights plans take none.
+    /// </summary>
     /// <exception cref="ArgumentException">The problem is invalid or a span is too short; the message names the parameter and the rule.</exception>
-    public ConvPlan CreateConvPlan(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias = default)
+    public ConvPlan CreateConvPlan(ConvProblem problem, ReadOnlySpan<float> weights = default, ReadOnlySpan<float> bias = default)
     {
         Guard.ConvParameters(problem, weights, bias);
-        return CreateConvPlanCore(problem, weights[..checked((int)problem.WeightsLength)], bias.IsEmpty ? bias : bias[..problem.BiasLength]);
+        return CreateConvPlanCore(problem, weights.IsEmpty ? weights : weights[..checked((int)problem.WeightsLength)],
+            bias.IsEmpty ? bias : bias[..problem.BiasLength]);
     }
 
-    /// <summary>Creates a pooling plan.</summary>
+    /// <summary>Creates a pooling plan for <see cref="Problem.Direction"/>.</summary>
     /// <exception cref="ArgumentException">The problem is invalid; the message names the property and the rule.</exception>
     public PoolPlan CreatePoolPlan(PoolProblem problem)
     {
@@ -42,25 +48,46 @@ public abstract class Backend
         return CreatePoolPlanCore(problem);
     }
 
-    /// <summary>
-    /// output[i] = op(input[i]) for every element of <paramref name="input"/>. <paramref name="output"/>
-    /// may be <paramref name="input"/> itself (in place) but must not overlap it otherwise.
-    /// <paramref name="alpha"/> is the LeakyReLU slope.
-    /// </summary>
-    public void Eltwise(EltwiseOp op, ReadOnlySpan<float> input, Span<float> output, float alpha = 0f)
+    /// <summary>Creates an elementwise plan for <see cref="Problem.Direction"/>.</summary>
+    /// <exception cref="ArgumentException">The problem is invalid.</exception>
+    public EltwisePlan CreateEltwisePlan(EltwiseProblem problem)
     {
-        Guard.Eltwise(op, alpha, input, output);
-        EltwiseCore(op, alpha, input, output[..input.Length]);
+        ArgumentNullException.ThrowIfNull(problem);
+        problem.Validate();
+        return CreateEltwisePlanCore(problem);
+    }
+
+    /// <summary>
+    /// output[i] = activation(input[i]) for every element of <paramref name="input"/>: a convenience
+    /// that makes a plan per call. <paramref name="output"/> may be <paramref name="input"/> itself
+    /// (in place) but must not overlap it otherwise. <paramref name="alpha"/> is the LeakyReLU slope.
+    /// </summary>
+    public void Eltwise(Activation activation, ReadOnlySpan<float> input, Span<float> output, float alpha = 0f)
+    {
+        Guard.Eltwise(activation, alpha, input, output);
+        using var plan = CreateEltwisePlan(new EltwiseProblem { Activation = activation, Alpha = alpha, Length = input.Length });
+        plan.Forward(input, output[..input.Length]);
+    }
+
+    /// <summary>A buffer of <paramref name="length"/> floats where this backend computes; contents undefined until written.</summary>
+    public virtual DeviceBuffer Allocate(long length) => new HostBuffer(this, length);
+
+    /// <summary>A buffer holding a copy of <paramref name="values"/>.</summary>
+    public DeviceBuffer Upload(ReadOnlySpan<float> values)
+    {
+        var buffer = Allocate(values.Length);
+        buffer.Upload(values);
+        return buffer;
     }
 
     private protected abstract ConvPlan CreateConvPlanCore(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias);
     private protected abstract PoolPlan CreatePoolPlanCore(PoolProblem problem);
-    private protected abstract void EltwiseCore(EltwiseOp op, float alpha, ReadOnlySpan<float> input, Span<float> output);
+    private protected abstract EltwisePlan CreateEltwisePlanCore(EltwiseProblem problem);
 
     /// <summary>
     /// Every backend this machine can run, with the reason for each one it cannot
     /// (e.g. libhpccnn.so failed to load, no OpenCL platform). The OpenCL backend runs on the
-    /// default device; dispose it when done.
+    /// default device; dispose the backends when done.
     /// </summary>
     public static (IReadOnlyList<Backend> Available, IReadOnlyList<string> Unavailable) Discover(int threads = 0)
     {
@@ -89,6 +116,9 @@ public abstract class Backend
         }
         return (available, unavailable);
     }
+
+    /// <summary>Releases what the backend holds; idempotent.</summary>
+    public virtual void Dispose() => GC.SuppressFinalize(this);
 
     public override string ToString() => Name;
 }

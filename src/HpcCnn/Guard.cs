@@ -17,18 +17,26 @@ internal static class Guard
             throw new ArgumentException("input and output must not overlap", nameof(output));
     }
 
+    /// <summary>Weights are optional at creation (given later with SetWeights), and only for the directions that use them.</summary>
     public static void ConvParameters(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
     {
         ArgumentNullException.ThrowIfNull(problem);
         problem.Validate();
-        Length(weights.Length, problem.WeightsLength, nameof(weights));
+        if (problem.Direction.IsBackwardWeights())
+        {
+            if (!weights.IsEmpty || !bias.IsEmpty)
+                throw new ArgumentException($"{DirectionText.Name(problem.Direction)} convolution plans take no weights", nameof(weights));
+            return;
+        }
+        if (weights.IsEmpty && !bias.IsEmpty) throw new ArgumentException("a bias was given without weights", nameof(bias));
+        if (!weights.IsEmpty) Length(weights.Length, problem.WeightsLength, nameof(weights));
         if (!bias.IsEmpty) Length(bias.Length, problem.BiasLength, nameof(bias));
     }
 
-    public static void Eltwise(EltwiseOp op, float alpha, ReadOnlySpan<float> input, ReadOnlySpan<float> output)
+    public static void Eltwise(Activation activation, float alpha, ReadOnlySpan<float> input, ReadOnlySpan<float> output)
     {
-        if (!Enum.IsDefined(op)) throw new ArgumentOutOfRangeException(nameof(op), op, "unknown elementwise operation");
-        if (op == EltwiseOp.LeakyRelu && !float.IsFinite(alpha))
+        if (!Enum.IsDefined(activation)) throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation");
+        if (activation == Activation.LeakyRelu && !float.IsFinite(alpha))
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be finite");
         Length(output.Length, input.Length, nameof(output));
         // In place (the same start) is allowed; any other overlap would read values already overwritten.

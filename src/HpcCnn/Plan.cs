@@ -3,41 +3,29 @@ using HpcCnn.Problems;
 namespace HpcCnn;
 
 /// <summary>
-/// A problem prepared for repeated runs: created once (validation, algorithm choice, weight
-/// packing), then run many times on spans without allocating. A plan is immutable and may be run
-/// from several threads at once on different buffers. <see cref="Dispose"/> is idempotent; running
-/// a disposed plan throws <see cref="ObjectDisposedException"/>.
+/// A problem prepared for repeated runs in one direction: created once (validation, algorithm
+/// choice, weight packing), then run many times on spans without allocating. A plan may be run
+/// from several threads at once on different buffers; changing its weights must not overlap a run.
+/// <see cref="Dispose"/> is idempotent; running a disposed plan throws <see cref="ObjectDisposedException"/>.
 /// </summary>
-public abstract class Plan<TProblem> : IDisposable where TProblem : Problem
+public abstract class Plan : IDisposable
 {
     private volatile bool disposed;
 
-    private protected Plan(TProblem problem) => Problem = problem;
+    private protected Plan(Problem problem) => ProblemBase = problem;
 
-    public TProblem Problem { get; }
+    private protected Problem ProblemBase { get; }
+
+    /// <summary>What the plan computes.</summary>
+    public Direction Direction => ProblemBase.Direction;
 
     /// <summary>The algorithm the backend chose, e.g. <c>direct_generic</c>.</summary>
     public abstract string Algorithm { get; }
 
-    /// <summary>The instruction set the algorithm runs on, e.g. <c>generic</c> or <c>managed</c>.</summary>
+    /// <summary>The instruction set the algorithm runs on, e.g. <c>generic</c>, <c>managed</c> or <c>opencl</c>.</summary>
     public abstract string Isa { get; }
 
     public bool IsDisposed => disposed;
-
-    /// <summary>Runs the plan: NCHW <paramref name="input"/> to NCHW <paramref name="output"/>.</summary>
-    /// <exception cref="ArgumentException">A span is shorter than the problem needs, or the spans overlap.</exception>
-    /// <exception cref="ObjectDisposedException">The plan was disposed.</exception>
-    public void Run(ReadOnlySpan<float> input, Span<float> output)
-    {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        Guard.Length(input.Length, Problem.InputLength, nameof(input));
-        Guard.Length(output.Length, Problem.OutputLength, nameof(output));
-        Guard.NoOverlap(input, output);
-        RunCore(input, output);
-    }
-
-    /// <summary>Runs on spans already checked against the problem.</summary>
-    private protected abstract void RunCore(ReadOnlySpan<float> input, Span<float> output);
 
     public void Dispose()
     {
@@ -50,17 +38,39 @@ public abstract class Plan<TProblem> : IDisposable where TProblem : Problem
     /// <summary>Releases what the plan owns; called once.</summary>
     private protected virtual void ReleaseResources() { }
 
-    public override string ToString() => $"{Problem} [{Algorithm}, {Isa}]";
+    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+
+    /// <summary>Fails unless the plan was made for one of <paramref name="directions"/>.</summary>
+    private protected void RequireDirection(string method, params Direction[] directions)
+    {
+        ThrowIfDisposed();
+        if (!directions.Contains(Direction))
+            throw new InvalidOperationException(
+                $"{method} runs on a {string.Join(" or ", directions.Select(DirectionText.Name))} plan; this plan is {DirectionText.Name(Direction)} ({ProblemBase})");
+    }
+
+    public override string ToString() => $"{ProblemBase} [{Algorithm}, {Isa}]";
 }
 
-/// <summary>A forward convolution plan.</summary>
-public abstract class ConvPlan : Plan<ConvProblem>
+/// <summary>A plan for a problem of type <typeparamref name="TProblem"/>.</summary>
+public abstract class Plan<TProblem> : Plan where TProblem : Problem
 {
-    private protected ConvPlan(ConvProblem problem) : base(problem) { }
+    private protected Plan(TProblem problem) : base(problem) { }
+
+    public TProblem Problem => (TProblem)ProblemBase;
 }
 
-/// <summary>A forward pooling plan.</summary>
-public abstract class PoolPlan : Plan<PoolProblem>
+/// <summary>Argument checks of plan calls: lengths by role, outputs that overlap nothing else.</summary>
+internal static class Arguments
 {
-    private protected PoolPlan(PoolProblem problem) : base(problem) { }
+    public static void Length(ReadOnlySpan<float> span, long required, string parameter) => Guard.Length(span.Length, required, parameter);
+
+    public static void Length(ReadOnlySpan<int> span, long required, string parameter) => Guard.Length(span.Length, required, parameter);
+
+    /// <summary>The output overlaps none of the other buffers of the call.</summary>
+    public static void Disjoint(ReadOnlySpan<float> output, string outputName, ReadOnlySpan<float> other, string otherName)
+    {
+        if (!output.IsEmpty && !other.IsEmpty && output.Overlaps(other))
+            throw new ArgumentException($"{outputName} must not overlap {otherName}", outputName);
+    }
 }

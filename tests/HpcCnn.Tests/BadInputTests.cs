@@ -134,13 +134,13 @@ public class BadInputTests
     public void Eltwise_arguments_are_checked(Backend backend)
     {
         var data = new float[10];
-        Assert.Equal("output", Assert.Throws<ArgumentException>(() => backend.Eltwise(EltwiseOp.Relu, data, new float[9])).ParamName);
-        var overlap = Assert.Throws<ArgumentException>(() => backend.Eltwise(EltwiseOp.Relu, data.AsSpan(0, 5), data.AsSpan(1, 5)));
+        Assert.Equal("output", Assert.Throws<ArgumentException>(() => backend.Eltwise(Activation.Relu, data, new float[9])).ParamName);
+        var overlap = Assert.Throws<ArgumentException>(() => backend.Eltwise(Activation.Relu, data.AsSpan(0, 5), data.AsSpan(1, 5)));
         Assert.Contains("same span or not overlap", overlap.Message);
-        Assert.Equal("op", Assert.Throws<ArgumentOutOfRangeException>(() => backend.Eltwise((EltwiseOp)99, data, data)).ParamName);
-        Assert.Equal("alpha", Assert.Throws<ArgumentOutOfRangeException>(() => backend.Eltwise(EltwiseOp.LeakyRelu, data, data, float.PositiveInfinity)).ParamName);
-        backend.Eltwise(EltwiseOp.Relu, data, data);                 // in place is fine
-        backend.Eltwise(EltwiseOp.Relu, ReadOnlySpan<float>.Empty, Span<float>.Empty);
+        Assert.Equal("activation", Assert.Throws<ArgumentOutOfRangeException>(() => backend.Eltwise((Activation)99, data, data)).ParamName);
+        Assert.Equal("alpha", Assert.Throws<ArgumentOutOfRangeException>(() => backend.Eltwise(Activation.LeakyRelu, data, data, float.PositiveInfinity)).ParamName);
+        backend.Eltwise(Activation.Relu, data, data);                 // in place is fine
+        backend.Eltwise(Activation.Relu, ReadOnlySpan<float>.Empty, Span<float>.Empty);
     }
 
     [Fact]
@@ -157,14 +157,15 @@ public class BadInputTests
         var weights = new float[108];
         fixed (float* w = weights)
         {
-            var status = NativeMethods.hc_conv2d_create(&desc, w, weights.Length, null, 0, null, out var handle);
+            var forward = hc_direction.HC_DIRECTION_FORWARD_INFERENCE;
+            var status = NativeMethods.hc_conv2d_create(&desc, forward, w, weights.Length, null, 0, null, out var handle);
             Assert.Equal(hc_status.HC_STATUS_INVALID_ARGUMENT, status);
             Assert.True(handle.IsInvalid);
             var error = Assert.Throws<ArgumentException>(() => NativeStatus.Check(status, "hc_conv2d_create"));
             Assert.Contains("desc->groups (5) must divide desc->in_channels (4)", error.Message);
 
             desc = Cpu.NativeDescriptors.Conv(Valid);
-            status = NativeMethods.hc_conv2d_create(&desc, w, weights.Length, null, 0, null, out handle);
+            status = NativeMethods.hc_conv2d_create(&desc, forward, w, weights.Length, null, 0, null, out handle);
             Assert.Equal(hc_status.HC_STATUS_OK, status);
             using (handle)
             {
@@ -173,11 +174,17 @@ public class BadInputTests
                 fixed (float* x = input)
                 fixed (float* y = output)
                 {
-                    Assert.Equal(hc_status.HC_STATUS_INVALID_ARGUMENT, NativeMethods.hc_conv2d_run(handle, x, 287, y, 216));
-                    Assert.Contains("input holds 287 elements", NativeStatus.Utf8(NativeMethods.hc_last_error()));
-                    Assert.Equal(hc_status.HC_STATUS_INVALID_ARGUMENT, NativeMethods.hc_conv2d_run(handle, x, 288, (float*)x, 216));
+                    hc_arg* args = stackalloc hc_arg[2];
+                    args[0] = new hc_arg { kind = hc_arg_kind.HC_ARG_SRC, data = x, length = 287 };
+                    args[1] = new hc_arg { kind = hc_arg_kind.HC_ARG_DST, data = y, length = 216 };
+                    Assert.Equal(hc_status.HC_STATUS_INVALID_ARGUMENT, NativeMethods.hc_plan_execute(handle, args, 2));
+                    Assert.Contains("SRC holds 287 elements", NativeStatus.Utf8(NativeMethods.hc_last_error()));
+                    args[0].length = 288;
+                    args[1].data = x;
+                    Assert.Equal(hc_status.HC_STATUS_INVALID_ARGUMENT, NativeMethods.hc_plan_execute(handle, args, 2));
                     Assert.Contains("overlap", NativeStatus.Utf8(NativeMethods.hc_last_error()));
-                    Assert.Equal(hc_status.HC_STATUS_OK, NativeMethods.hc_conv2d_run(handle, x, 288, y, 216));
+                    args[1].data = y;
+                    Assert.Equal(hc_status.HC_STATUS_OK, NativeMethods.hc_plan_execute(handle, args, 2));
                     Assert.Equal("", NativeStatus.Utf8(NativeMethods.hc_last_error()));
                 }
             }

@@ -84,14 +84,14 @@ public class OpenClBackendTests
         using var convolved = backend.CreateTensor(conv.OutputLength);
         using var pooled = backend.CreateTensor(pool.OutputLength);
         convPlan.Run(input, convolved);
-        backend.Eltwise(EltwiseOp.Relu, convolved, convolved);
+        backend.Eltwise(Activation.Relu, convolved, convolved);
         poolPlan.Run(convolved, pooled);
         var actual = pooled.ToArray();
 
         var cpu = TestBackends.Cpu.Value;
         var expectedConv = new float[conv.OutputLength];
         using (var plan = cpu.CreateConvPlan(conv, w, b)) plan.Run(x, expectedConv);
-        cpu.Eltwise(EltwiseOp.Relu, expectedConv, expectedConv);
+        cpu.Eltwise(Activation.Relu, expectedConv, expectedConv);
         var expected = new float[pool.OutputLength];
         using (var plan = cpu.CreatePoolPlan(pool)) plan.Run(expectedConv, expected);
         Assert.Equal(expected, actual);
@@ -109,11 +109,11 @@ public class OpenClBackendTests
         using var output = backend.CreateTensor(problem.OutputLength);
         Assert.Equal("input", Assert.Throws<ArgumentException>(() => plan.Run(shortInput, output)).ParamName);
         using var both = backend.CreateTensor(Math.Max(problem.InputLength, problem.OutputLength));
-        Assert.Contains("different tensors", Assert.Throws<ArgumentException>(() => plan.Run(both, both)).Message);
+        Assert.Contains("must be a buffer of its own", Assert.Throws<ArgumentException>(() => plan.Run(both, both)).Message);
         using var other = new OpenClBackend();
         using var foreign = other.CreateTensor(problem.OutputLength);
-        Assert.Contains("another OpenCL backend", Assert.Throws<ArgumentException>(() => plan.Run(input, foreign)).Message);
-        Assert.Throws<ArgumentException>(() => backend.Eltwise(EltwiseOp.Relu, input, shortInput));
+        Assert.Contains("belongs to another backend or device", Assert.Throws<ArgumentException>(() => plan.Run(input, foreign)).Message);
+        Assert.Throws<ArgumentException>(() => backend.Eltwise(Activation.Relu, input, shortInput));
         plan.Dispose();
         Assert.Throws<ObjectDisposedException>(() => plan.Run(input, output));
     }

@@ -50,14 +50,20 @@ public class OpenClCrossBackendTests
 
     [SkippableTheory]
     [MemberData(nameof(RandomProblems.Seeds), MemberType = typeof(RandomProblems))]
-    public void Eltwise_random_problem_matches_oracle(int seed) => EltwiseCrossBackendTests.CheckRandom(seed, TestBackends.OpenClForEveryKernelStyle());
+    public void Eltwise_random_problem_matches_oracle(int seed) =>
+        TestBackends.Check(RandomProblems.Eltwise(seed), seed, TestBackends.OpenClForEveryKernelStyle());
 
     [SkippableTheory]
-    [InlineData(EltwiseOp.Relu)]
-    [InlineData(EltwiseOp.LeakyRelu)]
-    [InlineData(EltwiseOp.Tanh)]
-    [InlineData(EltwiseOp.Sigmoid)]
-    public void Eltwise_in_place_equals_out_of_place(EltwiseOp op) => EltwiseCrossBackendTests.InPlaceEqualsOutOfPlace(TestBackends.OpenCl(), op);
+    [MemberData(nameof(RandomProblems.BackwardSeeds), MemberType = typeof(RandomProblems))]
+    public void Eltwise_random_backward_problem_matches_oracle(int seed) =>
+        TestBackends.Check(RandomProblems.Eltwise(seed) with { Direction = Direction.BackwardData }, seed, TestBackends.OpenClForEveryKernelStyle());
+
+    [SkippableTheory]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.LeakyRelu)]
+    [InlineData(Activation.Tanh)]
+    [InlineData(Activation.Sigmoid)]
+    public void Eltwise_in_place_equals_out_of_place(Activation op) => EltwiseCrossBackendTests.InPlaceEqualsOutOfPlace(TestBackends.OpenCl(), op);
 
     [SkippableFact]
     public void Eltwise_extreme_inputs_stay_finite_and_saturate() => EltwiseCrossBackendTests.ExtremeInputs(TestBackends.OpenCl());

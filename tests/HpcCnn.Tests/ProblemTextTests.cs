@@ -233,7 +233,8 @@ public class ProblemTextTests
     [InlineData("mb1ic3ih9iw9oc4ow2kh3kw3pw0", "ow2 would need right padding")]
     [InlineData("mb1ic3ih99999999999oc2kh3", "larger than")]
     [InlineData("mb1ic3ih5oc2kh3 mb1ic3ih5oc2kh3", "more than one descriptor")]
-    [InlineData("--attr-post-ops=tanh mb1ic3ih5oc2kh3", "--attr-post-ops=tanh is not supported")]
+    [InlineData("--attr-post-ops=gelu mb1ic3ih5oc2kh3", "--attr-post-ops=gelu is not supported")]
+    [InlineData("--attr-post-ops=relu:x mb1ic3ih5oc2kh3", "--attr-post-ops=relu:x is not supported")]
     [InlineData("--alg=max mb1ic3ih5oc2kh3", "--alg does not apply here")]
     [InlineData("MB1ic3ih5oc2kh3", "expected a parameter name at position 0")]
     public void Bad_convolution_text_says_what_is_wrong(string text, string expected)

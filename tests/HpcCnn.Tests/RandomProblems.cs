@@ -11,6 +11,24 @@ internal static class RandomProblems
 
     public static IEnumerable<object[]> Seeds() => Enumerable.Range(0, Count).Select(i => new object[] { i });
 
+    /// <summary>Random problems per backward (operation, direction).</summary>
+    public const int BackwardCount = 300;
+
+    public static IEnumerable<object[]> BackwardSeeds() => Enumerable.Range(0, BackwardCount).Select(i => new object[] { i });
+
+    /// <summary>
+    /// A random activation, slope and length: mostly short, sometimes long enough for the native
+    /// code to use several threads. LeakyReLU slopes are non-negative, as the backward pass needs.
+    /// </summary>
+    public static EltwiseProblem Eltwise(int seed)
+    {
+        var random = new Random(3000 + seed);
+        var activation = (Activation)random.Next(5);
+        float alpha = activation == Activation.LeakyRelu ? (float)random.NextDouble() : 0f;
+        int length = random.Next(10) == 0 ? random.Next(65536, 200000) : random.Next(0, 300);
+        return new EltwiseProblem { Activation = activation, Alpha = alpha, Length = length };
+    }
+
     public static ConvProblem Conv(int seed)
     {
         var random = new Random(1000 + seed);
@@ -94,7 +112,7 @@ internal static class RandomProblems
     private static ConvProblem WithRandomWindow(Random random, int maxImage, int maxStride, int maxDilation, Func<ConvProblem> channels)
     {
         int ih = OneOrMore(random, maxImage), iw = random.Next(3) == 0 ? ih : OneOrMore(random, maxImage);
-        var activation = (Activation)random.Next(3);
+        var activation = (Activation)random.Next(5);
         bool symmetric = random.Next(2) == 0;
         int top = random.Next(0, 4), left = random.Next(0, 4);
         var problem = channels() with
@@ -112,7 +130,9 @@ internal static class RandomProblems
             DilationHeight = random.Next(1, maxDilation + 1),
             DilationWidth = random.Next(1, maxDilation + 1),
             Activation = activation,
-            ActivationAlpha = activation == Activation.LeakyRelu ? (float)Math.Round(random.NextDouble(), 3) : 0f,
+            // Half the slopes are powers of two, which keep backward passes exact on integer fills.
+            ActivationAlpha = activation != Activation.LeakyRelu ? 0f
+                : random.Next(2) == 0 ? (float)Math.Round(random.NextDouble(), 3) : 1f / (1 << random.Next(1, 5)),
         };
         return problem.KernelWidth == 0 ? problem with { KernelWidth = problem.KernelHeight } : problem;
     }

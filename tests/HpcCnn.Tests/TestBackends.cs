@@ -93,6 +93,13 @@ internal static class TestBackends
     public static IReadOnlyList<Problem> Suite(string fileName) =>
         ProblemSuite.Read(Path.Combine(AppContext.BaseDirectory, "problems", fileName));
 
+    /// <summary>Integer fill (bit-exact where the computation is) and real fill (tolerance rule), every backend against one oracle run each.</summary>
+    public static void Check(Problem problem, int seed, IEnumerable<Backend> backends)
+    {
+        var list = backends.ToList();
+        AssertAllPassed(CrossCheck.Run(list, problem, FillKind.SmallIntegers, seed).Concat(CrossCheck.Run(list, problem, FillKind.Real, seed)));
+    }
+
     /// <summary>Fails with every failing check's replay line.</summary>
     public static void AssertAllPassed(IEnumerable<CheckResult> results)
     {

@@ -6,8 +6,8 @@
 
 #include "conv2d_internal.h"
 
-/* Fastest first; the generic direct convolution accepts everything and comes last. */
-static const hc_conv2d_algorithm* const conv2d_algorithms[] = {
+/* Per direction, fastest first; a plain C algorithm that accepts everything comes last. */
+static const hc_algorithm* const forward_algorithms[] = {
     &hc_conv2d_depthwise_avx512,
     &hc_conv2d_depthwise_avx2,
     &hc_conv2d_gemm_1x1_8x32_avx512,
@@ -18,6 +18,29 @@ static const hc_conv2d_algorithm* const conv2d_algorithms[] = {
     &hc_conv2d_gemm_1x1_6x16_avx2,
     &hc_conv2d_gemm_implicit_6x16_avx2,
     &hc_conv2d_direct_generic,
+    NULL,
+};
+
+static const hc_algorithm* const backward_data_algorithms[] = {
+    &hc_conv2d_backward_data_as_forward,
+    &hc_conv2d_backward_data_generic,
+    NULL,
+};
+
+static const hc_algorithm* const backward_weights_algorithms[] = {
+    &hc_conv2d_backward_weights_generic,
+    NULL,
+};
+
+static void describe(const hc_plan* plan, char* text, size_t size) { hc_describe_conv2d(&hc_conv(plan)->desc, text, size); }
+
+static void release(hc_plan* plan) { hc_plan_destroy(hc_conv_mutable(plan)->forward_of_backward); }
+
+static const hc_operation conv2d_operation = {
+    .name = "conv2d",
+    .algorithms = {forward_algorithms, forward_algorithms, backward_data_algorithms, backward_weights_algorithms},
+    .describe = describe,
+    .release = release,
 };
 
 static bool check_desc_sizes(const hc_conv2d_desc* d) {
@@ -49,8 +72,7 @@ static hc_status check_desc(const hc_conv2d_desc* d, hc_conv2d* shape) {
         return hc_fail(HC_STATUS_INVALID_ARGUMENT,
                        "desc->groups (%" PRId64 ") must divide desc->out_channels (%" PRId64 ")",
                        d->groups, d->out_channels);
-    if (d->activation != HC_ACTIVATION_NONE && d->activation != HC_ACTIVATION_RELU &&
-        d->activation != HC_ACTIVATION_LEAKY_RELU)
+    if (!hc_activation_is_valid(d->activation))
         return hc_fail(HC_STATUS_INVALID_ARGUMENT, "desc->activation has unknown value %d",
                        (int)d->activation);
     if (d->activation == HC_ACTIVATION_LEAKY_RELU && !isfinite(d->activation_alpha))
@@ -92,102 +114,64 @@ static hc_status check_desc(const hc_conv2d_desc* d, hc_conv2d* shape) {
     return HC_STATUS_OK;
 }
 
-static float* copy_floats(const float* source, int64_t count) {
-    float* copy = malloc((size_t)count * sizeof(float));
-    if (copy != NULL) memcpy(copy, source, (size_t)count * sizeof(float));
-    return copy;
+/* The buffers each direction reads and writes. The backward passes read the forward output DST
+ * to differentiate the activation (optional without one). */
+static void add_args(hc_conv2d* conv, hc_direction direction) {
+    hc_plan* plan = &conv->base;
+    const bool activated = conv->desc.activation != HC_ACTIVATION_NONE;
+    switch (direction) {
+    case HC_DIRECTION_FORWARD_INFERENCE:
+    case HC_DIRECTION_FORWARD_TRAINING:
+        hc_plan_add_arg(plan, HC_ARG_SRC, false, false, conv->input_length);
+        hc_plan_add_arg(plan, HC_ARG_DST, true, false, conv->output_length);
+        break;
+    case HC_DIRECTION_BACKWARD_DATA:
+        hc_plan_add_arg(plan, HC_ARG_DIFF_DST, false, false, conv->output_length);
+        hc_plan_add_arg(plan, HC_ARG_DST, false, !activated, conv->output_length);
+        hc_plan_add_arg(plan, HC_ARG_DIFF_SRC, true, false, conv->input_length);
+        break;
+    case HC_DIRECTION_BACKWARD_WEIGHTS:
+        hc_plan_add_arg(plan, HC_ARG_SRC, false, false, conv->input_length);
+        hc_plan_add_arg(plan, HC_ARG_DIFF_DST, false, false, conv->output_length);
+        hc_plan_add_arg(plan, HC_ARG_DST, false, !activated, conv->output_length);
+        hc_plan_add_arg(plan, HC_ARG_DIFF_WEIGHTS, true, false, conv->weights_length);
+        hc_plan_add_arg(plan, HC_ARG_DIFF_BIAS, true, true, conv->desc.out_channels);
+        break;
+    }
+    if (direction != HC_DIRECTION_BACKWARD_WEIGHTS) {
+        plan->weights_length = conv->weights_length;
+        plan->bias_length = conv->desc.out_channels;
+    }
 }
 
-hc_status hc_conv2d_create(const hc_conv2d_desc* desc,
+hc_status hc_conv2d_create(const hc_conv2d_desc* desc, hc_direction direction,
                            const float* weights, int64_t weights_length,
                            const float* bias, int64_t bias_length,
-                           const hc_plan_options* options,
-                           hc_conv2d** plan) {
+                           const hc_plan_options* options, hc_plan** plan) {
     hc_clear_error();
     if (!hc_check_not_null(plan, "plan")) return HC_STATUS_INVALID_ARGUMENT;
     *plan = NULL;
     if (!hc_check_not_null(desc, "desc")) return HC_STATUS_INVALID_ARGUMENT;
-
+    const double start = hc_verbose() ? hc_now_ms() : 0.0;
     hc_conv2d shape = {.desc = *desc};
     hc_status status = check_desc(desc, &shape);
     if (status != HC_STATUS_OK) return status;
-    if (!hc_check_not_null(weights, "weights") ||
-        !hc_check_length(weights_length, shape.weights_length, "weights"))
-        return HC_STATUS_INVALID_ARGUMENT;
-    if (bias == NULL && bias_length != 0)
+    if ((direction == HC_DIRECTION_BACKWARD_DATA || direction == HC_DIRECTION_BACKWARD_WEIGHTS) && desc->activation == HC_ACTIVATION_LEAKY_RELU && !(desc->activation_alpha >= 0.0f))
         return hc_fail(HC_STATUS_INVALID_ARGUMENT,
-                       "bias is NULL but bias_length is %" PRId64 " (use 0 for no bias)", bias_length);
-    if (bias != NULL && !hc_check_length(bias_length, desc->out_channels, "bias"))
-        return HC_STATUS_INVALID_ARGUMENT;
-    if (!hc_resolve_num_threads(options, &shape.num_threads) || !hc_resolve_isa(options, &shape.isa))
-        return HC_STATUS_INVALID_ARGUMENT;
-
-    const double start = hc_verbose() ? hc_now_ms() : 0.0;
-    for (size_t i = 0; i < sizeof conv2d_algorithms / sizeof conv2d_algorithms[0]; i++) {
-        if (conv2d_algorithms[i]->isa <= shape.isa && conv2d_algorithms[i]->accepts(&shape)) {
-            shape.algorithm = conv2d_algorithms[i];
-            break;
-        }
+                       "the backward passes of LeakyReLU need desc->activation_alpha >= 0 (they read the output's sign), got %g",
+                       (double)desc->activation_alpha);
+    hc_conv2d* created = calloc(1, sizeof *created);
+    if (created == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory allocating a convolution plan");
+    *created = shape;
+    status = hc_plan_begin(&created->base, &conv2d_operation, direction, options);
+    if (status == HC_STATUS_OK) {
+        add_args(created, direction);
+        status = hc_plan_finish(&created->base, weights, weights_length, bias, bias_length, start);
     }
-    if (shape.algorithm == NULL)
-        return hc_fail(HC_STATUS_INTERNAL, "no convolution algorithm accepted the problem");
-
-    hc_conv2d* created = malloc(sizeof *created);
-    if (created != NULL) {
-        *created = shape;
-        created->weights = copy_floats(weights, shape.weights_length);
-        created->bias = bias != NULL ? copy_floats(bias, desc->out_channels) : NULL;
+    if (status != HC_STATUS_OK) {
+        hc_plan_destroy(&created->base);
+        return status;
     }
-    if (created == NULL || created->weights == NULL || (bias != NULL && created->bias == NULL)) {
-        hc_conv2d_destroy(created);
-        return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory copying %" PRId64 " weights",
-                       shape.weights_length);
-    }
-    if (created->algorithm->prepare != NULL) {
-        status = created->algorithm->prepare(created);
-        if (status != HC_STATUS_OK) {
-            hc_conv2d_destroy(created);
-            return status;
-        }
-    }
-    hc_describe_conv2d(desc, created->text, sizeof created->text);
-    if (hc_verbose())
-        hc_log("create conv2d %s alg=%s isa=%s threads=%d time=%.3fms", created->text, created->algorithm->name,
-               hc_isa_string(created->algorithm->isa), created->num_threads, hc_now_ms() - start);
-    *plan = created;
+    *plan = &created->base;
     return HC_STATUS_OK;
-}
-
-hc_status hc_conv2d_run(const hc_conv2d* plan,
-                        const float* input, int64_t input_length,
-                        float* output, int64_t output_length) {
-    hc_clear_error();
-    if (!hc_check_not_null(plan, "plan") ||
-        !hc_check_not_null(input, "input") || !hc_check_length(input_length, plan->input_length, "input") ||
-        !hc_check_not_null(output, "output") || !hc_check_length(output_length, plan->output_length, "output"))
-        return HC_STATUS_INVALID_ARGUMENT;
-    if (hc_ranges_overlap(input, plan->input_length, output, plan->output_length))
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "input and output must not overlap");
-    if (!hc_verbose()) return plan->algorithm->run(plan, input, output);
-    const double start = hc_now_ms();
-    hc_status status = plan->algorithm->run(plan, input, output);
-    hc_log("run conv2d %s alg=%s isa=%s threads=%d time=%.3fms", plan->text, plan->algorithm->name,
-           hc_isa_string(plan->algorithm->isa), plan->num_threads, hc_now_ms() - start);
-    return status;
-}
-
-hc_status hc_conv2d_get_info(const hc_conv2d* plan, hc_plan_info* info) {
-    hc_clear_error();
-    if (!hc_check_not_null(plan, "plan") || !hc_check_not_null(info, "info"))
-        return HC_STATUS_INVALID_ARGUMENT;
-    *info = hc_make_plan_info(plan->algorithm->name, plan->algorithm->isa, plan->num_threads);
-    return HC_STATUS_OK;
-}
-
-void hc_conv2d_destroy(hc_conv2d* plan) {
-    if (plan == NULL) return;
-    free(plan->weights);
-    free(plan->bias);
-    hc_aligned_free(plan->packed);
-    free(plan);
 }

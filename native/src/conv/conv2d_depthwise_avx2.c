@@ -28,15 +28,6 @@ static inline __m256 load_row(const float* row, int64_t column, int64_t width) {
     return _mm256_maskload_ps(row + column, inside);
 }
 
-static inline __m256 activate8(__m256 v, hc_activation activation, float alpha) {
-    if (activation == HC_ACTIVATION_RELU) return _mm256_max_ps(v, _mm256_setzero_ps());
-    if (activation == HC_ACTIVATION_LEAKY_RELU) {
-        __m256 scaled = _mm256_mul_ps(v, _mm256_set1_ps(alpha));
-        return _mm256_blendv_ps(scaled, v, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
-    }
-    return v;
-}
-
 static void depthwise_plane(const hc_conv2d* plan, const float* x, const float* w, float bias, float* y) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t out_w = plan->out_width;
@@ -67,7 +58,7 @@ static void depthwise_plane(const hc_conv2d* plan, const float* x, const float* 
             for (int v = 0; v < VECTORS; v++) {
                 const int64_t first = ow0 + 8 * v, lanes = out_w - first;
                 if (lanes <= 0) break;
-                const __m256 value = activate8(acc[v], d->activation, d->activation_alpha);
+                const __m256 value = hc_activation_forward8(d->activation, d->activation_alpha, acc[v]);
                 if (lanes >= 8) {
                     _mm256_storeu_ps(out + first, value);
                 } else {
@@ -82,25 +73,19 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t planes = d->batch * d->in_channels, taps = d->kernel_height * d->kernel_width;
     const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
-    const int threads = (double)planes * (double)out_plane * (double)taps < 200000.0 ? 1 : plan->num_threads;
+    const int threads = (double)planes * (double)out_plane * (double)taps < 200000.0 ? 1 : plan->base.num_threads;
     int finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
 #pragma omp for schedule(dynamic, hc_dynamic_chunk(planes, threads)) nowait
         for (int64_t p = 0; p < planes; p++) {
             const int64_t c = p % d->in_channels;
-            depthwise_plane(plan, input + p * in_plane, plan->weights + c * taps,
-                            plan->bias != NULL ? plan->bias[c] : 0.0f, output + p * out_plane);
+            depthwise_plane(plan, input + p * in_plane, plan->base.weights + c * taps,
+                            plan->base.bias != NULL ? plan->base.bias[c] : 0.0f, output + p * out_plane);
         }
         hc_parallel_join(&finished);
     }
     return HC_STATUS_OK;
 }
 
-const hc_conv2d_algorithm hc_conv2d_depthwise_avx2 = {
-    .name = "depthwise_direct_avx2",
-    .isa = HC_ISA_AVX2,
-    .accepts = accepts_depthwise_avx2,
-    .prepare = NULL,
-    .run = run_depthwise,
-};
+HC_CONV2D_FORWARD_ALGORITHM(hc_conv2d_depthwise_avx2, "depthwise_direct_avx2", HC_ISA_AVX2, accepts_depthwise_avx2, hc_conv2d_no_pack, run_depthwise);

@@ -145,7 +145,7 @@ static inline __attribute__((always_inline)) void depthwise_block(const hc_conv2
         for (int v = 0; v < vectors; v++) {
             const int64_t first = ow0 + 16 * v, lanes = plan->out_width - first;
             const __mmask16 mask = hc_first_lanes16(lanes);
-            _mm512_mask_storeu_ps(out + i * plan->out_width + first, mask, hc_activate16(acc[i][v], d->activation, d->activation_alpha));
+            _mm512_mask_storeu_ps(out + i * plan->out_width + first, mask, hc_activation_forward16(d->activation, d->activation_alpha, acc[i][v]));
         }
 }
 
@@ -309,7 +309,7 @@ static inline __attribute__((always_inline)) void aligned_block(const hc_conv2d*
     if (rows > i && vectors > v) {                                                                                          \
         const int64_t lanes = plan->out_width - 16 * (v0 + v);                                                              \
         const __mmask16 mask = hc_first_lanes16(lanes);                                      \
-        _mm512_mask_storeu_ps(out + i * plan->out_width + 16 * (v0 + v), mask, hc_activate16(a##i##_##v, d->activation, d->activation_alpha)); \
+        _mm512_mask_storeu_ps(out + i * plan->out_width + 16 * (v0 + v), mask, hc_activation_forward16(d->activation, d->activation_alpha, a##i##_##v)); \
     }
     STORE_VECTOR(0, 0) STORE_VECTOR(0, 1) STORE_VECTOR(0, 2) STORE_VECTOR(0, 3)
     STORE_VECTOR(1, 0) STORE_VECTOR(1, 1) STORE_VECTOR(1, 2) STORE_VECTOR(1, 3)
@@ -354,7 +354,7 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t planes = d->batch * d->in_channels, taps = d->kernel_height * d->kernel_width;
     const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
-    const int threads = (double)planes * (double)out_plane * (double)taps < 200000.0 ? 1 : plan->num_threads;
+    const int threads = (double)planes * (double)out_plane * (double)taps < 200000.0 ? 1 : plan->base.num_threads;
     const padded_plane shape = plane_shape(plan);
     const bool aligned = is_dense_3x3_s1(d);
     const aligned_plane aligned_plane_shape = aligned_shape(plan);
@@ -385,12 +385,12 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
             const int64_t c = p % d->in_channels;
             if (aligned) {
                 fill_aligned_plane(plan, aligned_plane_shape, input + p * in_plane, padded);
-                depthwise_3x3s1_plane(plan, aligned_plane_shape, padded, plan->weights + c * taps,
-                                      plan->bias != NULL ? plan->bias[c] : 0.0f, output + p * out_plane);
+                depthwise_3x3s1_plane(plan, aligned_plane_shape, padded, plan->base.weights + c * taps,
+                                      plan->base.bias != NULL ? plan->base.bias[c] : 0.0f, output + p * out_plane);
                 continue;
             }
             fill_plane(plan, shape, input + p * in_plane, padded, padded + plane_floats);
-            depthwise_plane(plan, shape, padded, tap_offsets, plan->weights + c * taps, plan->bias != NULL ? plan->bias[c] : 0.0f,
+            depthwise_plane(plan, shape, padded, tap_offsets, plan->base.weights + c * taps, plan->base.bias != NULL ? plan->base.bias[c] : 0.0f,
                             output + p * out_plane);
         }
         hc_parallel_join(&finished);
@@ -398,10 +398,4 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
     return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a depthwise workspace") : HC_STATUS_OK;
 }
 
-const hc_conv2d_algorithm hc_conv2d_depthwise_avx512 = {
-    .name = "depthwise_direct_avx512",
-    .isa = HC_ISA_AVX512,
-    .accepts = accepts_depthwise_avx512,
-    .prepare = NULL,
-    .run = run_depthwise,
-};
+HC_CONV2D_FORWARD_ALGORITHM(hc_conv2d_depthwise_avx512, "depthwise_direct_avx512", HC_ISA_AVX512, accepts_depthwise_avx512, hc_conv2d_no_pack, run_depthwise);

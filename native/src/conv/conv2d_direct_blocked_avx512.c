@@ -113,9 +113,8 @@ static hc_status prepare_direct_blocked(hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     const blocked_shape s = shape_of(plan);
     const int64_t weight_floats = s.k_groups * s.c_blocks * s.taps * s.unit * GROUP_WIDTH;
-    plan->packed = hc_aligned_alloc((size_t)(weight_floats + s.k_groups * GROUP_WIDTH) * sizeof(float));
-    if (plan->packed == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory packing the weights");
-    float* out = plan->packed;
+    float* out = hc_plan_packed(&plan->base, (size_t)(weight_floats + s.k_groups * GROUP_WIDTH) * sizeof(float));
+    if (out == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory packing the weights");
     for (int64_t g = 0; g < s.k_groups; g++)
         for (int64_t cb = 0; cb < s.c_blocks; cb++)
             for (int64_t t = 0; t < s.taps; t++)
@@ -123,11 +122,11 @@ static hc_status prepare_direct_blocked(hc_conv2d* plan) {
                     for (int64_t o = 0; o < GROUP_WIDTH; o++) {
                         const int64_t k = g * GROUP_WIDTH + o, channel = cb * s.unit + c;
                         *out++ = k < d->out_channels && channel < d->in_channels
-                                     ? plan->weights[(k * d->in_channels + channel) * s.taps + t]
+                                     ? plan->base.weights[(k * d->in_channels + channel) * s.taps + t]
                                      : 0.0f;
                     }
     for (int64_t k = 0; k < s.k_groups * GROUP_WIDTH; k++)
-        *out++ = plan->bias != NULL && k < d->out_channels ? plan->bias[k] : 0.0f;
+        *out++ = plan->base.bias != NULL && k < d->out_channels ? plan->base.bias[k] : 0.0f;
     return HC_STATUS_OK;
 }
 
@@ -313,7 +312,7 @@ static void store_sums(const hc_conv2d* plan, const float* sums, int64_t pixels,
             transpose16(v);
             const __mmask16 mask = hc_first_lanes16(count);
             for (int64_t o = 0; o < channels; o++)
-                _mm512_mask_storeu_ps(y + (k0 + o) * plane + q, mask, hc_activate16(v[o], d->activation, d->activation_alpha));
+                _mm512_mask_storeu_ps(y + (k0 + o) * plane + q, mask, hc_activation_forward16(d->activation, d->activation_alpha, v[o]));
         }
     }
 }
@@ -354,11 +353,11 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
     const blocked_shape s = shape_of(plan);
     const int64_t out_w = plan->out_width, out_h = plan->out_height;
     const double flops = 2.0 * (double)d->batch * (double)d->out_channels * (double)(out_h * out_w) * (double)(d->in_channels * s.taps);
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
+    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : plan->base.num_threads;
     const band_partition part = partition_bands(plan, s, threads);
     const int64_t band = part.rows, bands = part.bands, items = part.items;
     const size_t workspace_bytes = (size_t)band_floats(plan, s, band) * sizeof(float);
-    const float* packed_bias = plan->packed + s.k_groups * s.c_blocks * s.taps * s.unit * GROUP_WIDTH;
+    const float* packed_bias = plan->base.packed + s.k_groups * s.c_blocks * s.taps * s.unit * GROUP_WIDTH;
     const int64_t in_plane = d->in_channels * d->in_height * d->in_width, out_plane = d->out_channels * out_h * out_w;
     int failed = 0, finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -402,7 +401,7 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
                         walk.c_blocks = min64(s.chunk_blocks, s.c_blocks - cb);
                         walk.r0 = r0;
                         walk.r1 = min64(r0 + s.chunk_rows, d->kernel_height);
-                        const float* w = plan->packed + ((g * s.c_blocks + cb) * s.taps + r0 * d->kernel_width) * s.unit * GROUP_WIDTH;
+                        const float* w = plan->base.packed + ((g * s.c_blocks + cb) * s.taps + r0 * d->kernel_width) * s.unit * GROUP_WIDTH;
                         const float* init = cb == 0 && r0 == 0 ? packed_bias + g * GROUP_WIDTH : NULL;
                         const float* chunk_window = window + cb * full.plane_stride;
                         for (int64_t q = 0; q < pixels; q += TILE_PIXELS) {
@@ -424,18 +423,6 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
     return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a convolution workspace") : HC_STATUS_OK;
 }
 
-const hc_conv2d_algorithm hc_conv2d_direct_plain_6x64_avx512 = {
-    .name = "direct_plain_6x64_avx512",
-    .isa = HC_ISA_AVX512,
-    .accepts = accepts_direct_plain,
-    .prepare = prepare_direct_blocked,
-    .run = run_direct_blocked,
-};
+HC_CONV2D_FORWARD_ALGORITHM(hc_conv2d_direct_plain_6x64_avx512, "direct_plain_6x64_avx512", HC_ISA_AVX512, accepts_direct_plain, prepare_direct_blocked, run_direct_blocked);
 
-const hc_conv2d_algorithm hc_conv2d_direct_blocked_6x64_avx512 = {
-    .name = "direct_blocked_6x64_avx512",
-    .isa = HC_ISA_AVX512,
-    .accepts = accepts_direct_blocked,
-    .prepare = prepare_direct_blocked,
-    .run = run_direct_blocked,
-};
+HC_CONV2D_FORWARD_ALGORITHM(hc_conv2d_direct_blocked_6x64_avx512, "direct_blocked_6x64_avx512", HC_ISA_AVX512, accepts_direct_blocked, prepare_direct_blocked, run_direct_blocked);

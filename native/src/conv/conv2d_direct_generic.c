@@ -16,14 +16,14 @@ static hc_status run_direct_generic(const hc_conv2d* plan, const float* input, f
     const int64_t out_size = plan->out_height * plan->out_width;
     const int64_t filter_size = in_per_group * d->kernel_height * d->kernel_width;
 
-#pragma omp parallel for collapse(2) schedule(dynamic, hc_dynamic_chunk(d->batch * d->out_channels, plan->num_threads)) num_threads(plan->num_threads)
+#pragma omp parallel for collapse(2) schedule(dynamic, hc_dynamic_chunk(d->batch * d->out_channels, plan->base.num_threads)) num_threads(plan->base.num_threads)
     for (int64_t n = 0; n < d->batch; n++) {
         for (int64_t k = 0; k < d->out_channels; k++) {
             const int64_t group = k / out_per_group;
             const float* image = input + (n * d->in_channels + group * in_per_group) * image_size;
-            const float* filter = plan->weights + k * filter_size;
+            const float* filter = plan->base.weights + k * filter_size;
             float* out = output + (n * d->out_channels + k) * out_size;
-            const float bias = plan->bias != NULL ? plan->bias[k] : 0.0f;
+            const float bias = plan->base.bias != NULL ? plan->base.bias[k] : 0.0f;
             for (int64_t oh = 0; oh < plan->out_height; oh++) {
                 for (int64_t ow = 0; ow < plan->out_width; ow++) {
                     float sum = bias;
@@ -40,7 +40,7 @@ static hc_status run_direct_generic(const hc_conv2d* plan, const float* input, f
                             }
                         }
                     }
-                    out[oh * plan->out_width + ow] = hc_activate(sum, d->activation, d->activation_alpha);
+                    out[oh * plan->out_width + ow] = hc_activation_forward(d->activation, d->activation_alpha, sum);
                 }
             }
         }
@@ -48,10 +48,4 @@ static hc_status run_direct_generic(const hc_conv2d* plan, const float* input, f
     return HC_STATUS_OK;
 }
 
-const hc_conv2d_algorithm hc_conv2d_direct_generic = {
-    .name = "direct_generic",
-    .isa = HC_ISA_GENERIC,
-    .accepts = accepts_any,
-    .prepare = NULL,
-    .run = run_direct_generic,
-};
+HC_CONV2D_FORWARD_ALGORITHM(hc_conv2d_direct_generic, "direct_generic", HC_ISA_GENERIC, accepts_any, hc_conv2d_no_pack, run_direct_generic);

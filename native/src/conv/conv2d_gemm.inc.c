@@ -74,15 +74,15 @@ static hc_status prepare_weights(hc_conv2d* plan, int64_t mr) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t groups = d->groups, m = d->out_channels / groups, kk = reduction_length(d);
     const int64_t m_panels = ceil_div(m, mr);
-    plan->packed = hc_aligned_alloc((size_t)(groups * m_panels * kk * mr) * sizeof(float));
-    if (plan->packed == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory packing the weights");
+    if (hc_plan_packed(&plan->base, (size_t)(groups * m_panels * kk * mr) * sizeof(float)) == NULL)
+        return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory packing the weights");
     for (int64_t g = 0; g < groups; g++)
         for (int64_t mp = 0; mp < m_panels; mp++)
             for (int64_t k = 0; k < kk; k++)
                 for (int64_t i = 0; i < mr; i++) {
                     const int64_t row = mp * mr + i;
-                    plan->packed[((g * m_panels + mp) * kk + k) * mr + i] =
-                        row < m ? plan->weights[(g * m + row) * kk + k] : 0.0f;
+                    plan->base.packed[((g * m_panels + mp) * kk + k) * mr + i] =
+                        row < m ? plan->base.weights[(g * m + row) * kk + k] : 0.0f;
                 }
     return HC_STATUS_OK;
 }
@@ -202,7 +202,7 @@ static void pack_b_implicit(const hc_conv2d* plan, const pack_source* src, int64
  * block [k0, k0 + kc) of kk: start from the bias on the first block, activate on the last. */
 static inline hc_gemm_epilogue block_epilogue(const hc_conv2d* plan, int64_t channel, int64_t k0, int64_t kc, int64_t kk) {
     return (hc_gemm_epilogue){
-        .bias = plan->bias != NULL ? plan->bias + channel : NULL,
+        .bias = plan->base.bias != NULL ? plan->base.bias + channel : NULL,
         .activation = plan->desc.activation,
         .alpha = plan->desc.activation_alpha,
         .first = k0 == 0,
@@ -228,7 +228,7 @@ typedef struct gemm_partition {
 static gemm_partition partition_work(const hc_conv2d* plan, int64_t images, int64_t units, int64_t unit_columns,
                                      int64_t granule, int64_t nc_max, int64_t m_panels, int64_t kk, int64_t kc_max,
                                      double flops) {
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : plan->num_threads;
+    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : plan->base.num_threads;
     const int64_t columns = units * unit_columns, panels = ceil_div(units, granule);
     const bool split_channels = images < threads && ceil_div(columns, GEMM_KERNEL.nr) < 4 * threads && m_panels >= threads;
     int64_t n_blocks = ceil_div(columns, nc_max);
@@ -319,7 +319,7 @@ static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* outp
             }
             const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
             float* y = output + (n * d->out_channels + g * m) * p + source.j0;
-            const float* a = plan->packed + g * m_panels * kk * MR;
+            const float* a = plan->base.packed + g * m_panels * kk * MR;
             for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {
                 const int64_t kc = min64(kc_step, kk - k0);
                 pack(plan, &source, k0, kc, bp);
@@ -353,21 +353,9 @@ static hc_status run_implicit(const hc_conv2d* plan, const float* input, float* 
     return run_gemm(plan, input, output, &GEMM_KERNEL, pack_b_implicit, true);
 }
 
-const hc_conv2d_algorithm GEMM_1X1 = {
-    .name = GEMM_1X1_NAME,
-    .isa = GEMM_ISA,
-    .accepts = accepts_1x1,
-    .prepare = prepare_gemm,
-    .run = run_1x1,
-};
+HC_CONV2D_FORWARD_ALGORITHM(GEMM_1X1, GEMM_1X1_NAME, GEMM_ISA, accepts_1x1, prepare_gemm, run_1x1);
 
-const hc_conv2d_algorithm GEMM_IMPLICIT = {
-    .name = GEMM_IMPLICIT_NAME,
-    .isa = GEMM_ISA,
-    .accepts = fits_int32_lanes,
-    .prepare = prepare_gemm,
-    .run = run_implicit,
-};
+HC_CONV2D_FORWARD_ALGORITHM(GEMM_IMPLICIT, GEMM_IMPLICIT_NAME, GEMM_ISA, fits_int32_lanes, prepare_gemm, run_implicit);
 
 #ifdef GEMM_ROWS
 /* Convolutions without packing B: the micro-kernel reads each B row where it already is, in a
@@ -497,7 +485,7 @@ static hc_status run_rows_window(const hc_conv2d* plan, const float* input, floa
             }
             const int64_t columns = (rows - 1) * pitch + out_w; /* the last virtual row needs no padding columns */
             const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
-            const float* a = plan->packed + g * m_panels * kk * MR;
+            const float* a = plan->base.packed + g * m_panels * kk * MR;
             /* The block this thread most likely takes next (items are handed out in order): its input
              * is prefetched a slice per panel, so its window fill finds it in L2. */
             hc_prefetch_cursor ahead = {0};
@@ -534,11 +522,5 @@ static hc_status run_rows_window(const hc_conv2d* plan, const float* input, floa
     return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a convolution workspace") : HC_STATUS_OK;
 }
 
-const hc_conv2d_algorithm GEMM_ROWS_WINDOW = {
-    .name = GEMM_ROWS_WINDOW_NAME,
-    .isa = GEMM_ISA,
-    .accepts = accepts_rows_window,
-    .prepare = prepare_gemm,
-    .run = run_rows_window,
-};
+HC_CONV2D_FORWARD_ALGORITHM(GEMM_ROWS_WINDOW, GEMM_ROWS_WINDOW_NAME, GEMM_ISA, accepts_rows_window, prepare_gemm, run_rows_window);
 #endif

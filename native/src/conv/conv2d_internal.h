@@ -1,54 +1,75 @@
-/* The convolution plan and the contract every convolution algorithm implements. */
+/* The convolution plan and its algorithms, for every direction. */
 #ifndef HPCCNN_CONV_CONV2D_INTERNAL_H
 #define HPCCNN_CONV_CONV2D_INTERNAL_H
 
-#include "../core/internal.h"
+#include "../core/plan.h"
 
-struct hc_conv2d {
+typedef struct hc_conv2d {
+    hc_plan base; /* first: a plan pointer converts to this and back */
     hc_conv2d_desc desc;
     int64_t out_height;
     int64_t out_width;
     int64_t input_length;
     int64_t output_length;
-    int64_t weights_length;
-    float* weights; /* KCRS copy owned by the plan */
-    float* bias;    /* out_channels values owned by the plan, or NULL */
-    float* packed;  /* the algorithm's own weight layout (freed with the plan), or NULL */
-    const struct hc_conv2d_algorithm* algorithm;
-    hc_isa isa;     /* best instruction set the plan may use */
-    int32_t num_threads;
-    char text[160]; /* benchdnn descriptor, for HPCCNN_VERBOSE */
-};
+    int64_t weights_length; /* out_channels * in_channels / groups * kernel_height * kernel_width */
+    /* Backward data computed as a forward convolution: that plan (owned), else NULL. */
+    hc_plan* forward_of_backward;
+} hc_conv2d;
 
-/* One entry of the ordered algorithm list in conv2d.c. An algorithm is tried only when its isa
- * is allowed for the plan; `accepts` looks only at the validated problem; `prepare` (may be
- * NULL) packs weights into plan->packed at creation; `run` may assume lengths and overlap were
- * checked, must write every output, and must give the same bits for any thread count. */
-typedef struct hc_conv2d_algorithm {
-    const char* name;
-    hc_isa isa;
-    bool (*accepts)(const struct hc_conv2d* plan);
-    hc_status (*prepare)(struct hc_conv2d* plan);
-    hc_status (*run)(const struct hc_conv2d* plan, const float* input, float* output);
-} hc_conv2d_algorithm;
+static inline const hc_conv2d* hc_conv(const hc_plan* plan) { return (const hc_conv2d*)plan; }
+static inline hc_conv2d* hc_conv_mutable(hc_plan* plan) { return (hc_conv2d*)plan; }
+
+/* A forward algorithm written against the convolution's own types: accepts(plan),
+ * pack(plan) packing plan->base.weights into hc_plan_packed (may be hc_conv2d_no_pack), and
+ * run(plan, input, output). The macro defines the hc_algorithm `symbol` that adapts them. */
+#define HC_CONV2D_FORWARD_ALGORITHM(symbol, name_text, isa_value, accepts_fn, pack_fn, run_fn)                          \
+    static bool symbol##_accepts(const hc_plan* plan) { return accepts_fn(hc_conv(plan)); }                            \
+    static hc_status symbol##_pack(hc_plan* plan) { return pack_fn(hc_conv_mutable(plan)); }                           \
+    static hc_status symbol##_run(const hc_plan* plan, const hc_args* args) {                                          \
+        return run_fn(hc_conv(plan), hc_arg_in(args, HC_ARG_SRC), hc_arg_out(args, HC_ARG_DST));                       \
+    }                                                                                                                  \
+    const hc_algorithm symbol = {.name = name_text, .isa = isa_value, .accepts = symbol##_accepts, .pack = symbol##_pack, \
+                                 .run = symbol##_run}
+
+static inline hc_status hc_conv2d_no_pack(hc_conv2d* plan) {
+    (void)plan;
+    return HC_STATUS_OK;
+}
+
+/* ---- forward ---- */
 
 /* Depthwise (one input and one output channel per group), direct, AVX-512 and AVX2. */
-extern const hc_conv2d_algorithm hc_conv2d_depthwise_avx512;
-extern const hc_conv2d_algorithm hc_conv2d_depthwise_avx2;
+extern const hc_algorithm hc_conv2d_depthwise_avx512;
+extern const hc_algorithm hc_conv2d_depthwise_avx2;
 /* Direct convolution on a channel-blocked (NCHW16c) copy of the input, 6 pixels x 64 channels per tile. */
-extern const hc_conv2d_algorithm hc_conv2d_direct_blocked_6x64_avx512;
+extern const hc_algorithm hc_conv2d_direct_blocked_6x64_avx512;
 /* The same on plain padded NCHW rows, one channel per step, for few input channels (alexnet_c1's 3). */
-extern const hc_conv2d_algorithm hc_conv2d_direct_plain_6x64_avx512;
+extern const hc_algorithm hc_conv2d_direct_plain_6x64_avx512;
 /* The GEMM convolutions below with the 8x32 AVX-512 micro-kernel. */
-extern const hc_conv2d_algorithm hc_conv2d_gemm_rows_window_8x32_avx512;
-extern const hc_conv2d_algorithm hc_conv2d_gemm_1x1_8x32_avx512;
-extern const hc_conv2d_algorithm hc_conv2d_gemm_implicit_8x32_avx512;
+extern const hc_algorithm hc_conv2d_gemm_rows_window_8x32_avx512;
+extern const hc_algorithm hc_conv2d_gemm_1x1_8x32_avx512;
+extern const hc_algorithm hc_conv2d_gemm_implicit_8x32_avx512;
 /* 1x1, stride 1, no padding: a packed GEMM straight over the NCHW input. */
-extern const hc_conv2d_algorithm hc_conv2d_gemm_1x1_6x16_avx2;
+extern const hc_algorithm hc_conv2d_gemm_1x1_6x16_avx2;
 /* Any convolution: packed GEMM whose input panels are gathered block by block (implicit im2col:
  * the full im2col matrix never exists). */
-extern const hc_conv2d_algorithm hc_conv2d_gemm_implicit_6x16_avx2;
-/* Direct convolution in plain C: any problem, any CPU. The last entry of the list. */
-extern const hc_conv2d_algorithm hc_conv2d_direct_generic;
+extern const hc_algorithm hc_conv2d_gemm_implicit_6x16_avx2;
+/* Direct convolution in plain C: any problem, any CPU. The last entry of the forward list. */
+extern const hc_algorithm hc_conv2d_direct_generic;
+
+/* ---- backward ---- */
+
+/* Backward data of a stride-1 convolution whose padding is at most the dilated kernel's reach:
+ * a forward convolution of dL/dy with the kernels flipped and input and output channels swapped,
+ * so it runs on the fastest forward algorithm. */
+extern const hc_algorithm hc_conv2d_backward_data_as_forward;
+/* Backward data in plain C: each input element gathers the outputs its taps reach. Last entry. */
+extern const hc_algorithm hc_conv2d_backward_data_generic;
+/* Weights (and bias) gradient in plain C, one output channel per task. Last entry. */
+extern const hc_algorithm hc_conv2d_backward_weights_generic;
+
+/* dL/d(pre-activation) for the backward passes: dL/dy itself without an activation, else
+ * act'(y) * dL/dy written into `scratch` (output_length floats, the calling thread's own). */
+const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args* args, float* scratch);
 
 #endif

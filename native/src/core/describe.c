@@ -108,3 +108,13 @@ void hc_describe_pool2d(const hc_pool2d_desc* d, char* text, size_t size) {
     put_outputs(&b, a);
     put_rest(&b, a, false);
 }
+
+void hc_describe_eltwise(const hc_eltwise_desc* d, char* text, size_t size) {
+    static const char* const names[] = {"linear", "relu", "relu", "tanh", "logistic"};
+    const char* name = (unsigned)d->activation < 5 ? names[d->activation] : "?";
+    if (d->activation == HC_ACTIVATION_LEAKY_RELU) {
+        snprintf(text, size, "--alg=%s --alpha=%g %" PRId64, name, (double)d->alpha, d->length);
+    } else {
+        snprintf(text, size, "--alg=%s %" PRId64, name, d->length);
+    }
+}

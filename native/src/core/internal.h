@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hpccnn.h"
+#include "activation.h"
 
 #if defined(__GNUC__)
 #define HC_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
@@ -63,11 +64,6 @@ bool hc_resolve_num_threads(const hc_plan_options* options, int32_t* num_threads
 /* The instruction set a plan may use: the best allowed by CPU, HPCCNN_MAX_ISA and options. */
 bool hc_resolve_isa(const hc_plan_options* options, hc_isa* isa);
 
-/* What every plan reports through hc_*_get_info. */
-static inline hc_plan_info hc_make_plan_info(const char* algorithm, hc_isa isa, int32_t num_threads) {
-    return (hc_plan_info){.algorithm = algorithm, .isa = hc_isa_string(isa), .num_threads = num_threads, .workspace_bytes = 0};
-}
-
 /* HPCCNN_VERBOSE: one stderr line per plan creation and run. */
 bool hc_verbose(void);
 void hc_log(const char* format, ...) HC_PRINTF(1, 2);
@@ -79,19 +75,13 @@ void hc_aligned_free(void* pointer);
 /* This thread's scratch buffer of at least `bytes` (64-byte aligned), or NULL when out of memory.
  * Valid until the thread's next call; freed at thread exit. */
 void* hc_thread_workspace(size_t bytes);
+/* This thread's second scratch buffer, for an operation that calls kernels (which use the
+ * workspace above) while keeping data of its own; same rules. */
+void* hc_thread_scratch(size_t bytes);
 
 /* benchdnn text of a problem, for the verbose log. */
 void hc_describe_conv2d(const hc_conv2d_desc* desc, char* text, size_t size);
 void hc_describe_pool2d(const hc_pool2d_desc* desc, char* text, size_t size);
-
-/* Fused activation applied by convolution epilogues. */
-static inline float hc_activate(float value, hc_activation activation, float alpha) {
-    switch (activation) {
-    case HC_ACTIVATION_RELU: return value > 0.0f ? value : 0.0f;
-    case HC_ACTIVATION_LEAKY_RELU: return value > 0.0f ? value : alpha * value;
-    case HC_ACTIVATION_NONE: break;
-    }
-    return value;
-}
+void hc_describe_eltwise(const hc_eltwise_desc* desc, char* text, size_t size);
 
 #endif

@@ -14,11 +14,15 @@ void* hc_aligned_alloc(size_t bytes) {
 
 void hc_aligned_free(void* pointer) { free(pointer); }
 
-/* One growing buffer per thread, freed when the thread exits. A plan may run on several
- * threads at once, so scratch space cannot live in the plan; steady-state runs allocate nothing. */
+/* Growing buffers per thread, freed when the thread exits. A plan may run on several threads at
+ * once, so scratch space cannot live in the plan; steady-state runs allocate nothing. Slot 0 is
+ * the kernels' workspace; slot 1 holds what an operation keeps across the kernels it calls on the
+ * calling thread (which takes part in those kernels and uses its slot 0 there). */
+#define SLOTS 2
+
 typedef struct workspace {
-    void* data;
-    size_t bytes;
+    void* data[SLOTS];
+    size_t bytes[SLOTS];
 } workspace;
 
 static pthread_key_t workspace_key;
@@ -26,13 +30,13 @@ static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
 
 static void free_workspace(void* pointer) {
     workspace* w = pointer;
-    hc_aligned_free(w->data);
+    for (int slot = 0; slot < SLOTS; slot++) hc_aligned_free(w->data[slot]);
     free(w);
 }
 
 static void create_workspace_key(void) { pthread_key_create(&workspace_key, free_workspace); }
 
-void* hc_thread_workspace(size_t bytes) {
+static void* thread_buffer(int slot, size_t bytes) {
     pthread_once(&workspace_once, create_workspace_key);
     workspace* w = pthread_getspecific(workspace_key);
     if (w == NULL) {
@@ -42,12 +46,16 @@ void* hc_thread_workspace(size_t bytes) {
             return NULL;
         }
     }
-    if (w->bytes < bytes) {
+    if (w->bytes[slot] < bytes) {
         void* grown = hc_aligned_alloc(bytes);
         if (grown == NULL) return NULL;
-        hc_aligned_free(w->data);
-        w->data = grown;
-        w->bytes = bytes;
+        hc_aligned_free(w->data[slot]);
+        w->data[slot] = grown;
+        w->bytes[slot] = bytes;
     }
-    return w->data;
+    return w->data[slot];
 }
+
+void* hc_thread_workspace(size_t bytes) { return thread_buffer(0, bytes); }
+
+void* hc_thread_scratch(size_t bytes) { return thread_buffer(1, bytes); }

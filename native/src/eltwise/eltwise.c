@@ -1,63 +1,143 @@
-/* Elementwise activations: validation, the plain C kernel, and dispatch to the AVX2 one. Each
- * element is independent, so any split over threads gives the same bits. */
+/* The elementwise operation: an activation over `length` values, forward and backward, and the
+ * pass convolution's backward prologue shares. Each element is independent, so any split over
+ * threads gives the same bits. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 
+#include "../core/plan.h"
 #include "eltwise_internal.h"
 
 /* Below this many elements a parallel region costs more than it saves. */
-#define HC_ELTWISE_PARALLEL_MIN 65536
+#define PARALLEL_MIN 65536
+/* Fixed chunks (a multiple of every vector width), whatever the thread count. */
+#define CHUNK 16384
 
-static float apply(hc_eltwise_op op, float alpha, float x) {
-    switch (op) {
-    case HC_ELTWISE_RELU: return x > 0.0f ? x : 0.0f;
-    case HC_ELTWISE_LEAKY_RELU: return x > 0.0f ? x : alpha * x;
-    case HC_ELTWISE_TANH: return tanhf(x);
-    case HC_ELTWISE_SIGMOID: return 1.0f / (1.0f + expf(-x));
-    }
-    return x;
+typedef struct hc_eltwise {
+    hc_plan base;
+    hc_eltwise_desc desc;
+} hc_eltwise;
+
+static void forward_plain(hc_activation activation, float alpha, const float* x, float* y, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) y[i] = hc_activation_forward(activation, alpha, x[i]);
 }
 
-hc_status hc_eltwise_forward(hc_eltwise_op op, float alpha,
-                             const float* input, int64_t input_length,
-                             float* output, int64_t output_length,
-                             const hc_plan_options* options) {
-    hc_clear_error();
-    if (op != HC_ELTWISE_RELU && op != HC_ELTWISE_LEAKY_RELU && op != HC_ELTWISE_TANH &&
-        op != HC_ELTWISE_SIGMOID)
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "op has unknown value %d", (int)op);
-    if (op == HC_ELTWISE_LEAKY_RELU && !isfinite(alpha))
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "alpha must be finite");
-    int32_t num_threads;
-    hc_isa isa;
-    int64_t bytes;
-    if (!hc_check_dimension(input_length, 0, "input_length") ||
-        !hc_checked_mul(input_length, (int64_t)sizeof(float), &bytes, "input size in bytes") ||
-        !hc_check_length(output_length, input_length, "output") ||
-        !hc_resolve_num_threads(options, &num_threads) || !hc_resolve_isa(options, &isa))
-        return HC_STATUS_INVALID_ARGUMENT;
-    if (input_length == 0) return HC_STATUS_OK;
-    if (!hc_check_not_null(input, "input") || !hc_check_not_null(output, "output"))
-        return HC_STATUS_INVALID_ARGUMENT;
-    if (input != output && hc_ranges_overlap(input, input_length, output, input_length))
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "input and output must be the same buffer or not overlap");
+static void backward_plain(hc_activation activation, float alpha, const float* y, const float* dy, float* dx, int64_t begin,
+                             int64_t end) {
+    for (int64_t i = begin; i < end; i++) dx[i] = hc_activation_backward(activation, alpha, y[i], dy[i]);
+}
 
-    if (input_length < HC_ELTWISE_PARALLEL_MIN) num_threads = 1;
-    /* Chunks of a fixed size (a multiple of 8), whatever the thread count. */
-    const int64_t chunk = 16384, chunks = (input_length + chunk - 1) / chunk;
+void hc_eltwise_pass(hc_activation activation, float alpha, const float* a, const float* dy, float* out, int64_t length, hc_isa isa,
+                     int32_t threads) {
+    const hc_eltwise_forward_fn forward = isa >= HC_ISA_AVX512 ? hc_eltwise_forward__avx512
+                                          : isa >= HC_ISA_AVX2 ? hc_eltwise_forward__avx2
+                                                               : forward_plain;
+    const hc_eltwise_backward_fn backward = isa >= HC_ISA_AVX512 ? hc_eltwise_backward__avx512
+                                            : isa >= HC_ISA_AVX2 ? hc_eltwise_backward__avx2
+                                                                 : backward_plain;
+    if (length < PARALLEL_MIN) threads = 1;
+    const int64_t chunks = (length + CHUNK - 1) / CHUNK;
     int finished = 0;
-#pragma omp parallel num_threads(num_threads) if (num_threads > 1)
+#pragma omp parallel num_threads(threads) if (threads > 1)
     {
-#pragma omp for schedule(dynamic, hc_dynamic_chunk(chunks, num_threads)) nowait
+#pragma omp for schedule(dynamic, hc_dynamic_chunk(chunks, threads)) nowait
         for (int64_t c = 0; c < chunks; c++) {
-            const int64_t begin = c * chunk, end = begin + chunk < input_length ? begin + chunk : input_length;
-            if (isa >= HC_ISA_AVX2) {
-                hc_eltwise_forward__avx2(op, alpha, input, output, begin, end);
+            const int64_t begin = c * CHUNK, end = begin + CHUNK < length ? begin + CHUNK : length;
+            if (dy == NULL) {
+                forward(activation, alpha, a, out, begin, end);
             } else {
-                for (int64_t i = begin; i < end; i++) output[i] = apply(op, alpha, input[i]);
+                backward(activation, alpha, a, dy, out, begin, end);
             }
         }
         hc_parallel_join(&finished);
     }
+}
+
+static const hc_eltwise* eltwise_of(const hc_plan* plan) { return (const hc_eltwise*)plan; }
+
+static bool accepts_any(const hc_plan* plan) {
+    (void)plan;
+    return true;
+}
+
+static hc_status run_forward(const hc_plan* plan, const hc_args* args, hc_isa isa) {
+    const hc_eltwise_desc* d = &eltwise_of(plan)->desc;
+    hc_eltwise_pass(d->activation, d->alpha, hc_arg_in(args, HC_ARG_SRC), NULL, hc_arg_out(args, HC_ARG_DST), d->length, isa,
+                    plan->num_threads);
+    return HC_STATUS_OK;
+}
+
+static hc_status run_backward(const hc_plan* plan, const hc_args* args, hc_isa isa) {
+    const hc_eltwise_desc* d = &eltwise_of(plan)->desc;
+    hc_eltwise_pass(d->activation, d->alpha, hc_arg_in(args, HC_ARG_DST), hc_arg_in(args, HC_ARG_DIFF_DST),
+                    hc_arg_out(args, HC_ARG_DIFF_SRC), d->length, isa, plan->num_threads);
+    return HC_STATUS_OK;
+}
+
+/* The forward and backward algorithm of one instruction set. */
+#define ELTWISE_ALGORITHMS(suffix, isa_value)                                                                                   \
+    static hc_status run_forward_##suffix(const hc_plan* plan, const hc_args* args) { return run_forward(plan, args, isa_value); }   \
+    static hc_status run_backward_##suffix(const hc_plan* plan, const hc_args* args) { return run_backward(plan, args, isa_value); } \
+    static const hc_algorithm forward_##suffix = {                                                                             \
+        .name = "eltwise_" #suffix, .isa = isa_value, .accepts = accepts_any, .pack = NULL, .run = run_forward_##suffix};      \
+    static const hc_algorithm backward_##suffix = {                                                                            \
+        .name = "eltwise_" #suffix, .isa = isa_value, .accepts = accepts_any, .pack = NULL, .run = run_backward_##suffix}
+
+ELTWISE_ALGORITHMS(avx512, HC_ISA_AVX512);
+ELTWISE_ALGORITHMS(avx2, HC_ISA_AVX2);
+ELTWISE_ALGORITHMS(generic, HC_ISA_GENERIC);
+
+static const hc_algorithm* const forward_algorithms[] = {&forward_avx512, &forward_avx2, &forward_generic, NULL};
+static const hc_algorithm* const backward_algorithms[] = {&backward_avx512, &backward_avx2, &backward_generic, NULL};
+
+static void describe(const hc_plan* plan, char* text, size_t size) { hc_describe_eltwise(&eltwise_of(plan)->desc, text, size); }
+
+static const hc_operation eltwise_operation = {
+    .name = "eltwise",
+    .algorithms = {forward_algorithms, forward_algorithms, backward_algorithms, NULL},
+    .describe = describe,
+    .release = NULL,
+};
+
+hc_status hc_eltwise_create(const hc_eltwise_desc* desc, hc_direction direction, const hc_plan_options* options, hc_plan** plan) {
+    hc_clear_error();
+    if (!hc_check_not_null(plan, "plan")) return HC_STATUS_INVALID_ARGUMENT;
+    *plan = NULL;
+    if (!hc_check_not_null(desc, "desc")) return HC_STATUS_INVALID_ARGUMENT;
+    const double start = hc_verbose() ? hc_now_ms() : 0.0;
+    if (!hc_activation_is_valid(desc->activation))
+        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "desc->activation has unknown value %d", (int)desc->activation);
+    if (desc->activation == HC_ACTIVATION_LEAKY_RELU && !isfinite(desc->alpha))
+        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "desc->alpha must be finite");
+    if (direction == HC_DIRECTION_BACKWARD_DATA && desc->activation == HC_ACTIVATION_LEAKY_RELU && desc->alpha < 0.0f)
+        return hc_fail(HC_STATUS_INVALID_ARGUMENT,
+                       "the backward pass of LeakyReLU needs desc->alpha >= 0 (it reads the output's sign), got %g", (double)desc->alpha);
+    int64_t bytes;
+    if (!hc_check_dimension(desc->length, 0, "desc->length") ||
+        !hc_checked_mul(desc->length, (int64_t)sizeof(float), &bytes, "length in bytes"))
+        return HC_STATUS_INVALID_ARGUMENT;
+    hc_eltwise* created = calloc(1, sizeof *created);
+    if (created == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory allocating an elementwise plan");
+    created->desc = *desc;
+    hc_plan* base = &created->base;
+    hc_status status = hc_plan_begin(base, &eltwise_operation, direction, options);
+    if (status == HC_STATUS_OK) {
+        if (direction == HC_DIRECTION_BACKWARD_DATA) {
+            hc_plan_add_arg(base, HC_ARG_DST, false, false, desc->length);
+            hc_plan_add_arg(base, HC_ARG_DIFF_DST, false, false, desc->length);
+            hc_plan_add_arg(base, HC_ARG_DIFF_SRC, true, false, desc->length);
+            hc_plan_arg(base, HC_ARG_DIFF_SRC)->alias = HC_ARG_DIFF_DST;
+        } else {
+            hc_plan_add_arg(base, HC_ARG_SRC, false, false, desc->length);
+            hc_plan_add_arg(base, HC_ARG_DST, true, false, desc->length);
+            hc_plan_arg(base, HC_ARG_DST)->alias = HC_ARG_SRC;
+        }
+        status = hc_plan_finish(base, NULL, 0, NULL, 0, start);
+    }
+    if (status != HC_STATUS_OK) {
+        hc_plan_destroy(base);
+        return status;
+    }
+    *plan = base;
     return HC_STATUS_OK;
 }

@@ -5,18 +5,6 @@
 
 #include "sgemm.h"
 
-static inline __m256 activate8(__m256 v, hc_activation activation, float alpha) {
-    switch (activation) {
-    case HC_ACTIVATION_RELU: return _mm256_max_ps(v, _mm256_setzero_ps());
-    case HC_ACTIVATION_LEAKY_RELU: {
-        __m256 scaled = _mm256_mul_ps(v, _mm256_set1_ps(alpha));
-        return _mm256_blendv_ps(scaled, v, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
-    }
-    case HC_ACTIVATION_NONE: break;
-    }
-    return v;
-}
-
 /* Applies the epilogue to one 8-wide accumulator and returns the value to store. `old` points at
  * the C values (read when not first); `valid` says how many of the 8 lanes exist. */
 static inline __m256 finish8(__m256 acc, const float* old, int row, int valid, const hc_gemm_epilogue* e) {
@@ -31,7 +19,7 @@ static inline __m256 finish8(__m256 acc, const float* old, int row, int valid, c
         start = _mm256_loadu_ps(tmp);
     }
     __m256 v = _mm256_add_ps(start, acc);
-    return e->last ? activate8(v, e->activation, e->alpha) : v;
+    return e->last ? hc_activation_forward8(e->activation, e->alpha, v) : v;
 }
 
 static inline void store8(float* c, __m256 v, int valid) {

@@ -15,7 +15,7 @@ static inline void finish16(float* c, __m512 acc, __mmask16 mask, int row, const
         start = _mm512_maskz_loadu_ps(mask, c);
     }
     __m512 v = _mm512_add_ps(start, acc);
-    if (e->last) v = hc_activate16(v, e->activation, e->alpha);
+    if (e->last) v = hc_activation_forward16(e->activation, e->alpha, v);
     _mm512_mask_storeu_ps(c, mask, v);
 }
 

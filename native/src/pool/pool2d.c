@@ -4,13 +4,39 @@
 
 #include "pool2d_internal.h"
 
-/* Fastest first; the generic loops accept everything and come last. */
-static const hc_pool2d_algorithm* const pool2d_algorithms[] = {
+/* Per direction, fastest first; plain C loops that accept everything come last. */
+static const hc_algorithm* const forward_algorithms[] = {
     &hc_pool2d_3x3s2_avx512,
     &hc_pool2d_2x2s2_avx2,
     &hc_pool2d_separable_avx512,
     &hc_pool2d_separable_avx2,
     &hc_pool2d_direct_generic,
+    NULL,
+};
+
+/* Max pooling saves its argmax for the backward pass; the averages need nothing saved. */
+static const hc_algorithm* const forward_training_algorithms[] = {
+    &hc_pool2d_max_argmax_generic,
+    &hc_pool2d_3x3s2_avx512,
+    &hc_pool2d_2x2s2_avx2,
+    &hc_pool2d_separable_avx512,
+    &hc_pool2d_separable_avx2,
+    &hc_pool2d_direct_generic,
+    NULL,
+};
+
+static const hc_algorithm* const backward_algorithms[] = {
+    &hc_pool2d_backward_generic,
+    NULL,
+};
+
+static void describe(const hc_plan* plan, char* text, size_t size) { hc_describe_pool2d(&hc_pool(plan)->desc, text, size); }
+
+static const hc_operation pool2d_operation = {
+    .name = "pool2d",
+    .algorithms = {forward_algorithms, forward_training_algorithms, backward_algorithms, NULL},
+    .describe = describe,
+    .release = NULL,
 };
 
 static bool check_pad(int64_t pad, int64_t kernel, const char* pad_name, const char* kernel_name) {
@@ -67,34 +93,44 @@ static hc_status check_desc(const hc_pool2d_desc* d, hc_pool2d* shape) {
     return HC_STATUS_OK;
 }
 
-hc_status hc_pool2d_create(const hc_pool2d_desc* desc, const hc_plan_options* options, hc_pool2d** plan) {
+hc_status hc_pool2d_create(const hc_pool2d_desc* desc, hc_direction direction, const hc_plan_options* options, hc_plan** plan) {
     hc_clear_error();
     if (!hc_check_not_null(plan, "plan")) return HC_STATUS_INVALID_ARGUMENT;
     *plan = NULL;
     if (!hc_check_not_null(desc, "desc")) return HC_STATUS_INVALID_ARGUMENT;
-
+    const double start = hc_verbose() ? hc_now_ms() : 0.0;
     hc_pool2d shape = {.desc = *desc};
     hc_status status = check_desc(desc, &shape);
     if (status != HC_STATUS_OK) return status;
-    if (!hc_resolve_num_threads(options, &shape.num_threads) || !hc_resolve_isa(options, &shape.isa))
-        return HC_STATUS_INVALID_ARGUMENT;
-    for (size_t i = 0; i < sizeof pool2d_algorithms / sizeof pool2d_algorithms[0]; i++) {
-        if (pool2d_algorithms[i]->isa <= shape.isa && pool2d_algorithms[i]->accepts(&shape)) {
-            shape.algorithm = pool2d_algorithms[i];
-            break;
-        }
-    }
-    if (shape.algorithm == NULL)
-        return hc_fail(HC_STATUS_INTERNAL, "no pooling algorithm accepted the problem");
-
-    hc_pool2d* created = malloc(sizeof *created);
+    if (desc->algorithm == HC_POOL_MAX && direction != HC_DIRECTION_FORWARD_INFERENCE &&
+        desc->in_height * desc->in_width > INT32_MAX)
+        return hc_fail(HC_STATUS_UNSUPPORTED, "max pooling for training indexes a plane with int32: in_height * in_width must be at most %d",
+                       INT32_MAX);
+    hc_pool2d* created = calloc(1, sizeof *created);
     if (created == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory allocating a pooling plan");
     *created = shape;
-    hc_describe_pool2d(desc, created->text, sizeof created->text);
-    if (hc_verbose())
-        hc_log("create pool2d %s alg=%s isa=%s threads=%d", created->text, created->algorithm->name,
-               hc_isa_string(created->algorithm->isa), created->num_threads);
-    *plan = created;
+    hc_plan* base = &created->base;
+    status = hc_plan_begin(base, &pool2d_operation, direction, options);
+    if (status == HC_STATUS_OK) {
+        const bool argmax = desc->algorithm == HC_POOL_MAX && direction != HC_DIRECTION_FORWARD_INFERENCE;
+        if (direction == HC_DIRECTION_BACKWARD_DATA) {
+            hc_plan_add_arg(base, HC_ARG_DIFF_DST, false, false, shape.output_length);
+            hc_plan_add_arg(base, HC_ARG_DIFF_SRC, true, false, shape.input_length);
+        } else {
+            hc_plan_add_arg(base, HC_ARG_SRC, false, false, shape.input_length);
+            hc_plan_add_arg(base, HC_ARG_DST, true, false, shape.output_length);
+        }
+        if (argmax) {
+            hc_plan_add_arg(base, HC_ARG_WORKSPACE, direction == HC_DIRECTION_FORWARD_TRAINING, false, shape.output_length);
+            hc_plan_arg(base, HC_ARG_WORKSPACE)->int32 = true;
+        }
+        status = hc_plan_finish(base, NULL, 0, NULL, 0, start);
+    }
+    if (status != HC_STATUS_OK) {
+        hc_plan_destroy(base);
+        return status;
+    }
+    *plan = base;
     return HC_STATUS_OK;
 }
 
@@ -104,7 +140,7 @@ hc_status hc_pool2d_run_planes(const hc_pool2d* plan, const float* input, float*
     const int64_t planes = d->batch * d->channels;
     const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
     /* Below 32K input elements a parallel region costs more than it saves. */
-    const int threads = (double)planes * (double)in_plane < 32768.0 ? 1 : plan->num_threads;
+    const int threads = (double)planes * (double)in_plane < 32768.0 ? 1 : plan->base.num_threads;
     int failed = 0, finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
@@ -123,30 +159,3 @@ hc_status hc_pool2d_run_planes(const hc_pool2d* plan, const float* input, float*
     return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a pooling buffer") : HC_STATUS_OK;
 }
 
-hc_status hc_pool2d_run(const hc_pool2d* plan,
-                        const float* input, int64_t input_length,
-                        float* output, int64_t output_length) {
-    hc_clear_error();
-    if (!hc_check_not_null(plan, "plan") ||
-        !hc_check_not_null(input, "input") || !hc_check_length(input_length, plan->input_length, "input") ||
-        !hc_check_not_null(output, "output") || !hc_check_length(output_length, plan->output_length, "output"))
-        return HC_STATUS_INVALID_ARGUMENT;
-    if (hc_ranges_overlap(input, plan->input_length, output, plan->output_length))
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "input and output must not overlap");
-    const double start = hc_verbose() ? hc_now_ms() : 0.0;
-    hc_status status = plan->algorithm->run(plan, input, output);
-    if (hc_verbose())
-        hc_log("run pool2d %s alg=%s isa=%s threads=%d time=%.3fms", plan->text, plan->algorithm->name,
-               hc_isa_string(plan->algorithm->isa), plan->num_threads, hc_now_ms() - start);
-    return status;
-}
-
-hc_status hc_pool2d_get_info(const hc_pool2d* plan, hc_plan_info* info) {
-    hc_clear_error();
-    if (!hc_check_not_null(plan, "plan") || !hc_check_not_null(info, "info"))
-        return HC_STATUS_INVALID_ARGUMENT;
-    *info = hc_make_plan_info(plan->algorithm->name, plan->algorithm->isa, plan->num_threads);
-    return HC_STATUS_OK;
-}
-
-void hc_pool2d_destroy(hc_pool2d* plan) { free(plan); }

@@ -72,9 +72,4 @@ static hc_status run_3x3s2(const hc_pool2d* plan, const float* input, float* out
     return hc_pool2d_run_planes(plan, input, output, scratch_bytes, pool_plane_3x3s2);
 }
 
-const hc_pool2d_algorithm hc_pool2d_3x3s2_avx512 = {
-    .name = "3x3s2_avx512",
-    .isa = HC_ISA_AVX512,
-    .accepts = accepts_3x3s2,
-    .run = run_3x3s2,
-};
+HC_POOL2D_FORWARD_ALGORITHM(hc_pool2d_3x3s2_avx512, "3x3s2_avx512", HC_ISA_AVX512, accepts_3x3s2, run_3x3s2);

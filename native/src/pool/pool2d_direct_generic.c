@@ -19,7 +19,7 @@ static hc_status run_direct_generic(const hc_pool2d* plan, const float* input, f
     const int64_t out_size = plan->out_height * plan->out_width;
     const float window_size = (float)(d->kernel_height * d->kernel_width);
 
-#pragma omp parallel for schedule(dynamic, hc_dynamic_chunk(planes, plan->num_threads)) num_threads(plan->num_threads)
+#pragma omp parallel for schedule(dynamic, hc_dynamic_chunk(planes, plan->base.num_threads)) num_threads(plan->base.num_threads)
     for (int64_t p = 0; p < planes; p++) {
         const float* in = input + p * in_size;
         float* out = output + p * out_size;
@@ -52,9 +52,4 @@ static hc_status run_direct_generic(const hc_pool2d* plan, const float* input, f
     return HC_STATUS_OK;
 }
 
-const hc_pool2d_algorithm hc_pool2d_direct_generic = {
-    .name = "direct_generic",
-    .isa = HC_ISA_GENERIC,
-    .accepts = accepts_any,
-    .run = run_direct_generic,
-};
+HC_POOL2D_FORWARD_ALGORITHM(hc_pool2d_direct_generic, "direct_generic", HC_ISA_GENERIC, accepts_any, run_direct_generic);

@@ -120,9 +120,4 @@ static hc_status run_separable(const hc_pool2d* plan, const float* input, float*
     return hc_pool2d_run_planes(plan, input, output, scratch_bytes, pool_plane);
 }
 
-const hc_pool2d_algorithm SEPARABLE = {
-    .name = SEPARABLE_NAME,
-    .isa = SEPARABLE_ISA,
-    .accepts = accepts_separable,
-    .run = run_separable,
-};
+HC_POOL2D_FORWARD_ALGORITHM(SEPARABLE, SEPARABLE_NAME, SEPARABLE_ISA, accepts_separable, run_separable);

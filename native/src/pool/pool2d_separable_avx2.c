@@ -103,9 +103,4 @@ static hc_status run_2x2s2(const hc_pool2d* plan, const float* input, float* out
     return hc_pool2d_run_planes(plan, input, output, 0, pool_plane_2x2s2);
 }
 
-const hc_pool2d_algorithm hc_pool2d_2x2s2_avx2 = {
-    .name = "2x2s2_avx2",
-    .isa = HC_ISA_AVX2,
-    .accepts = accepts_2x2s2,
-    .run = run_2x2s2,
-};
+HC_POOL2D_FORWARD_ALGORITHM(hc_pool2d_2x2s2_avx2, "2x2s2_avx2", HC_ISA_AVX2, accepts_2x2s2, run_2x2s2);

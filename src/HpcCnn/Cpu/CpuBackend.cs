@@ -71,94 +71,144 @@ public sealed unsafe class CpuBackend : Backend
     {
         var desc = NativeDescriptors.Conv(problem);
         var planOptions = options;
-        hc_conv2d_handle handle;
+        hc_plan_handle handle;
+        hc_status status;
         fixed (float* w = weights)
         fixed (float* b = bias)
-        {
-            var status = NativeMethods.hc_conv2d_create(&desc, w, weights.Length, b, bias.Length, &planOptions, out handle);
-            if (status != hc_status.HC_STATUS_OK)
-            {
-                handle.Dispose();
-                NativeStatus.Check(status, nameof(NativeMethods.hc_conv2d_create));
-            }
-        }
-        return new CpuConvPlan(problem, handle);
+            status = NativeMethods.hc_conv2d_create(&desc, NativePlan.Direction(problem.Direction), w, weights.Length, b, bias.Length, &planOptions, out handle);
+        return new CpuConvPlan(problem, new NativePlan(status, handle, nameof(NativeMethods.hc_conv2d_create)), hasWeights: !weights.IsEmpty);
     }
 
     private protected override PoolPlan CreatePoolPlanCore(PoolProblem problem)
     {
         var desc = NativeDescriptors.Pool(problem);
         var planOptions = options;
-        var status = NativeMethods.hc_pool2d_create(&desc, &planOptions, out var handle);
-        if (status != hc_status.HC_STATUS_OK)
-        {
-            handle.Dispose();
-            NativeStatus.Check(status, nameof(NativeMethods.hc_pool2d_create));
-        }
-        return new CpuPoolPlan(problem, handle);
+        var status = NativeMethods.hc_pool2d_create(&desc, NativePlan.Direction(problem.Direction), &planOptions, out var handle);
+        return new CpuPoolPlan(problem, new NativePlan(status, handle, nameof(NativeMethods.hc_pool2d_create)));
     }
 
-    private protected override void EltwiseCore(EltwiseOp op, float alpha, ReadOnlySpan<float> input, Span<float> output)
+    private protected override EltwisePlan CreateEltwisePlanCore(EltwiseProblem problem)
     {
+        var desc = new hc_eltwise_desc { activation = NativeDescriptors.Activation(problem.Activation), alpha = problem.Alpha, length = problem.Length };
         var planOptions = options;
-        fixed (float* x = input)
-        fixed (float* y = output)
-        {
-            NativeStatus.Check(
-                NativeMethods.hc_eltwise_forward(NativeDescriptors.Eltwise(op), alpha, x, input.Length, y, output.Length, &planOptions),
-                nameof(NativeMethods.hc_eltwise_forward));
-        }
+        var status = NativeMethods.hc_eltwise_create(&desc, NativePlan.Direction(problem.Direction), &planOptions, out var handle);
+        return new CpuEltwisePlan(problem, new NativePlan(status, handle, nameof(NativeMethods.hc_eltwise_create)));
     }
 
-    private sealed class CpuConvPlan(ConvProblem problem, hc_conv2d_handle handle) : ConvPlan(problem)
+    private sealed class CpuConvPlan : ConvPlan
     {
-        private readonly (string Algorithm, string Isa) info = ReadInfo(handle);
+        private readonly NativePlan native;
 
-        public override string Algorithm => info.Algorithm;
-        public override string Isa => info.Isa;
-
-        private static (string, string) ReadInfo(hc_conv2d_handle handle)
+        public CpuConvPlan(ConvProblem problem, NativePlan native, bool hasWeights) : base(problem)
         {
-            hc_plan_info native;
-            NativeStatus.Check(NativeMethods.hc_conv2d_get_info(handle, &native), nameof(NativeMethods.hc_conv2d_get_info));
-            return (NativeStatus.Utf8(native.algorithm), NativeStatus.Utf8(native.isa));
+            this.native = native;
+            if (hasWeights) WeightsGiven();
         }
 
-        private protected override void RunCore(ReadOnlySpan<float> input, Span<float> output)
+        public override string Algorithm => native.Algorithm;
+        public override string Isa => native.Isa;
+
+        private protected override void SetWeightsCore(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias) => native.SetWeights(weights, bias);
+
+        private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output)
         {
-            fixed (float* x = input)
-            fixed (float* y = output)
+            fixed (float* x = input, y = output)
+                native.Execute([NativePlan.Arg(hc_arg_kind.HC_ARG_SRC, x, input.Length), NativePlan.Arg(hc_arg_kind.HC_ARG_DST, y, output.Length)]);
+        }
+
+        private protected override void BackwardDataCore(ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output, Span<float> diffInput)
+        {
+            fixed (float* dy = diffOutput, y = output, dx = diffInput)
             {
-                NativeStatus.Check(NativeMethods.hc_conv2d_run(handle, x, input.Length, y, output.Length), nameof(NativeMethods.hc_conv2d_run));
+                Span<hc_arg> args =
+                [
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_DST, dy, diffOutput.Length),
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_SRC, dx, diffInput.Length),
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_DST, y, output.Length),
+                ];
+                native.Execute(output.IsEmpty ? args[..2] : args);
             }
         }
 
-        private protected override void ReleaseResources() => handle.Dispose();
-    }
-
-    private sealed class CpuPoolPlan(PoolProblem problem, hc_pool2d_handle handle) : PoolPlan(problem)
-    {
-        private readonly (string Algorithm, string Isa) info = ReadInfo(handle);
-
-        public override string Algorithm => info.Algorithm;
-        public override string Isa => info.Isa;
-
-        private static (string, string) ReadInfo(hc_pool2d_handle handle)
+        private protected override void BackwardWeightsCore(ReadOnlySpan<float> input, ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output,
+            Span<float> diffWeights, Span<float> diffBias)
         {
-            hc_plan_info native;
-            NativeStatus.Check(NativeMethods.hc_pool2d_get_info(handle, &native), nameof(NativeMethods.hc_pool2d_get_info));
-            return (NativeStatus.Utf8(native.algorithm), NativeStatus.Utf8(native.isa));
-        }
-
-        private protected override void RunCore(ReadOnlySpan<float> input, Span<float> output)
-        {
-            fixed (float* x = input)
-            fixed (float* y = output)
+            fixed (float* x = input, dy = diffOutput, y = output, dw = diffWeights, db = diffBias)
             {
-                NativeStatus.Check(NativeMethods.hc_pool2d_run(handle, x, input.Length, y, output.Length), nameof(NativeMethods.hc_pool2d_run));
+                Span<hc_arg> args = stackalloc hc_arg[5];
+                int count = 0;
+                args[count++] = NativePlan.Arg(hc_arg_kind.HC_ARG_SRC, x, input.Length);
+                args[count++] = NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_DST, dy, diffOutput.Length);
+                args[count++] = NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_WEIGHTS, dw, diffWeights.Length);
+                if (!output.IsEmpty) args[count++] = NativePlan.Arg(hc_arg_kind.HC_ARG_DST, y, output.Length);
+                if (!diffBias.IsEmpty) args[count++] = NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_BIAS, db, diffBias.Length);
+                native.Execute(args[..count]);
             }
         }
 
-        private protected override void ReleaseResources() => handle.Dispose();
+        private protected override void ReleaseResources() => native.Dispose();
+    }
+
+    private sealed class CpuPoolPlan(PoolProblem problem, NativePlan native) : PoolPlan(problem)
+    {
+        public override string Algorithm => native.Algorithm;
+        public override string Isa => native.Isa;
+
+        private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output, Span<int> workspace)
+        {
+            fixed (float* x = input, y = output)
+            fixed (int* w = workspace)
+            {
+                Span<hc_arg> args =
+                [
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_SRC, x, input.Length),
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_DST, y, output.Length),
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_WORKSPACE, w, workspace.Length),
+                ];
+                native.Execute(workspace.IsEmpty ? args[..2] : args);
+            }
+        }
+
+        private protected override void BackwardCore(ReadOnlySpan<float> diffOutput, ReadOnlySpan<int> workspace, Span<float> diffInput)
+        {
+            fixed (float* dy = diffOutput, dx = diffInput)
+            fixed (int* w = workspace)
+            {
+                Span<hc_arg> args =
+                [
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_DST, dy, diffOutput.Length),
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_SRC, dx, diffInput.Length),
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_WORKSPACE, w, workspace.Length),
+                ];
+                native.Execute(workspace.IsEmpty ? args[..2] : args);
+            }
+        }
+
+        private protected override void ReleaseResources() => native.Dispose();
+    }
+
+    private sealed class CpuEltwisePlan(EltwiseProblem problem, NativePlan native) : EltwisePlan(problem)
+    {
+        public override string Algorithm => native.Algorithm;
+        public override string Isa => native.Isa;
+
+        private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output)
+        {
+            fixed (float* x = input, y = output)
+                native.Execute([NativePlan.Arg(hc_arg_kind.HC_ARG_SRC, x, input.Length), NativePlan.Arg(hc_arg_kind.HC_ARG_DST, y, output.Length)]);
+        }
+
+        private protected override void BackwardCore(ReadOnlySpan<float> output, ReadOnlySpan<float> diffOutput, Span<float> diffInput)
+        {
+            fixed (float* y = output, dy = diffOutput, dx = diffInput)
+                native.Execute(
+                [
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_DST, y, output.Length),
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_DST, dy, diffOutput.Length),
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_SRC, dx, diffInput.Length),
+                ]);
+        }
+
+        private protected override void ReleaseResources() => native.Dispose();
     }
 }

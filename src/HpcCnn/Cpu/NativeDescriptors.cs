@@ -24,13 +24,7 @@ internal static class NativeDescriptors
         dilation_height = p.DilationHeight,
         dilation_width = p.DilationWidth,
         groups = p.Groups,
-        activation = p.Activation switch
-        {
-            Activation.None => hc_activation.HC_ACTIVATION_NONE,
-            Activation.Relu => hc_activation.HC_ACTIVATION_RELU,
-            Activation.LeakyRelu => hc_activation.HC_ACTIVATION_LEAKY_RELU,
-            _ => throw new ArgumentOutOfRangeException(nameof(p), p.Activation, "unknown activation"),
-        },
+        activation = Activation(p.Activation),
         activation_alpha = p.ActivationAlpha,
     };
 
@@ -57,12 +51,7 @@ internal static class NativeDescriptors
         pad_right = p.PadRight,
     };
 
-    public static hc_eltwise_op Eltwise(EltwiseOp op) => op switch
-    {
-        EltwiseOp.Relu => hc_eltwise_op.HC_ELTWISE_RELU,
-        EltwiseOp.LeakyRelu => hc_eltwise_op.HC_ELTWISE_LEAKY_RELU,
-        EltwiseOp.Tanh => hc_eltwise_op.HC_ELTWISE_TANH,
-        EltwiseOp.Sigmoid => hc_eltwise_op.HC_ELTWISE_SIGMOID,
-        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "unknown elementwise operation"),
-    };
+    /// <summary>The numbers are the same by design (Problems/Activation.cs); a test checks them.</summary>
+    public static hc_activation Activation(Activation activation) =>
+        Enum.IsDefined(activation) ? (hc_activation)(int)activation : throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation");
 }

@@ -21,6 +21,8 @@ internal enum hc_activation
     HC_ACTIVATION_NONE = 0,
     HC_ACTIVATION_RELU = 1,
     HC_ACTIVATION_LEAKY_RELU = 2,
+    HC_ACTIVATION_TANH = 3,
+    HC_ACTIVATION_SIGMOID = 4,
 }
 
 internal enum hc_pool_algorithm
@@ -30,12 +32,23 @@ internal enum hc_pool_algorithm
     HC_POOL_AVERAGE_EXCLUDE_PADDING = 2,
 }
 
-internal enum hc_eltwise_op
+internal enum hc_direction
 {
-    HC_ELTWISE_RELU = 0,
-    HC_ELTWISE_LEAKY_RELU = 1,
-    HC_ELTWISE_TANH = 2,
-    HC_ELTWISE_SIGMOID = 3,
+    HC_DIRECTION_FORWARD_INFERENCE = 0,
+    HC_DIRECTION_FORWARD_TRAINING = 1,
+    HC_DIRECTION_BACKWARD_DATA = 2,
+    HC_DIRECTION_BACKWARD_WEIGHTS = 3,
+}
+
+internal enum hc_arg_kind
+{
+    HC_ARG_SRC = 1,
+    HC_ARG_DST = 2,
+    HC_ARG_DIFF_SRC = 3,
+    HC_ARG_DIFF_DST = 4,
+    HC_ARG_DIFF_WEIGHTS = 5,
+    HC_ARG_DIFF_BIAS = 6,
+    HC_ARG_WORKSPACE = 7,
 }
 
 internal enum hc_isa
@@ -44,6 +57,14 @@ internal enum hc_isa
     HC_ISA_GENERIC = 1,
     HC_ISA_AVX2 = 2,
     HC_ISA_AVX512 = 3,
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct hc_arg
+{
+    public hc_arg_kind kind;
+    public void* data;
+    public long length;
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -103,30 +124,24 @@ internal unsafe struct hc_plan_info
     public long workspace_bytes;
 }
 
-/// <summary>Owns one <c>hc_conv2d*</c>; releasing it calls <c>hc_conv2d_destroy</c>.</summary>
-internal sealed class hc_conv2d_handle : SafeHandle
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct hc_eltwise_desc
 {
-    public hc_conv2d_handle() : base(nint.Zero, ownsHandle: true) { }
-
-    public override bool IsInvalid => handle == nint.Zero;
-
-    protected override bool ReleaseHandle()
-    {
-        NativeMethods.hc_conv2d_destroy(handle);
-        return true;
-    }
+    public hc_activation activation;
+    public float alpha;
+    public long length;
 }
 
-/// <summary>Owns one <c>hc_pool2d*</c>; releasing it calls <c>hc_pool2d_destroy</c>.</summary>
-internal sealed class hc_pool2d_handle : SafeHandle
+/// <summary>Owns one <c>hc_plan*</c>; releasing it calls <c>hc_plan_destroy</c>.</summary>
+internal sealed class hc_plan_handle : SafeHandle
 {
-    public hc_pool2d_handle() : base(nint.Zero, ownsHandle: true) { }
+    public hc_plan_handle() : base(nint.Zero, ownsHandle: true) { }
 
     public override bool IsInvalid => handle == nint.Zero;
 
     protected override bool ReleaseHandle()
     {
-        NativeMethods.hc_pool2d_destroy(handle);
+        NativeMethods.hc_plan_destroy(handle);
         return true;
     }
 }
@@ -160,34 +175,31 @@ internal static unsafe partial class NativeMethods
     internal static partial hc_status hc_set_default_num_threads(int num_threads);
 
     [LibraryImport(LibraryName)]
+    internal static partial byte* hc_direction_string(hc_direction direction);
+
+    [LibraryImport(LibraryName)]
     internal static partial hc_status hc_measure_fma_peak(int num_threads, double* gflops);
 
     [LibraryImport(LibraryName)]
-    internal static partial hc_status hc_conv2d_create(hc_conv2d_desc* desc, float* weights, long weights_length, float* bias, long bias_length, hc_plan_options* options, out hc_conv2d_handle plan);
+    internal static partial hc_status hc_plan_execute(hc_plan_handle plan, hc_arg* args, int count);
 
     [LibraryImport(LibraryName)]
-    internal static partial hc_status hc_conv2d_run(hc_conv2d_handle plan, float* input, long input_length, float* output, long output_length);
+    internal static partial hc_status hc_plan_set_weights(hc_plan_handle plan, float* weights, long weights_length, float* bias, long bias_length);
 
     [LibraryImport(LibraryName)]
-    internal static partial hc_status hc_conv2d_get_info(hc_conv2d_handle plan, hc_plan_info* info);
+    internal static partial hc_status hc_plan_get_info(hc_plan_handle plan, hc_plan_info* info);
 
     [LibraryImport(LibraryName)]
-    internal static partial void hc_conv2d_destroy(nint plan);
+    internal static partial void hc_plan_destroy(nint plan);
 
     [LibraryImport(LibraryName)]
-    internal static partial hc_status hc_pool2d_create(hc_pool2d_desc* desc, hc_plan_options* options, out hc_pool2d_handle plan);
+    internal static partial hc_status hc_conv2d_create(hc_conv2d_desc* desc, hc_direction direction, float* weights, long weights_length, float* bias, long bias_length, hc_plan_options* options, out hc_plan_handle plan);
 
     [LibraryImport(LibraryName)]
-    internal static partial hc_status hc_pool2d_run(hc_pool2d_handle plan, float* input, long input_length, float* output, long output_length);
+    internal static partial hc_status hc_pool2d_create(hc_pool2d_desc* desc, hc_direction direction, hc_plan_options* options, out hc_plan_handle plan);
 
     [LibraryImport(LibraryName)]
-    internal static partial hc_status hc_pool2d_get_info(hc_pool2d_handle plan, hc_plan_info* info);
-
-    [LibraryImport(LibraryName)]
-    internal static partial void hc_pool2d_destroy(nint plan);
-
-    [LibraryImport(LibraryName)]
-    internal static partial hc_status hc_eltwise_forward(hc_eltwise_op op, float alpha, float* input, long input_length, float* output, long output_length, hc_plan_options* options);
+    internal static partial hc_status hc_eltwise_create(hc_eltwise_desc* desc, hc_direction direction, hc_plan_options* options, out hc_plan_handle plan);
 }
 
 /// <summary>Size and field offsets (bytes) of each struct as the C compiler lays it out.</summary>
@@ -195,9 +207,11 @@ internal static class NativeLayout
 {
     internal static readonly (string Struct, int Size, (string Field, int Offset)[] Fields)[] Structs =
     [
+        ("hc_arg", 24, [("kind", 0), ("data", 8), ("length", 16)]),
         ("hc_conv2d_desc", 136, [("batch", 0), ("in_channels", 8), ("in_height", 16), ("in_width", 24), ("out_channels", 32), ("kernel_height", 40), ("kernel_width", 48), ("stride_height", 56), ("stride_width", 64), ("pad_top", 72), ("pad_bottom", 80), ("pad_left", 88), ("pad_right", 96), ("dilation_height", 104), ("dilation_width", 112), ("groups", 120), ("activation", 128), ("activation_alpha", 132)]),
         ("hc_pool2d_desc", 104, [("algorithm", 0), ("batch", 8), ("channels", 16), ("in_height", 24), ("in_width", 32), ("kernel_height", 40), ("kernel_width", 48), ("stride_height", 56), ("stride_width", 64), ("pad_top", 72), ("pad_bottom", 80), ("pad_left", 88), ("pad_right", 96)]),
         ("hc_plan_options", 8, [("num_threads", 0), ("max_isa", 4)]),
         ("hc_plan_info", 32, [("algorithm", 0), ("isa", 8), ("num_threads", 16), ("workspace_bytes", 24)]),
+        ("hc_eltwise_desc", 16, [("activation", 0), ("alpha", 4), ("length", 8)]),
     ];
 }

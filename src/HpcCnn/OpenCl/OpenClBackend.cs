@@ -46,7 +46,7 @@ public sealed record OpenClBackendOptions
 /// <summary>
 /// The OpenCL backend: the same operations as the CPU backend, as OpenCL C kernels on any OpenCL
 /// 1.2 device. Data stays on the device in <see cref="OpenClTensor"/>s; the plans' span overloads
-/// (inherited from <see cref="Plan{TProblem}"/>) and <see cref="Backend.Eltwise"/> on spans copy
+/// and <see cref="Backend.Eltwise(Activation, ReadOnlySpan{float}, Span{float}, float)"/> on spans copy
 /// to the device and back and wait, for convenience. Dispose the backend when done: its context
 /// and queue are released once it and every plan and tensor made from it are disposed.
 /// </summary>
@@ -60,15 +60,10 @@ public sealed record OpenClBackendOptions
 /// y.Download(output);      // waits for the result
 /// </code>
 /// </example>
-public sealed class OpenClBackend : Backend, IDisposable
+public sealed class OpenClBackend : Backend
 {
-    private const int EltwiseCpuGroupSize = 64;
-
     private readonly OpenClDevice device;
     private readonly OpenClKernelStyle style;
-    private readonly object eltwiseGate = new();
-    private ClHandle? eltwiseKernel;
-    private nuint eltwiseGroupSize;
     private int disposed;
 
     /// <summary>Opens the selected device (default: the first GPU, else the first device).</summary>
@@ -103,7 +98,7 @@ public sealed class OpenClBackend : Backend, IDisposable
         style == OpenClKernelStyle.Auto ? $"{Name}[{device.Info.Name}]" : $"{Name}[{device.Info.Name}, {style} kernels]";
 
     /// <summary>Creates a convolution plan: packs and uploads the weights and builds the kernel program (or loads it from the cache).</summary>
-    public new OpenClConvPlan CreateConvPlan(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias = default) =>
+    public new OpenClConvPlan CreateConvPlan(ConvProblem problem, ReadOnlySpan<float> weights = default, ReadOnlySpan<float> bias = default) =>
         (OpenClConvPlan)base.CreateConvPlan(problem, weights, bias);
 
     /// <summary>Creates a pooling plan and builds its program (or loads it from the cache).</summary>
@@ -117,26 +112,31 @@ public sealed class OpenClBackend : Backend, IDisposable
     }
 
     /// <summary>A device tensor holding a copy of <paramref name="values"/>.</summary>
-    public OpenClTensor Upload(ReadOnlySpan<float> values)
+    public new OpenClTensor Upload(ReadOnlySpan<float> values)
     {
         ThrowIfDisposed();
         return new OpenClTensor(device, values.Length, values);
     }
 
+    /// <summary>A device tensor (see <see cref="CreateTensor"/>).</summary>
+    public override DeviceBuffer Allocate(long length) => CreateTensor(length);
+
+    /// <summary>Creates an elementwise plan whose runs on tensors stay on the device.</summary>
+    public new EltwisePlan CreateEltwisePlan(EltwiseProblem problem) => base.CreateEltwisePlan(problem);
+
     /// <summary>
-    /// Queues output[i] = op(input[i]) for the first input.Length elements; <paramref name="output"/>
+    /// Queues output[i] = activation(input[i]) for the first input.Length elements; <paramref name="output"/>
     /// may be <paramref name="input"/> itself. Returns without waiting.
     /// </summary>
-    public void Eltwise(EltwiseOp op, OpenClTensor input, OpenClTensor output, float alpha = 0f)
+    public void Eltwise(Activation activation, OpenClTensor input, OpenClTensor output, float alpha = 0f)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        if (input.Device != device) throw new ArgumentException("the tensor belongs to another OpenCL backend", nameof(input));
-        if (output.Device != device) throw new ArgumentException("the tensor belongs to another OpenCL backend", nameof(output));
-        Guard.Eltwise(op, alpha, [], []);
+        Guard.Eltwise(activation, alpha, [], []);
         Guard.Length(output.Length, input.Length, nameof(output));
-        EnqueueEltwise(op, alpha, input.Buffer, output.Buffer, input.Length);
+        using var plan = CreateEltwisePlan(new EltwiseProblem { Activation = activation, Alpha = alpha, Length = input.Length });
+        plan.Forward(input, output);
     }
 
     /// <summary>Waits until every queued operation has finished.</summary>
@@ -158,33 +158,10 @@ public sealed class OpenClBackend : Backend, IDisposable
         return new OpenClPoolPlan(device, problem);
     }
 
-    /// <summary>Copies to the device, runs and copies back (blocking); device tensors avoid the copies.</summary>
-    private protected override void EltwiseCore(EltwiseOp op, float alpha, ReadOnlySpan<float> input, Span<float> output)
+    private protected override EltwisePlan CreateEltwisePlanCore(EltwiseProblem problem)
     {
         ThrowIfDisposed();
-        if (input.IsEmpty) return;
-        using var buffer = new OpenClTensor(device, input.Length, input);
-        EnqueueEltwise(op, alpha, buffer.Buffer, buffer.Buffer, input.Length);
-        buffer.Download(output);
-    }
-
-    private void EnqueueEltwise(EltwiseOp op, float alpha, ClHandle input, ClHandle output, long length)
-    {
-        if (length == 0) return;
-        lock (eltwiseGate)
-        {
-            if (eltwiseKernel is null)
-            {
-                eltwiseKernel = device.CreateKernel(device.Program("eltwise", ""), "eltwise_v");
-                eltwiseGroupSize = device.WorkGroupSize(eltwiseKernel, EltwiseCpuGroupSize);
-            }
-            device.SetArgument(eltwiseKernel, 0, input);
-            device.SetArgument(eltwiseKernel, 1, output);
-            device.SetArgument(eltwiseKernel, 2, length);
-            device.SetArgument(eltwiseKernel, 3, (int)op);
-            device.SetArgument(eltwiseKernel, 4, alpha);
-            device.Launch(eltwiseKernel, (length + device.VectorWidth - 1) / device.VectorWidth, eltwiseGroupSize);
-        }
+        return new OpenClEltwisePlan(device, problem);
     }
 
     private static (nint Id, OpenClDeviceInfo Info) Select(IReadOnlyList<(nint Id, OpenClDeviceInfo Info)> devices, OpenClBackendOptions options)
@@ -211,14 +188,10 @@ public sealed class OpenClBackend : Backend, IDisposable
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed != 0, this);
 
     /// <summary>Releases the backend's reference to the device; plans and tensors still alive keep it open until they are disposed.</summary>
-    public void Dispose()
+    public override void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
-        lock (eltwiseGate)
-        {
-            eltwiseKernel?.Dispose();
-            eltwiseKernel = null;
-        }
         device.ReleaseReference();
+        base.Dispose();
     }
 }

@@ -4,44 +4,100 @@ using HpcCnn.Problems;
 namespace HpcCnn.OpenCl;
 
 /// <summary>
-/// A convolution on an OpenCL device. Weights are packed and uploaded at creation, the program is
-/// built (or taken from the cache) at creation; a run only sets the input and output arguments and
-/// queues one or two kernels. Run it on <see cref="OpenClTensor"/>s to keep data on the device;
-/// the span overload of <see cref="Plan{TProblem}.Run"/> copies in and out and waits.
+/// A convolution on an OpenCL device, in one direction. Kernels and programs are made at
+/// creation; a run only sets arguments and queues launches. Run it on <see cref="OpenClTensor"/>s
+/// to keep data on the device; the span overloads copy in and out and wait.
+/// <list type="bullet">
+/// <item>Forward: <see cref="ConvForwardKernels"/>.</item>
+/// <item>Backward data: for stride 1 (padding within the kernel's reach) a forward convolution of
+/// dL/dy with the kernels flipped and the channels swapped, on the same fast kernels; otherwise a
+/// gather kernel, one input element per work-item.</item>
+/// <item>Backward weights: one weight per work-item, and one bias per work-item.</item>
+/// </list>
+/// With an activation, the backward passes first compute dL/dz = act'(y)·dL/dy into a buffer of the plan.
 /// </summary>
 public sealed class OpenClConvPlan : ConvPlan
 {
-    private const int OutputChannelTile = 8;     // the kernel's register tile: 8 output channels
-    private const int CpuGroupSize = 4;
-    private const int GemmTile = 64, GemmGroupSize = 256;  // must match GEMM_TM/GEMM_TN and GEMM_GROUP in conv2d.cl
+    private const int CpuGroupSize = 16;
 
     private readonly PlanRunner runner;
+    private readonly ConvForwardKernels? forward;
+    private readonly OpenClConvPlan? forwardOfBackward;
+    private readonly ClHandle? gather, weightsGradient, biasGradient, plainWeights, activationBackward, preActivation;
+    private readonly nuint gatherGroup, weightsGroup, biasGroup, activationGroup;
     private readonly string algorithm;
 
-    /// <summary>The shape argument of conv2d.cl's kernels; field order and types match struct conv_shape.</summary>
+    /// <summary>Matches struct conv_backward_shape in conv2d.cl.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    private struct ConvShape
+    private struct ConvBackwardShape
     {
-        public int Batch, Groups, InPerGroup, OutPerGroup, KTiles;
-        public int PaddedHeight, RowLength, PhaseWidth;
-        public int OutHeight, OutWidth, ColTiles;
-        public int KernelH, KernelW, StrideH, StrideW, DilationH;
-        public int TapPhaseStep, TapOffsetStep;
-        public int HasBias, Activation;
-        public float Alpha;
+        public int Batch, InChannels, InHeight, InWidth, OutChannels, OutHeight, OutWidth, Groups;
+        public int KernelH, KernelW, StrideH, StrideW, PadTop, PadLeft, DilationH, DilationW;
     }
 
     internal OpenClConvPlan(OpenClDevice device, ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
         : base(problem)
     {
-        runner = new PlanRunner(device, problem.InputLength, problem.OutputLength);
+        runner = new PlanRunner(device);
         try
         {
-            (algorithm, var enqueue) = Prepare(device, problem, weights, bias);
-            runner.SetEnqueue(enqueue);
+            var p = problem;
+            if (p.Direction.IsForward())
+            {
+                forward = new ConvForwardKernels(runner, p);
+                algorithm = forward.Name;
+            }
+            else
+            {
+                var shape = BackwardShape(p);
+                var program = device.Program("conv2d", p.StrideWidth == 1 ? "-D UNIT_STRIDE" : "");
+                if (p.Direction == Direction.BackwardData && BackwardDataAsForward(p) is { } transformed)
+                {
+                    forwardOfBackward = new OpenClConvPlan(device, transformed, default, default);
+                    algorithm = "as_forward:" + forwardOfBackward.Algorithm;
+                }
+                else if (p.Direction == Direction.BackwardData)
+                {
+                    gather = runner.Own(device.CreateKernel(program, "conv2d_backward_data"));
+                    plainWeights = runner.Own(device.CreateBuffer(p.WeightsLength));
+                    device.SetArgument(gather, 1, plainWeights);
+                    device.SetArgument(gather, 3, shape);
+                    device.SetArgument(gather, 4, OpenClLimits.ToInt(p.InputLength, p, "the input"));
+                    gatherGroup = device.WorkGroupSize(gather, CpuGroupSize);
+                    algorithm = "conv2d_backward_data_ocl";
+                }
+                else
+                {
+                    weightsGradient = runner.Own(device.CreateKernel(program, "conv2d_backward_weights"));
+                    device.SetArgument(weightsGradient, 3, shape);
+                    device.SetArgument(weightsGradient, 4, OpenClLimits.ToInt(p.WeightsLength, p, "the weights"));
+                    weightsGroup = device.WorkGroupSize(weightsGradient, CpuGroupSize);
+                    biasGradient = runner.Own(device.CreateKernel(program, "conv2d_backward_bias"));
+                    device.SetArgument(biasGradient, 2, shape);
+                    biasGroup = device.WorkGroupSize(biasGradient, CpuGroupSize);
+                    algorithm = "conv2d_backward_weights_ocl";
+                }
+                if (p.Activation != Activation.None)
+                {
+                    activationBackward = runner.Own(device.CreateKernel(device.Program("eltwise", ""), "eltwise_backward_v"));
+                    preActivation = runner.Own(device.CreateBuffer(p.OutputLength));
+                    device.SetArgument(activationBackward, 2, preActivation);
+                    device.SetArgument(activationBackward, 3, p.OutputLength);
+                    device.SetArgument(activationBackward, 4, (int)p.Activation);
+                    device.SetArgument(activationBackward, 5, p.ActivationAlpha);
+                    activationGroup = device.WorkGroupSize(activationBackward, 64);
+                    algorithm = "eltwise_backward+" + algorithm;
+                }
+            }
+            if (!weights.IsEmpty)
+            {
+                SetWeightsCore(weights, bias);
+                WeightsGiven();
+            }
         }
         catch
         {
+            forwardOfBackward?.Dispose();
             runner.Dispose();
             throw;
         }
@@ -52,165 +108,160 @@ public sealed class OpenClConvPlan : ConvPlan
 
     /// <summary>Queues the convolution of <paramref name="input"/> into <paramref name="output"/> and returns without waiting.</summary>
     /// <exception cref="ArgumentException">A tensor is too short, belongs to another backend, or input and output are the same tensor.</exception>
-    public void Run(OpenClTensor input, OpenClTensor output)
+    public void Run(OpenClTensor input, OpenClTensor output) => Forward(input, output);
+
+    private protected override void SetWeightsCore(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
     {
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        runner.Run(input, output);
+        if (forwardOfBackward is not null)
+        {
+            forwardOfBackward.SetWeights(FlipAndTranspose(Problem, weights));
+            return;
+        }
+        using (runner.Lock())
+        {
+            forward?.SetWeights(weights, bias);
+            if (plainWeights is not null) runner.Device.Write(plainWeights, 0, weights);
+        }
     }
 
-    private protected override void RunCore(ReadOnlySpan<float> input, Span<float> output) => runner.RunSpans(input, output);
-
-    private protected override void ReleaseResources() => runner.Dispose();
-
-    private (string, Action<ClHandle, ClHandle>) Prepare(OpenClDevice device, ConvProblem p, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+    private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output)
     {
-        int vw = device.VectorWidth;
-        int inPerGroup = p.InChannels / p.Groups, outPerGroup = p.OutChannels / p.Groups;
-        // One input channel per group with few outputs per group: an 8-channel tile would be mostly idle.
-        bool depthwise = inPerGroup == 1 && outPerGroup < OutputChannelTile / 2;
-        // A 1x1 convolution with unit stride and no padding maps pixel i to pixel i: run it on the
-        // flattened plane, one long row, so the vector tiles fill whole and no copy is needed.
-        bool flat = p.KernelHeight == 1 && p.KernelWidth == 1 && p.StrideHeight == 1 && p.StrideWidth == 1
-                    && p.PadTop == 0 && p.PadBottom == 0 && p.PadLeft == 0 && p.PadRight == 0;
-        int inHeight = flat ? 1 : p.InHeight, inWidth = flat ? OpenClLimits.ToInt((long)p.InHeight * p.InWidth, p, "the image") : p.InWidth;
-        int outHeight = flat ? 1 : OpenClLimits.ToInt(p.OutHeight, p, "the output height");
-        int outWidth = flat ? inWidth : OpenClLimits.ToInt(p.OutWidth, p, "the output width");
-        int colTiles = (int)(((long)outWidth + vw - 1) / vw);
-        int dilationH = flat ? 1 : p.DilationHeight, dilationW = flat ? 1 : p.DilationWidth;
-        int paddedHeight = OpenClLimits.ToInt(
-            Math.Max((long)p.PadTop + inHeight, (long)(outHeight - 1) * p.StrideHeight + (long)(p.KernelHeight - 1) * dilationH + 1), p, "the padded input height");
-        // Rows are split by column stride phase (see conv2d.cl); a phase holds what the column
-        // tiles read: colTiles*VW outputs plus the reach of the kernel's last tap.
-        int phaseWidth = OpenClLimits.ToInt((long)colTiles * vw + (long)(p.KernelWidth - 1) * dilationW / p.StrideWidth, p, "the padded input width");
-        int rowLength = OpenClLimits.ToInt((long)phaseWidth * p.StrideWidth, p, "the padded input row");
-        bool needsPadding = p.StrideWidth != 1 || p.PadTop != 0 || p.PadLeft != 0
-                            || paddedHeight != inHeight || phaseWidth != inWidth;
-        int kTiles = (outPerGroup + OutputChannelTile - 1) / OutputChannelTile;
-        if ((long)inPerGroup * paddedHeight * rowLength > int.MaxValue)
-            throw new ArgumentException($"{p} is too large for {device.Info.Name}", nameof(p));
-
-        var shape = new ConvShape
+        using (runner.Lock())
         {
-            Batch = p.Batch, Groups = p.Groups, InPerGroup = inPerGroup, OutPerGroup = outPerGroup, KTiles = kTiles,
-            PaddedHeight = paddedHeight, RowLength = rowLength, PhaseWidth = phaseWidth,
-            OutHeight = outHeight, OutWidth = outWidth, ColTiles = colTiles,
-            KernelH = p.KernelHeight, KernelW = p.KernelWidth, StrideH = p.StrideHeight, StrideW = p.StrideWidth,
-            DilationH = dilationH, TapPhaseStep = dilationW % p.StrideWidth, TapOffsetStep = dilationW / p.StrideWidth,
-            HasBias = bias.IsEmpty ? 0 : 1, Activation = (int)p.Activation, Alpha = p.ActivationAlpha,
+            var y = runner.StageOut(1, output)!;
+            forward!.Enqueue(runner.StageIn(0, input)!, y);
+            runner.Read(y, output);
+        }
+    }
+
+    private protected override void ForwardCore(DeviceBuffer input, DeviceBuffer output)
+    {
+        using (runner.Lock()) forward!.Enqueue(runner.Buffer(input, nameof(input)), runner.Buffer(output, nameof(output)));
+    }
+
+    private protected override void BackwardDataCore(ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output, Span<float> diffInput)
+    {
+        using (runner.Lock())
+        {
+            var dx = runner.StageOut(2, diffInput)!;
+            BackwardDataOn(runner.StageIn(0, diffOutput)!, runner.StageIn(1, output), dx);
+            runner.Read(dx, diffInput);
+        }
+    }
+
+    private protected override void BackwardDataCore(DeviceBuffer diffOutput, DeviceBuffer? output, DeviceBuffer diffInput)
+    {
+        using (runner.Lock())
+            BackwardDataOn(runner.Buffer(diffOutput, nameof(diffOutput)), runner.BufferOrNull(output, nameof(output)), runner.Buffer(diffInput, nameof(diffInput)));
+    }
+
+    private protected override void BackwardWeightsCore(ReadOnlySpan<float> input, ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output,
+        Span<float> diffWeights, Span<float> diffBias)
+    {
+        using (runner.Lock())
+        {
+            var dw = runner.StageOut(3, diffWeights)!;
+            var db = runner.StageOut(4, diffBias);
+            BackwardWeightsOn(runner.StageIn(0, input)!, runner.StageIn(1, diffOutput)!, runner.StageIn(2, output), dw, db);
+            runner.Read(dw, diffWeights);
+            runner.Read(db, diffBias);
+        }
+    }
+
+    private protected override void BackwardWeightsCore(DeviceBuffer input, DeviceBuffer diffOutput, DeviceBuffer? output,
+        DeviceBuffer diffWeights, DeviceBuffer? diffBias)
+    {
+        using (runner.Lock())
+            BackwardWeightsOn(runner.Buffer(input, nameof(input)), runner.Buffer(diffOutput, nameof(diffOutput)), runner.BufferOrNull(output, nameof(output)),
+                runner.Buffer(diffWeights, nameof(diffWeights)), runner.BufferOrNull(diffBias, nameof(diffBias)));
+    }
+
+    /// <summary>Queues backward data; call under the lock.</summary>
+    private void BackwardDataOn(ClHandle diffOutput, ClHandle? output, ClHandle diffInput)
+    {
+        var dz = PreActivation(diffOutput, output);
+        if (forwardOfBackward is not null)
+        {
+            using (forwardOfBackward.runner.Lock()) forwardOfBackward.forward!.Enqueue(dz, diffInput);
+            return;
+        }
+        var device = runner.Device;
+        device.SetArgument(gather!, 0, dz);
+        device.SetArgument(gather!, 2, diffInput);
+        device.Launch(gather!, Problem.InputLength, gatherGroup);
+    }
+
+    /// <summary>Queues the weights (and bias) gradient; call under the lock.</summary>
+    private void BackwardWeightsOn(ClHandle input, ClHandle diffOutput, ClHandle? output, ClHandle diffWeights, ClHandle? diffBias)
+    {
+        var device = runner.Device;
+        var dz = PreActivation(diffOutput, output);
+        device.SetArgument(weightsGradient!, 0, input);
+        device.SetArgument(weightsGradient!, 1, dz);
+        device.SetArgument(weightsGradient!, 2, diffWeights);
+        device.Launch(weightsGradient!, Problem.WeightsLength, weightsGroup);
+        if (diffBias is null) return;
+        device.SetArgument(biasGradient!, 0, dz);
+        device.SetArgument(biasGradient!, 1, diffBias);
+        device.Launch(biasGradient!, Problem.OutChannels, biasGroup);
+    }
+
+    /// <summary>dL/dz: dL/dy itself without an activation, else act'(y)·dL/dy queued into the plan's buffer; call under the lock.</summary>
+    private ClHandle PreActivation(ClHandle diffOutput, ClHandle? output)
+    {
+        if (activationBackward is null) return diffOutput;
+        var device = runner.Device;
+        device.SetArgument(activationBackward, 0, output!);
+        device.SetArgument(activationBackward, 1, diffOutput);
+        device.Launch(activationBackward, (Problem.OutputLength + device.VectorWidth - 1) / device.VectorWidth, activationGroup);
+        return preActivation!;
+    }
+
+    private protected override void ReleaseResources()
+    {
+        forwardOfBackward?.Dispose();
+        runner.Dispose();
+    }
+
+    private static ConvBackwardShape BackwardShape(ConvProblem p) => new()
+    {
+        Batch = p.Batch, InChannels = p.InChannels, InHeight = p.InHeight, InWidth = p.InWidth,
+        OutChannels = p.OutChannels, OutHeight = OpenClLimits.ToInt(p.OutHeight, p, "the output height"),
+        OutWidth = OpenClLimits.ToInt(p.OutWidth, p, "the output width"), Groups = p.Groups,
+        KernelH = p.KernelHeight, KernelW = p.KernelWidth, StrideH = p.StrideHeight, StrideW = p.StrideWidth,
+        PadTop = p.PadTop, PadLeft = p.PadLeft, DilationH = p.DilationHeight, DilationW = p.DilationWidth,
+    };
+
+    /// <summary>
+    /// With stride 1, backward data is a forward convolution of dL/dz (channels swapped) with the
+    /// kernel flipped and padding dilation·(kernel − 1) − pad on each side; null where that
+    /// padding would be negative or the stride is not 1.
+    /// </summary>
+    internal static ConvProblem? BackwardDataAsForward(ConvProblem p)
+    {
+        long reachH = (long)p.DilationHeight * (p.KernelHeight - 1), reachW = (long)p.DilationWidth * (p.KernelWidth - 1);
+        if (p.StrideHeight != 1 || p.StrideWidth != 1 || p.PadTop > reachH || p.PadBottom > reachH || p.PadLeft > reachW || p.PadRight > reachW)
+            return null;
+        return new ConvProblem
+        {
+            Batch = p.Batch, InChannels = p.OutChannels, InHeight = (int)p.OutHeight, InWidth = (int)p.OutWidth,
+            OutChannels = p.InChannels, KernelHeight = p.KernelHeight, KernelWidth = p.KernelWidth,
+            PadTop = (int)reachH - p.PadTop, PadBottom = (int)reachH - p.PadBottom,
+            PadLeft = (int)reachW - p.PadLeft, PadRight = (int)reachW - p.PadRight,
+            DilationHeight = p.DilationHeight, DilationWidth = p.DilationWidth, Groups = p.Groups,
         };
-
-        var program = device.Program("conv2d", p.StrideWidth == 1 ? "-D UNIT_STRIDE" : "");
-        var biasBuffer = runner.Own(bias.IsEmpty ? device.CreateBuffer(1) : device.CreateBuffer(bias.Length, bias));
-        // The GEMM kernel needs whole 256-item groups; a device or build that cannot run them gets
-        // the register-tiled kernel instead.
-        ClHandle? gemm = !depthwise && device.GpuStyle && device.Info.MaxWorkGroupSize >= GemmGroupSize
-            ? runner.Own(device.CreateKernel(program, "conv2d_gemm_local"))
-            : null;
-        if (gemm is not null && device.KernelWorkGroupLimit(gemm) < GemmGroupSize) gemm = null;
-        ClHandle kernel;
-        long items;
-        nuint groupSize;
-        string name;
-        if (gemm is not null)
-        {
-            int crs = inPerGroup * p.KernelHeight * p.KernelWidth;
-            int mTiles = (outPerGroup + GemmTile - 1) / GemmTile;
-            int nTiles = (outHeight * outWidth + GemmTile - 1) / GemmTile;
-            items = (long)p.Batch * p.Groups * mTiles * nTiles * GemmGroupSize;
-            kernel = gemm;
-            var packed = PackWeightsForGemm(p, weights, mTiles * GemmTile);
-            var offsets = TapOffsets(p, inPerGroup, (long)paddedHeight * rowLength, dilationH, dilationW, rowLength, phaseWidth);
-            device.SetArgument(kernel, 1, runner.Own(device.CreateBuffer(packed.Length, packed)));
-            device.SetArgument(kernel, 5, runner.Own(device.CreateBuffer(offsets.Length, MemoryMarshal.Cast<int, float>(offsets))));
-            device.SetArgument(kernel, 6, crs);
-            device.SetArgument(kernel, 7, mTiles);
-            device.SetArgument(kernel, 8, nTiles);
-            groupSize = GemmGroupSize;
-            name = $"conv2d_gemm_{GemmTile}x{GemmTile}_local_ocl";
-        }
-        else
-        {
-            items = depthwise ? (long)p.Batch * p.OutChannels * outHeight * colTiles
-                              : (long)p.Batch * p.Groups * kTiles * outHeight * colTiles;
-            kernel = runner.Own(device.CreateKernel(program, depthwise ? "conv2d_depthwise_v" : "conv2d_direct_8xv"));
-            var packed = depthwise ? weights.ToArray() : PackWeights(p, weights, kTiles);
-            device.SetArgument(kernel, 1, runner.Own(device.CreateBuffer(packed.Length, packed)));
-            device.SetArgument(kernel, 5, checked((int)items));
-            groupSize = device.WorkGroupSize(kernel, CpuGroupSize);
-            name = depthwise ? $"conv2d_depthwise_{vw}_ocl" : $"conv2d_direct_{OutputChannelTile}x{vw}_ocl";
-        }
-        if (items > int.MaxValue) throw new ArgumentException($"{p} is too large for one launch on {device.Info.Name}", nameof(p));
-        device.SetArgument(kernel, 2, biasBuffer);
-        device.SetArgument(kernel, 4, shape);
-
-        if (!needsPadding)
-        {
-            return (name, (input, output) =>
-            {
-                device.SetArgument(kernel, 0, input);
-                device.SetArgument(kernel, 3, output);
-                device.Launch(kernel, items, groupSize);
-            });
-        }
-
-        var padded = new PaddedInput(runner, program, (long)p.Batch * p.InChannels, inHeight, inWidth, paddedHeight,
-            p.StrideWidth, phaseWidth, p.PadTop, p.PadLeft, fill: 0f);
-        device.SetArgument(kernel, 0, padded.Buffer);
-        return ($"pad+{name}", (input, output) =>
-        {
-            padded.Enqueue(input);
-            device.SetArgument(kernel, 3, output);
-            device.Launch(kernel, items, groupSize);
-        });
     }
 
-    /// <summary>KCRS weights to [groups][C/G·R·S][k padded to the tile], the A operand of conv2d_gemm_local.</summary>
-    private static float[] PackWeightsForGemm(ConvProblem p, ReadOnlySpan<float> weights, int paddedOutPerGroup)
+    /// <summary>flipped[g·Cg + c][k][r][s] = w[g·Kg + k][c][kh−1−r][kw−1−s]: the weights of <see cref="BackwardDataAsForward"/>.</summary>
+    internal static float[] FlipAndTranspose(ConvProblem p, ReadOnlySpan<float> weights)
     {
-        int outPerGroup = p.OutChannels / p.Groups;
-        int crs = p.InChannels / p.Groups * p.KernelHeight * p.KernelWidth;
-        var packed = new float[(long)p.Groups * crs * paddedOutPerGroup];
-        for (int g = 0; g < p.Groups; g++)
-            for (int k = 0; k < outPerGroup; k++)
-                for (int j = 0; j < crs; j++)
-                    packed[((long)g * crs + j) * paddedOutPerGroup + k] = weights[(int)(((long)g * outPerGroup + k) * crs + j)];
-        return packed;
-    }
-
-    /// <summary>Where tap (c, r, s) of output pixel (0, 0) is in one image's padded, phase-split input.</summary>
-    private static int[] TapOffsets(ConvProblem p, int inPerGroup, long plane, int dilationH, int dilationW, int rowLength, int phaseWidth)
-    {
-        int r = p.KernelHeight, s = p.KernelWidth;
-        var offsets = new int[inPerGroup * r * s];
-        for (int c = 0; c < inPerGroup; c++)
-            for (int i = 0; i < r; i++)
-                for (int j = 0; j < s; j++)
-                {
-                    int column = j * dilationW;
-                    offsets[(c * r + i) * s + j] = checked((int)(c * plane + (long)i * dilationH * rowLength
-                        + column % p.StrideWidth * phaseWidth + column / p.StrideWidth));
-                }
-        return offsets;
-    }
-
-    /// <summary>KCRS weights to [groups][k tiles][C/G][R][S][8], zero past the last output channel of a group.</summary>
-    private static float[] PackWeights(ConvProblem p, ReadOnlySpan<float> weights, int kTiles)
-    {
-        int inPerGroup = p.InChannels / p.Groups, outPerGroup = p.OutChannels / p.Groups;
-        int taps = p.KernelHeight * p.KernelWidth;
-        var packed = new float[(long)p.Groups * kTiles * inPerGroup * taps * OutputChannelTile];
-        for (int g = 0; g < p.Groups; g++)
-            for (int kt = 0; kt < kTiles; kt++)
-                for (int c = 0; c < inPerGroup; c++)
+        int groups = p.Groups, kPerGroup = p.OutChannels / groups, cPerGroup = p.InChannels / groups, taps = p.KernelHeight * p.KernelWidth;
+        var flipped = new float[weights.Length];
+        for (int g = 0; g < groups; g++)
+            for (int c = 0; c < cPerGroup; c++)
+                for (int k = 0; k < kPerGroup; k++)
                     for (int t = 0; t < taps; t++)
-                        for (int i = 0; i < OutputChannelTile; i++)
-                        {
-                            int k = kt * OutputChannelTile + i;
-                            if (k >= outPerGroup) continue;
-                            long source = ((long)(g * outPerGroup + k) * inPerGroup + c) * taps + t;
-                            long target = ((((long)g * kTiles + kt) * inPerGroup + c) * taps + t) * OutputChannelTile + i;
-                            packed[target] = weights[(int)source];
-                        }
-        return packed;
+                        flipped[((long)(g * cPerGroup + c) * kPerGroup + k) * taps + t] = weights[(int)(((long)(g * kPerGroup + k) * cPerGroup + c) * taps + (taps - 1 - t))];
+        return flipped;
     }
 }

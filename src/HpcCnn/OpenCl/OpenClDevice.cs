@@ -89,13 +89,21 @@ internal sealed unsafe class OpenClDevice
     }
 
     /// <summary>
+    /// The C API's codes the kernels share (activations, pooling algorithms), from the bindings
+    /// generated from hpccnn.h: one numbering for the library and the kernels.
+    /// </summary>
+    private static readonly string CodeDefines = string.Join(" ",
+        Enum.GetValues<Interop.hc_activation>().Select(a => $"-D {a}={(int)a}")
+            .Concat(Enum.GetValues<Interop.hc_pool_algorithm>().Select(a => $"-D {a}={(int)a}")));
+
+    /// <summary>
     /// The program built from native/opencl/common.cl + <paramref name="name"/>.cl with the given
     /// -D options, built once per device and process, and loaded from the disk cache when an
     /// entry matches. Build failures throw <see cref="OpenClBuildException"/> with the log.
     /// </summary>
     public nint Program(string name, string defines)
     {
-        var options = $"-D VW={VectorWidth} {defines}{(correctlyRoundedDivide ? " -cl-fp32-correctly-rounded-divide-sqrt" : "")}".Trim();
+        var options = $"-D VW={VectorWidth} {CodeDefines} {defines}{(correctlyRoundedDivide ? " -cl-fp32-correctly-rounded-divide-sqrt" : "")}".Trim();
         var lazy = programs.GetOrAdd((name, options), key => new Lazy<ClHandle>(() => Build(key.Name, KernelSources.Get(key.Name), key.Options)));
         return lazy.Value.Value;
     }

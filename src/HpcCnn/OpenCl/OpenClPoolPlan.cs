@@ -4,8 +4,10 @@ using HpcCnn.Problems;
 namespace HpcCnn.OpenCl;
 
 /// <summary>
-/// Max or average pooling on an OpenCL device: one kernel launch per run, built at creation. Run
-/// it on <see cref="OpenClTensor"/>s to keep data on the device; the span overload copies.
+/// Max or average pooling on an OpenCL device in one direction: forward on a padded, phase-split
+/// copy (one vector load per tap), max pooling for training with its argmax, or the backward
+/// gather. Kernels are built at creation. Run it on <see cref="OpenClTensor"/>s to keep data on the
+/// device; the span overloads copy.
 /// </summary>
 public sealed class OpenClPoolPlan : PoolPlan
 {
@@ -23,44 +25,53 @@ public sealed class OpenClPoolPlan : PoolPlan
         public int TapPhaseStep, TapOffsetStep;
     }
 
+    private readonly ClHandle? argmax, backward;
+    private readonly PaddedInput? padded;
+    private readonly ClHandle? kernel;
+    private readonly long items;
+    private readonly nuint groupSize;
+
     internal OpenClPoolPlan(OpenClDevice device, PoolProblem problem) : base(problem)
     {
-        runner = new PlanRunner(device, problem.InputLength, problem.OutputLength);
+        runner = new PlanRunner(device);
         try
         {
-            int vw = device.VectorWidth;
-            int colTiles = (int)((problem.OutWidth + vw - 1) / vw);
-            long items = (long)problem.Batch * problem.Channels * problem.OutHeight * colTiles;
-            if (items > int.MaxValue) throw new ArgumentException($"{problem} is too large for one launch", nameof(problem));
             var program = device.Program("pool2d", "");
-            var kernel = runner.Own(device.CreateKernel(program, "pool2d_v"));
-            // The padded copy covers every window of every column tile, as for convolutions.
-            int sw = problem.StrideWidth;
-            int paddedHeight = OpenClLimits.ToInt(Math.Max((long)problem.PadTop + problem.InHeight, (problem.OutHeight - 1) * problem.StrideHeight + problem.KernelHeight),
-                problem, "the padded input height");
-            int phaseWidth = OpenClLimits.ToInt((long)colTiles * vw + (problem.KernelWidth - 1) / sw, problem, "the padded input width");
-            var padded = new PaddedInput(runner, program, (long)problem.Batch * problem.Channels, problem.InHeight, problem.InWidth,
-                paddedHeight, sw, phaseWidth, problem.PadTop, problem.PadLeft,
-                fill: problem.Algorithm == PoolAlgorithm.Max ? float.NegativeInfinity : 0f);
-            device.SetArgument(kernel, 0, padded.Buffer);
-            device.SetArgument(kernel, 2, new PoolShape
+            var shape = Shape(device, problem, out int paddedHeight, out int phaseWidth, out int colTiles);
+            if (problem.Direction == Direction.BackwardData)
             {
-                InHeight = problem.InHeight, InWidth = problem.InWidth, OutHeight = (int)problem.OutHeight, OutWidth = (int)problem.OutWidth,
-                ColTiles = colTiles, KernelH = problem.KernelHeight, KernelW = problem.KernelWidth,
-                StrideH = problem.StrideHeight, StrideW = sw, PadTop = problem.PadTop, PadLeft = problem.PadLeft,
-                Algorithm = (int)problem.Algorithm,
-                PaddedHeight = paddedHeight, RowLength = sw * phaseWidth, PhaseWidth = phaseWidth,
-                TapPhaseStep = 1 % sw, TapOffsetStep = 1 / sw,
-            });
-            device.SetArgument(kernel, 3, (int)items);
-            var groupSize = device.WorkGroupSize(kernel, CpuGroupSize);
-            runner.SetEnqueue((input, output) =>
+                backward = runner.Own(device.CreateKernel(program, "pool2d_backward"));
+                device.SetArgument(backward, 3, shape);
+                items = problem.InputLength;
+                device.SetArgument(backward, 4, OpenClLimits.ToInt(items, problem, "the input"));
+                groupSize = device.WorkGroupSize(backward, CpuGroupSize);
+                Algorithm = "pool2d_backward_ocl";
+            }
+            else if (problem.WorkspaceLength > 0)
             {
-                padded.Enqueue(input);
-                device.SetArgument(kernel, 1, output);
-                device.Launch(kernel, items, groupSize);
-            });
-            Algorithm = $"pad+pool2d_direct_{vw}_ocl";
+                argmax = runner.Own(device.CreateKernel(program, "pool2d_max_argmax"));
+                device.SetArgument(argmax, 3, shape);
+                items = problem.OutputLength;
+                device.SetArgument(argmax, 4, OpenClLimits.ToInt(items, problem, "the output"));
+                groupSize = device.WorkGroupSize(argmax, CpuGroupSize);
+                Algorithm = "pool2d_max_argmax_ocl";
+            }
+            else
+            {
+                int vw = device.VectorWidth;
+                items = (long)problem.Batch * problem.Channels * problem.OutHeight * colTiles;
+                if (items > int.MaxValue) throw new ArgumentException($"{problem} is too large for one launch", nameof(problem));
+                kernel = runner.Own(device.CreateKernel(program, "pool2d_v"));
+                // The padded copy covers every window of every column tile, as for convolutions.
+                padded = new PaddedInput(runner, program, (long)problem.Batch * problem.Channels, problem.InHeight, problem.InWidth,
+                    paddedHeight, problem.StrideWidth, phaseWidth, problem.PadTop, problem.PadLeft,
+                    fill: problem.Algorithm == PoolAlgorithm.Max ? float.NegativeInfinity : 0f);
+                device.SetArgument(kernel, 0, padded.Buffer);
+                device.SetArgument(kernel, 2, shape);
+                device.SetArgument(kernel, 3, (int)items);
+                groupSize = device.WorkGroupSize(kernel, CpuGroupSize);
+                Algorithm = $"pad+pool2d_direct_{vw}_ocl";
+            }
         }
         catch
         {
@@ -73,13 +84,86 @@ public sealed class OpenClPoolPlan : PoolPlan
     public override string Isa => "opencl";
 
     /// <summary>Queues the pooling of <paramref name="input"/> into <paramref name="output"/> and returns without waiting.</summary>
-    public void Run(OpenClTensor input, OpenClTensor output)
+    public void Run(OpenClTensor input, OpenClTensor output) => Forward(input, output);
+
+    private static PoolShape Shape(OpenClDevice device, PoolProblem problem, out int paddedHeight, out int phaseWidth, out int colTiles)
     {
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        runner.Run(input, output);
+        int vw = device.VectorWidth, sw = problem.StrideWidth;
+        colTiles = (int)((problem.OutWidth + vw - 1) / vw);
+        paddedHeight = OpenClLimits.ToInt(Math.Max((long)problem.PadTop + problem.InHeight, (problem.OutHeight - 1) * problem.StrideHeight + problem.KernelHeight),
+            problem, "the padded input height");
+        phaseWidth = OpenClLimits.ToInt((long)colTiles * vw + (problem.KernelWidth - 1) / sw, problem, "the padded input width");
+        return new PoolShape
+        {
+            InHeight = problem.InHeight, InWidth = problem.InWidth, OutHeight = (int)problem.OutHeight, OutWidth = (int)problem.OutWidth,
+            ColTiles = colTiles, KernelH = problem.KernelHeight, KernelW = problem.KernelWidth,
+            StrideH = problem.StrideHeight, StrideW = sw, PadTop = problem.PadTop, PadLeft = problem.PadLeft,
+            Algorithm = (int)problem.Algorithm,
+            PaddedHeight = paddedHeight, RowLength = sw * phaseWidth, PhaseWidth = phaseWidth,
+            TapPhaseStep = 1 % sw, TapOffsetStep = 1 / sw,
+        };
     }
 
-    private protected override void RunCore(ReadOnlySpan<float> input, Span<float> output) => runner.RunSpans(input, output);
+    private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output, Span<int> workspace)
+    {
+        using (runner.Lock())
+        {
+            var y = runner.StageOut(1, output)!;
+            var w = runner.StageOut(2, MemoryMarshal.Cast<int, float>(workspace));
+            ForwardOn(runner.StageIn(0, input)!, y, w);
+            runner.Read(y, output);
+            runner.Read(w, MemoryMarshal.Cast<int, float>(workspace));
+        }
+    }
+
+    private protected override void ForwardCore(DeviceBuffer input, DeviceBuffer output, DeviceBuffer? workspace)
+    {
+        using (runner.Lock())
+            ForwardOn(runner.Buffer(input, nameof(input)), runner.Buffer(output, nameof(output)), runner.BufferOrNull(workspace, nameof(workspace)));
+    }
+
+    private protected override void BackwardCore(ReadOnlySpan<float> diffOutput, ReadOnlySpan<int> workspace, Span<float> diffInput)
+    {
+        using (runner.Lock())
+        {
+            var dx = runner.StageOut(2, diffInput)!;
+            BackwardOn(runner.StageIn(0, diffOutput)!, runner.StageIn(1, MemoryMarshal.Cast<int, float>(workspace)), dx);
+            runner.Read(dx, diffInput);
+        }
+    }
+
+    private protected override void BackwardCore(DeviceBuffer diffOutput, DeviceBuffer? workspace, DeviceBuffer diffInput)
+    {
+        using (runner.Lock())
+            BackwardOn(runner.Buffer(diffOutput, nameof(diffOutput)), runner.BufferOrNull(workspace, nameof(workspace)), runner.Buffer(diffInput, nameof(diffInput)));
+    }
+
+    /// <summary>Queues the forward pass; call under the lock.</summary>
+    private void ForwardOn(ClHandle input, ClHandle output, ClHandle? workspace)
+    {
+        var device = runner.Device;
+        if (argmax is not null)
+        {
+            device.SetArgument(argmax, 0, input);
+            device.SetArgument(argmax, 1, output);
+            device.SetArgument(argmax, 2, workspace!);
+            device.Launch(argmax, items, groupSize);
+            return;
+        }
+        padded!.Enqueue(input);
+        device.SetArgument(kernel!, 1, output);
+        device.Launch(kernel!, items, groupSize);
+    }
+
+    /// <summary>Queues the backward pass; call under the lock. Averages read no workspace: the kernel gets dL/dy in its place.</summary>
+    private void BackwardOn(ClHandle diffOutput, ClHandle? workspace, ClHandle diffInput)
+    {
+        var device = runner.Device;
+        device.SetArgument(backward!, 0, diffOutput);
+        device.SetArgument(backward!, 1, workspace ?? diffOutput);
+        device.SetArgument(backward!, 2, diffInput);
+        device.Launch(backward!, items, groupSize);
+    }
 
     private protected override void ReleaseResources() => runner.Dispose();
 }

@@ -3,23 +3,20 @@ namespace HpcCnn.OpenCl;
 /// <summary>
 /// What every OpenCL plan shares: the OpenCL objects it owns (kernels, weights, scratch), the lock
 /// that keeps one run's argument setting and launches together (kernel objects hold their
-/// arguments, and scratch buffers are per plan), and the copying span path.
+/// arguments, and scratch buffers are per plan), the checks of device-buffer arguments, and the
+/// staging buffers of the copying span path.
 /// </summary>
 internal sealed class PlanRunner : IDisposable
 {
     private readonly object gate = new();
     private readonly List<ClHandle> owned = [];
-    private readonly long inputLength, outputLength;
-    private Action<ClHandle, ClHandle>? enqueue;
-    private ClHandle? stagingInput, stagingOutput;
+    private readonly Dictionary<int, (ClHandle Buffer, long Length)> staging = [];
     private int disposed;
 
-    public PlanRunner(OpenClDevice device, long inputLength, long outputLength)
+    public PlanRunner(OpenClDevice device)
     {
         device.AddReference();
         Device = device;
-        this.inputLength = inputLength;
-        this.outputLength = outputLength;
     }
 
     public OpenClDevice Device { get; }
@@ -31,40 +28,59 @@ internal sealed class PlanRunner : IDisposable
         return handle;
     }
 
-    /// <summary>Sets what one run enqueues, given the input and output buffers.</summary>
-    public void SetEnqueue(Action<ClHandle, ClHandle> steps) => enqueue = steps;
+    /// <summary>The device buffer of a tensor argument, which must live on this plan's device.</summary>
+    public ClHandle Buffer(DeviceBuffer buffer, string name) =>
+        buffer is OpenClTensor tensor && tensor.Device == Device
+            ? tensor.Buffer
+            : throw new ArgumentException($"{name}: the buffer belongs to another backend or device", name);
 
-    /// <summary>Queues the run; returns without waiting.</summary>
-    public void Run(OpenClTensor input, OpenClTensor output, bool inPlaceAllowed = false)
+    /// <summary>Takes the plan's lock until the scope is disposed; fails once the plan is disposed.</summary>
+    public Scope Lock()
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(output);
-        if (input.Device != Device) throw new ArgumentException("the tensor belongs to another OpenCL backend", nameof(input));
-        if (output.Device != Device) throw new ArgumentException("the tensor belongs to another OpenCL backend", nameof(output));
-        Guard.Length(input.Length, inputLength, nameof(input));
-        Guard.Length(output.Length, outputLength, nameof(output));
-        if (!inPlaceAllowed && ReferenceEquals(input, output))
-            throw new ArgumentException("input and output must be different tensors", nameof(output));
-        lock (gate)
+        Monitor.Enter(gate);
+        if (disposed != 0)
         {
-            ObjectDisposedException.ThrowIf(disposed != 0, this);
-            enqueue!(input.Buffer, output.Buffer);
+            Monitor.Exit(gate);
+            throw new ObjectDisposedException(nameof(PlanRunner));
         }
+        return new Scope(gate);
     }
 
-    /// <summary>Copies the input to the device, runs, and copies the output back (blocking).</summary>
-    public void RunSpans(ReadOnlySpan<float> input, Span<float> output)
+    /// <summary>Holds the plan's lock: <c>using (runner.Lock()) { ... }</c>.</summary>
+    public readonly struct Scope(object gate) : IDisposable
     {
-        lock (gate)
-        {
-            ObjectDisposedException.ThrowIf(disposed != 0, this);
-            stagingInput ??= Own(Device.CreateBuffer(inputLength));
-            stagingOutput ??= Own(Device.CreateBuffer(outputLength));
-            Device.Write(stagingInput, 0, input[..checked((int)inputLength)]);
-            enqueue!(stagingInput, stagingOutput);
-            Device.Read(stagingOutput, 0, output[..checked((int)outputLength)]);
-        }
+        public void Dispose() => Monitor.Exit(gate);
     }
+
+    /// <summary>A device buffer of at least <paramref name="length"/> floats for span slot <paramref name="slot"/>, made on first use; call under the lock.</summary>
+    public ClHandle Staging(int slot, long length)
+    {
+        if (staging.TryGetValue(slot, out var existing) && existing.Length >= length) return existing.Buffer;
+        var buffer = Own(Device.CreateBuffer(length));
+        staging[slot] = (buffer, length);
+        return buffer;
+    }
+
+    /// <summary>Copies a span into its staging slot (blocking) and returns the device buffer; null for an empty span; call under the lock.</summary>
+    public ClHandle? StageIn(int slot, ReadOnlySpan<float> values)
+    {
+        if (values.IsEmpty) return null;
+        var buffer = Staging(slot, values.Length);
+        Device.Write(buffer, 0, values);
+        return buffer;
+    }
+
+    /// <summary>The staging buffer of an output span, or null for an empty span; call under the lock.</summary>
+    public ClHandle? StageOut(int slot, Span<float> values) => values.IsEmpty ? null : Staging(slot, values.Length);
+
+    /// <summary>Copies a staging slot back into a span (waits for the queue); call under the lock.</summary>
+    public void Read(ClHandle? buffer, Span<float> values)
+    {
+        if (buffer is not null) Device.Read(buffer, 0, values);
+    }
+
+    /// <summary>The device buffer of an optional tensor argument.</summary>
+    public ClHandle? BufferOrNull(DeviceBuffer? buffer, string name) => buffer is null ? null : Buffer(buffer, name);
 
     public void Dispose()
     {
@@ -73,6 +89,7 @@ internal sealed class PlanRunner : IDisposable
         {
             foreach (var handle in owned) handle.Dispose();
             owned.Clear();
+            staging.Clear();
         }
         Device.ReleaseReference();
     }

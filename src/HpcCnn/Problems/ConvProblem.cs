@@ -4,9 +4,10 @@ using System.Text;
 namespace HpcCnn.Problems;
 
 /// <summary>
-/// A forward 2-D convolution: NCHW input, KCRS weights (K = out channels, C = in channels per
-/// group), optional bias, fused activation. Dilation is 1-based (1 = dense kernel) as in PyTorch;
-/// the text form counts it from 0 as benchdnn does.
+/// A 2-D convolution: NCHW input, KCRS weights (K = out channels, C = in channels per group),
+/// optional bias, fused activation; forward, backward data or backward weights by
+/// <see cref="Problem.Direction"/>. Dilation is 1-based (1 = dense kernel) as in PyTorch; the text
+/// form counts it from 0 as benchdnn does.
 /// </summary>
 /// <example><c>ConvProblem.Parse("mb1ic64ih56oc64kh3ph1")</c></example>
 public sealed record ConvProblem : Problem
@@ -77,8 +78,11 @@ public sealed record ConvProblem : Problem
 
     internal override Problem WithBatch(int batch) => this with { Batch = batch };
 
+    public override Operation Operation => Operation.Conv;
+
     public override void Validate()
     {
+        RequireDirection();
         RequireRange(Batch, 1, nameof(Batch));
         RequireRange(InChannels, 1, nameof(InChannels));
         RequireRange(InHeight, 1, nameof(InHeight));
@@ -103,6 +107,9 @@ public sealed record ConvProblem : Problem
             throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "unknown activation");
         if (Activation == Activation.LeakyRelu && !float.IsFinite(ActivationAlpha))
             throw new ArgumentOutOfRangeException(nameof(ActivationAlpha), ActivationAlpha, "ActivationAlpha must be finite");
+        if (Activation == Activation.LeakyRelu && !Direction.IsForward() && ActivationAlpha < 0)
+            throw new ArgumentOutOfRangeException(nameof(ActivationAlpha), ActivationAlpha,
+                "the backward passes of LeakyReLU need ActivationAlpha >= 0 (they read the output's sign)");
         if (OutHeight <= 0)
             throw new ArgumentException(
                 $"KernelHeight {KernelHeight} with dilation {DilationHeight} spans more than the padded input height {PadTop} + {InHeight} + {PadBottom}",
@@ -146,7 +153,7 @@ public sealed record ConvProblem : Problem
 
     internal static ConvProblem FromDescriptor(Descriptor d)
     {
-        d.RejectOptionsExcept("attr-post-ops");
+        d.RejectOptionsExcept("attr-post-ops", "dir");
         var (activation, alpha) = ParsePostOps(d);
         var (h, w) = SpatialAxes.Read(d, dilationKeys: true);
         return new ConvProblem
@@ -169,20 +176,31 @@ public sealed record ConvProblem : Problem
             DilationWidth = w.Dilation,
             Activation = activation,
             ActivationAlpha = alpha,
+            Direction = d.Direction,
             Name = d.Name,
         };
     }
 
+    /// <summary>benchdnn's post-op forms: <c>relu</c>, <c>relu:ALPHA</c> (LeakyReLU), <c>tanh</c>, <c>logistic</c>.</summary>
     private static (Activation, float) ParsePostOps(Descriptor d)
     {
         if (!d.Options.TryGetValue("attr-post-ops", out var postOps)) return (Activation.None, 0f);
-        if (postOps == "relu") return (Activation.Relu, 0f);
-        if (postOps.StartsWith("relu:", StringComparison.Ordinal) &&
-            float.TryParse(postOps.AsSpan(5), NumberStyles.Float, CultureInfo.InvariantCulture, out float alpha) &&
-            float.IsFinite(alpha))
-            return (Activation.LeakyRelu, alpha);
-        throw new FormatException($"'{d.Text}': --attr-post-ops={postOps} is not supported (use relu or relu:ALPHA)");
+        var parts = postOps.Split(':');
+        float alpha = 0f;
+        if (parts.Length <= 2 && (parts.Length == 1 ||
+                float.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out alpha) && float.IsFinite(alpha)) &&
+            ActivationText.TryParse(parts[0], alpha, out var activation) && activation != Activation.None)
+            return (activation, activation == Activation.LeakyRelu ? alpha : 0f);
+        throw new FormatException($"'{d.Text}': --attr-post-ops={postOps} is not supported (use relu, relu:ALPHA, tanh or logistic)");
     }
+
+    /// <summary>The post-op as benchdnn writes it, or null for none.</summary>
+    internal static string? PostOpsText(Activation activation, float alpha) => activation switch
+    {
+        Activation.None => null,
+        Activation.LeakyRelu => "relu:" + alpha.ToString(CultureInfo.InvariantCulture),
+        _ => ActivationText.Name(activation),
+    };
 
     /// <summary>
     /// The canonical benchdnn form: defaults omitted, width keys only where the width differs from
@@ -192,10 +210,8 @@ public sealed record ConvProblem : Problem
     /// </summary>
     public override string ToString()
     {
-        var text = new StringBuilder();
-        if (Activation == Activation.Relu) text.Append("--attr-post-ops=relu ");
-        if (Activation == Activation.LeakyRelu)
-            text.Append("--attr-post-ops=relu:").Append(ActivationAlpha.ToString(CultureInfo.InvariantCulture)).Append(' ');
+        var text = new StringBuilder(DirectionPrefix);
+        if (PostOpsText(Activation, ActivationAlpha) is { } postOps) text.Append("--attr-post-ops=").Append(postOps).Append(' ');
         Descriptor.Append(text, "g", Groups, omitWhen: 1);
         text.Append("mb").Append(Batch.ToString(CultureInfo.InvariantCulture));
         text.Append("ic").Append(InChannels.ToString(CultureInfo.InvariantCulture));

@@ -131,6 +131,9 @@ internal sealed class Descriptor
         return rest;
     }
 
+    /// <summary>The direction the <c>--dir=</c> option gives, forward inference without one.</summary>
+    public Direction Direction => Options.TryGetValue("dir", out var dir) ? DirectionText.Parse(dir) : Direction.ForwardInference;
+
     public bool Has(string key) => values.ContainsKey(key);
 
     public int Get(string key, long fallback) => (int)(values.TryGetValue(key, out long v) ? v : fallback);

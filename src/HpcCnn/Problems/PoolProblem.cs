@@ -42,6 +42,9 @@ public sealed record PoolProblem : Problem
     public override long InputLength => Geometry.SaturatingProduct(Batch, Channels, InHeight, InWidth);
     public override long OutputLength => Geometry.SaturatingProduct(Batch, Channels, OutHeight, OutWidth);
 
+    /// <summary>Elements of the int32 workspace: each window's argmax for max pooling in training (FWD_D, BWD_D), else none.</summary>
+    public long WorkspaceLength => Algorithm == PoolAlgorithm.Max && Direction != Direction.ForwardInference ? OutputLength : 0;
+
     internal Axis HeightAxis => new(InHeight, KernelHeight, StrideHeight, PadTop, PadBottom, 1);
     internal Axis WidthAxis => new(InWidth, KernelWidth, StrideWidth, PadLeft, PadRight, 1);
 
@@ -67,8 +70,11 @@ public sealed record PoolProblem : Problem
 
     internal override Problem WithBatch(int batch) => this with { Batch = batch };
 
+    public override Operation Operation => Operation.Pool;
+
     public override void Validate()
     {
+        RequireDirection();
         if (!Enum.IsDefined(Algorithm)) throw new ArgumentOutOfRangeException(nameof(Algorithm), Algorithm, "unknown pooling algorithm");
         RequireRange(Batch, 1, nameof(Batch));
         RequireRange(Channels, 1, nameof(Channels));
@@ -112,7 +118,7 @@ public sealed record PoolProblem : Problem
     internal static PoolProblem FromDescriptor(Descriptor d)
     {
         d.RejectKeys("pooling", "g", "oc");
-        d.RejectOptionsExcept("alg");
+        d.RejectOptionsExcept("alg", "dir");
         if (d.Get("dh", 0) != 0 || d.Get("dw", 0) != 0)
             throw new UnsupportedProblemException($"'{d.Text}': dilated pooling (dh, dw) is not supported");
         var (h, w) = SpatialAxes.Read(d, dilationKeys: false);
@@ -131,6 +137,7 @@ public sealed record PoolProblem : Problem
             PadBottom = h.PadAfter,
             PadLeft = w.PadBefore,
             PadRight = w.PadAfter,
+            Direction = d.Direction,
             Name = d.Name,
         };
     }
@@ -155,7 +162,7 @@ public sealed record PoolProblem : Problem
     /// <summary>The canonical benchdnn form, as <see cref="ConvProblem.ToString"/> writes it.</summary>
     public override string ToString()
     {
-        var text = new StringBuilder();
+        var text = new StringBuilder(DirectionPrefix);
         text.Append("--alg=").Append(AlgorithmName(Algorithm)).Append(' ');
         text.Append("mb").Append(Batch.ToString(CultureInfo.InvariantCulture));
         text.Append("ic").Append(Channels.ToString(CultureInfo.InvariantCulture));

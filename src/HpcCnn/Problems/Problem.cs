@@ -6,6 +6,12 @@ public abstract record Problem
     /// <summary>Optional name, written as <c>n"name"</c> in the text form.</summary>
     public string? Name { get; init; }
 
+    /// <summary>What a plan for this problem computes (benchdnn's <c>--dir=</c>); forward inference by default.</summary>
+    public Direction Direction { get; init; }
+
+    /// <summary>The operation this is a problem of: how it is parsed, checked, counted and run.</summary>
+    public abstract Operation Operation { get; }
+
     /// <summary>Number of input elements (NCHW).</summary>
     public abstract long InputLength { get; }
 
@@ -23,6 +29,18 @@ public abstract record Problem
 
     /// <summary>The same problem with another minibatch (benchdnn's <c>--mb=N</c>).</summary>
     internal abstract Problem WithBatch(int batch);
+
+    /// <summary><c>--dir=X </c> for any direction but forward inference, as the text form starts.</summary>
+    private protected string DirectionPrefix => Direction == Direction.ForwardInference ? "" : $"--dir={DirectionText.Name(Direction)} ";
+
+    /// <summary>Fails unless the operation has the direction.</summary>
+    private protected void RequireDirection()
+    {
+        if (!Enum.IsDefined(Direction)) throw new ArgumentOutOfRangeException(nameof(Direction), Direction, "unknown direction");
+        if (!Operation.Directions.Contains(Direction))
+            throw new ArgumentOutOfRangeException(nameof(Direction), Direction,
+                $"{Operation.Driver} has no {DirectionText.Name(Direction)} direction (it has {string.Join(", ", Operation.Directions.Select(DirectionText.Name))})");
+    }
 
     private protected static void RequireRange(long value, long minimum, string name)
     {

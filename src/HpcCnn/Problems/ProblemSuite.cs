@@ -23,9 +23,10 @@ public sealed class ProblemList(IReadOnlyList<Problem> problems, IReadOnlyList<S
 /// descriptors separated by spaces, and an option stays in force for the descriptors after it until
 /// set again (or <c>--reset</c>), as in benchdnn:
 /// <list type="bullet">
-/// <item><c>--conv</c>, <c>--pool</c>: the driver, i.e. the kind of the problems that follow; without one, a
-/// descriptor with <c>oc</c> is a convolution and one without a pooling.</item>
-/// <item><c>--alg=</c> (pooling), <c>--attr-post-ops=</c> (convolution): apply to problems of their kind.</item>
+/// <item><c>--conv</c>, <c>--pool</c>, <c>--eltwise</c> (an <see cref="Operation.Driver"/>): the kind of the
+/// problems that follow; without one, a descriptor with <c>oc</c> is a convolution and one without a pooling.</item>
+/// <item><c>--dir=</c>: the direction (FWD_I, FWD_D, BWD_D, BWD_W, BWD_WB; FWD_B reads as FWD_D).</item>
+/// <item><c>--alg=</c> (pooling, eltwise), <c>--alpha=</c> (eltwise), <c>--attr-post-ops=</c> (convolution): apply to problems of their kind.</item>
 /// <item><c>--mb=N</c>: overrides the minibatch of the problems that follow (0: as written).</item>
 /// <item><c>--match=REGEX</c>: keeps only problems whose canonical text matches.</item>
 /// </list>
@@ -34,7 +35,8 @@ public sealed class ProblemList(IReadOnlyList<Problem> problems, IReadOnlyList<S
 /// </summary>
 public static class ProblemSuite
 {
-    private static readonly string[] KnownOptions = ["alg", "attr-post-ops", "mb", "match"];
+    private static readonly string[] CommonOptions = ["dir", "mb", "match"];
+    private static readonly string[] KnownOptions = [.. CommonOptions, .. Operation.All.SelectMany(o => o.Options).Distinct()];
 
     /// <summary>Reads a suite file.</summary>
     /// <exception cref="FormatException">A line is malformed; the message gives file and line number.</exception>
@@ -46,7 +48,7 @@ public static class ProblemSuite
         var problems = new List<Problem>();
         var skipped = new List<SkippedProblem>();
         var options = new Dictionary<string, string>();
-        string? driver = null;
+        Operation? driver = null;
         int lineNumber = 0;
         foreach (var rawLine in lines)
         {
@@ -56,9 +58,9 @@ public static class ProblemSuite
             {
                 foreach (var token in Descriptor.Tokenize(line))
                 {
-                    if (token is "--conv" or "--pool")
+                    if (token.StartsWith("--", StringComparison.Ordinal) && Operation.ByDriver(token[2..]) is { } operation)
                     {
-                        driver = token[2..];
+                        driver = operation;
                         continue;
                     }
                     if (token == "--reset")
@@ -72,7 +74,7 @@ public static class ProblemSuite
                         Descriptor.AddOption(options, token, line);
                         var unknown = options.Keys.FirstOrDefault(k => !KnownOptions.Contains(k));
                         if (unknown != null)
-                            throw new FormatException($"unknown option --{unknown} (known: --conv, --pool, --reset, {string.Join(", ", KnownOptions.Select(o => "--" + o))})");
+                            throw new FormatException($"unknown option --{unknown} (known: {string.Join(", ", Operation.All.Select(o => "--" + o.Driver))}, --reset, {string.Join(", ", KnownOptions.Select(o => "--" + o))})");
                         continue;
                     }
                     try
@@ -94,14 +96,12 @@ public static class ProblemSuite
     }
 
     /// <summary>One descriptor under the options in force; null when --match filters it out.</summary>
-    private static Problem? ParseOne(string token, string? driver, Dictionary<string, string> options)
+    private static Problem? ParseOne(string token, Operation? driver, Dictionary<string, string> options)
     {
-        var probe = Descriptor.Parse(token, ConvProblem.Keys, new Dictionary<string, string>());
-        bool isConv = driver is null ? probe.Has("oc") : driver == "conv";
-        // Only the options of the problem's own kind apply to it.
-        var applicable = options.Where(o => isConv ? o.Key == "attr-post-ops" : o.Key == "alg").ToDictionary(o => o.Key, o => o.Value);
-        var descriptor = Descriptor.Parse(token, ConvProblem.Keys, applicable);
-        Problem problem = isConv ? ConvProblem.FromDescriptor(descriptor) : PoolProblem.FromDescriptor(descriptor);
+        var operation = driver ?? (Descriptor.Parse(token, ConvProblem.Keys, new Dictionary<string, string>()).Has("oc") ? Operation.Conv : Operation.Pool);
+        // Only the options of the problem's own kind apply to it (and --dir to every kind).
+        var applicable = options.Where(o => o.Key == "dir" || operation.Options.Contains(o.Key)).ToDictionary(o => o.Key, o => o.Value);
+        var problem = operation.Parse(token, applicable);
         if (options.TryGetValue("mb", out var mbText))
         {
             if (!int.TryParse(mbText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int mb))

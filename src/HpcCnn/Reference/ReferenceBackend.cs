@@ -2,27 +2,39 @@ using HpcCnn.Problems;
 
 namespace HpcCnn.Reference;
 
-/// <summary>The managed oracle as a backend: slow, obvious, single-threaded.</summary>
+/// <summary>The managed oracle as a backend: slow, obvious, single-threaded, every direction from the definitions in double.</summary>
 internal sealed class ReferenceBackend : Backend
 {
     public override string Name => "reference";
 
     private protected override ConvPlan CreateConvPlanCore(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias) =>
-        new ReferenceConvPlan(problem, weights.ToArray(), bias.ToArray());
+        new ReferenceConvPlan(problem, weights, bias);
 
     private protected override PoolPlan CreatePoolPlanCore(PoolProblem problem) => new ReferencePoolPlan(problem);
 
-    private protected override void EltwiseCore(EltwiseOp op, float alpha, ReadOnlySpan<float> input, Span<float> output)
-    {
-        for (int i = 0; i < input.Length; i++) output[i] = (float)ReferenceKernels.Eltwise(op, alpha, input[i]);
-    }
+    private protected override EltwisePlan CreateEltwisePlanCore(EltwiseProblem problem) => new ReferenceEltwisePlan(problem);
 
-    private sealed class ReferenceConvPlan(ConvProblem problem, float[] weights, float[] bias) : ConvPlan(problem)
+    private sealed class ReferenceConvPlan : ConvPlan
     {
+        private float[] weights = [], bias = [];
+
+        public ReferenceConvPlan(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias) : base(problem)
+        {
+            if (weights.IsEmpty) return;
+            SetWeightsCore(weights, bias);
+            WeightsGiven();
+        }
+
         public override string Algorithm => "reference";
         public override string Isa => "managed";
 
-        private protected override void RunCore(ReadOnlySpan<float> input, Span<float> output)
+        private protected override void SetWeightsCore(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+        {
+            this.weights = weights.ToArray();
+            this.bias = bias.ToArray();
+        }
+
+        private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output)
         {
             var p = Problem;
             int plane = (int)(p.OutHeight * p.OutWidth);
@@ -32,9 +44,39 @@ internal sealed class ReferenceBackend : Backend
                 for (long k = 0; k < p.OutChannels; k++)
                 {
                     ReferenceKernels.ConvPlane(p, input, weights, bias, n, k, sum, magnitude);
-                    var y = output.Slice((int)((n * p.OutChannels + k) * plane), plane);
-                    for (int i = 0; i < plane; i++) y[i] = (float)sum[i];
+                    Store(sum, output.Slice((int)((n * p.OutChannels + k) * plane), plane));
                 }
+        }
+
+        private protected override void BackwardDataCore(ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output, Span<float> diffInput)
+        {
+            var p = Problem;
+            var dz = ReferenceKernels.PreActivationGradient(p, diffOutput, output);
+            int plane = p.InHeight * p.InWidth;
+            var sum = new double[plane];
+            var magnitude = new double[plane];
+            for (long n = 0; n < p.Batch; n++)
+                for (long c = 0; c < p.InChannels; c++)
+                {
+                    ReferenceKernels.ConvBackwardDataPlane(p, dz, weights, n, c, sum, magnitude);
+                    Store(sum, diffInput.Slice((int)((n * p.InChannels + c) * plane), plane));
+                }
+        }
+
+        private protected override void BackwardWeightsCore(ReadOnlySpan<float> input, ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output,
+            Span<float> diffWeights, Span<float> diffBias)
+        {
+            var p = Problem;
+            var dz = ReferenceKernels.PreActivationGradient(p, diffOutput, output);
+            int perChannel = (int)(p.WeightsLength / p.OutChannels);
+            var sum = new double[perChannel];
+            var magnitude = new double[perChannel];
+            for (long k = 0; k < p.OutChannels; k++)
+            {
+                ReferenceKernels.ConvBackwardWeightsChannel(p, input, dz, k, sum, magnitude, out double db, out _);
+                Store(sum, diffWeights.Slice((int)(k * perChannel), perChannel));
+                if (!diffBias.IsEmpty) diffBias[(int)k] = (float)db;
+            }
         }
     }
 
@@ -43,14 +85,52 @@ internal sealed class ReferenceBackend : Backend
         public override string Algorithm => "reference";
         public override string Isa => "managed";
 
-        private protected override void RunCore(ReadOnlySpan<float> input, Span<float> output)
+        private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output, Span<int> workspace)
         {
             var p = Problem;
             int i = 0;
             for (long plane = 0; plane < (long)p.Batch * p.Channels; plane++)
                 for (long oh = 0; oh < p.OutHeight; oh++)
-                    for (long ow = 0; ow < p.OutWidth; ow++)
-                        output[i++] = (float)ReferenceKernels.Pool(p, input, plane, oh, ow, out _);
+                    for (long ow = 0; ow < p.OutWidth; ow++, i++)
+                    {
+                        output[i] = (float)ReferenceKernels.Pool(p, input, plane, oh, ow, out _);
+                        if (!workspace.IsEmpty) workspace[i] = ReferenceKernels.PoolArgmax(p, input, plane, oh, ow);
+                    }
         }
+
+        private protected override void BackwardCore(ReadOnlySpan<float> diffOutput, ReadOnlySpan<int> workspace, Span<float> diffInput)
+        {
+            var p = Problem;
+            int plane = p.InHeight * p.InWidth;
+            var sum = new double[plane];
+            var magnitude = new double[plane];
+            for (long i = 0; i < (long)p.Batch * p.Channels; i++)
+            {
+                ReferenceKernels.PoolBackwardPlane(p, diffOutput, workspace, i, sum, magnitude);
+                Store(sum, diffInput.Slice((int)(i * plane), plane));
+            }
+        }
+    }
+
+    private sealed class ReferenceEltwisePlan(EltwiseProblem problem) : EltwisePlan(problem)
+    {
+        public override string Algorithm => "reference";
+        public override string Isa => "managed";
+
+        private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output)
+        {
+            for (int i = 0; i < input.Length; i++) output[i] = (float)ReferenceKernels.Activate(Problem.Activation, Problem.Alpha, input[i]);
+        }
+
+        private protected override void BackwardCore(ReadOnlySpan<float> output, ReadOnlySpan<float> diffOutput, Span<float> diffInput)
+        {
+            for (int i = 0; i < output.Length; i++)
+                diffInput[i] = (float)ReferenceKernels.ActivateBackward(Problem.Activation, Problem.Alpha, output[i], diffOutput[i]);
+        }
+    }
+
+    private static void Store(ReadOnlySpan<double> values, Span<float> destination)
+    {
+        for (int i = 0; i < destination.Length; i++) destination[i] = (float)values[i];
     }
 }

@@ -59,13 +59,114 @@ internal static class ReferenceKernels
         for (int i = 0; i < outHeight * outWidth; i++) sum[i] = Activate(p.Activation, p.ActivationAlpha, sum[i]);
     }
 
-    /// <summary>The fused activation of a convolution, in double.</summary>
+    /// <summary>The activation, from its definition (native/src/core/activation.h), in double.</summary>
     public static double Activate(Activation activation, float alpha, double x) => activation switch
     {
-        Activation.Relu => Math.Max(x, 0.0),
-        Activation.LeakyRelu => x > 0.0 ? x : (double)alpha * x,
-        _ => x,
+        Activation.None => x,
+        Activation.Relu => x > 0.0 ? x : 0.0,
+        Activation.LeakyRelu => x > 0.0 ? x : alpha * x,
+        Activation.Tanh => Math.Tanh(x),
+        Activation.Sigmoid => 1.0 / (1.0 + Math.Exp(-x)),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation"),
     };
+
+    /// <summary>dL/dx of the activation from its forward output y and dL/dy, in double.</summary>
+    public static double ActivateBackward(Activation activation, float alpha, double y, double dy) => activation switch
+    {
+        Activation.None => dy,
+        Activation.Relu => y > 0.0 ? dy : 0.0,
+        Activation.LeakyRelu => y > 0.0 ? dy : alpha * dy,
+        Activation.Tanh => dy * (1.0 - y * y),
+        Activation.Sigmoid => dy * y * (1.0 - y),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation"),
+    };
+
+    /// <summary>dL/dz = act'(y)·dL/dy for every output of a convolution, in double (dL/dy itself without an activation).</summary>
+    public static double[] PreActivationGradient(ConvProblem p, ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output)
+    {
+        var dz = new double[diffOutput.Length];
+        for (int i = 0; i < dz.Length; i++)
+            dz[i] = p.Activation == Activation.None ? diffOutput[i] : ActivateBackward(p.Activation, p.ActivationAlpha, output[i], diffOutput[i]);
+        return dz;
+    }
+
+    /// <summary>
+    /// One input plane (image n, input channel c) of dL/dx[n,c,i,j] = Σ over the group's k and the
+    /// taps (r, s) with i = oh·sh − pad_top + r·dh, j = ow·sw − pad_left + s·dw inside the output,
+    /// of dL/dz[n,k,oh,ow]·w[k,c',r,s], in (k, r, s) order, with Σ|terms| in <paramref name="magnitude"/>.
+    /// </summary>
+    public static void ConvBackwardDataPlane(ConvProblem p, ReadOnlySpan<double> dz, ReadOnlySpan<float> w, long n, long c,
+        Span<double> sum, Span<double> magnitude)
+    {
+        int plane = p.InHeight * p.InWidth;
+        sum[..plane].Clear();
+        magnitude[..plane].Clear();
+        long inPerGroup = p.InChannels / p.Groups, outPerGroup = p.OutChannels / p.Groups, g = c / inPerGroup, cg = c % inPerGroup;
+        long outHeight = p.OutHeight, outWidth = p.OutWidth;
+        for (long k = g * outPerGroup; k < (g + 1) * outPerGroup; k++)
+            for (long r = 0; r < p.KernelHeight; r++)
+                for (long s = 0; s < p.KernelWidth; s++)
+                {
+                    double weight = w[(int)(((k * inPerGroup + cg) * p.KernelHeight + r) * p.KernelWidth + s)];
+                    for (long oh = 0; oh < outHeight; oh++)
+                    {
+                        long ih = oh * p.StrideHeight - p.PadTop + r * p.DilationHeight;
+                        if (ih < 0 || ih >= p.InHeight) continue;
+                        for (long ow = 0; ow < outWidth; ow++)
+                        {
+                            long iw = ow * p.StrideWidth - p.PadLeft + s * p.DilationWidth;
+                            if (iw < 0 || iw >= p.InWidth) continue;
+                            double term = dz[(int)(((n * p.OutChannels + k) * outHeight + oh) * outWidth + ow)] * weight;
+                            sum[(int)(ih * p.InWidth + iw)] += term;
+                            magnitude[(int)(ih * p.InWidth + iw)] += Math.Abs(term);
+                        }
+                    }
+                }
+    }
+
+    /// <summary>
+    /// The weights gradient of output channel k, dL/dw[k,c,r,s] = Σ over n, oh, ow of
+    /// dL/dz[n,k,oh,ow]·x[n, g·C/G + c, oh·sh − pad_top + r·dh, ow·sw − pad_left + s·dw], and its bias
+    /// gradient Σ dL/dz[n,k,·,·], with the magnitudes of their terms.
+    /// </summary>
+    public static void ConvBackwardWeightsChannel(ConvProblem p, ReadOnlySpan<float> x, ReadOnlySpan<double> dz, long k,
+        Span<double> diffWeights, Span<double> weightsMagnitude, out double diffBias, out double biasMagnitude)
+    {
+        long inPerGroup = p.InChannels / p.Groups, firstChannel = k / (p.OutChannels / p.Groups) * inPerGroup;
+        long outHeight = p.OutHeight, outWidth = p.OutWidth, taps = (long)p.KernelHeight * p.KernelWidth;
+        diffBias = 0.0;
+        biasMagnitude = 0.0;
+        for (long n = 0; n < p.Batch; n++)
+            for (long o = 0; o < outHeight * outWidth; o++)
+            {
+                double g = dz[(int)((n * p.OutChannels + k) * outHeight * outWidth + o)];
+                diffBias += g;
+                biasMagnitude += Math.Abs(g);
+            }
+        for (long c = 0; c < inPerGroup; c++)
+            for (long r = 0; r < p.KernelHeight; r++)
+                for (long s = 0; s < p.KernelWidth; s++)
+                {
+                    double sum = 0.0, magnitude = 0.0;
+                    for (long n = 0; n < p.Batch; n++)
+                        for (long oh = 0; oh < outHeight; oh++)
+                        {
+                            long ih = oh * p.StrideHeight - p.PadTop + r * p.DilationHeight;
+                            if (ih < 0 || ih >= p.InHeight) continue;
+                            for (long ow = 0; ow < outWidth; ow++)
+                            {
+                                long iw = ow * p.StrideWidth - p.PadLeft + s * p.DilationWidth;
+                                if (iw < 0 || iw >= p.InWidth) continue;
+                                double term = dz[(int)(((n * p.OutChannels + k) * outHeight + oh) * outWidth + ow)]
+                                              * x[(int)((((n * p.InChannels) + firstChannel + c) * p.InHeight + ih) * p.InWidth + iw)];
+                                sum += term;
+                                magnitude += Math.Abs(term);
+                            }
+                        }
+                    diffWeights[(int)((c * p.KernelHeight + r) * p.KernelWidth + s)] = sum;
+                    weightsMagnitude[(int)((c * p.KernelHeight + r) * p.KernelWidth + s)] = magnitude;
+                }
+    }
 
     /// <summary>
     /// Max or average over the window of output (oh, ow) in plane (n, c): the window starts at
@@ -101,12 +202,56 @@ internal static class ReferenceKernels
         return sum / count;
     }
 
-    public static double Eltwise(EltwiseOp op, float alpha, double x) => op switch
+    /// <summary>The index within the input plane of the window's first maximum in row-major order (the one every backend routes the gradient to).</summary>
+    public static int PoolArgmax(PoolProblem p, ReadOnlySpan<float> x, long plane, long oh, long ow)
     {
-        EltwiseOp.Relu => Math.Max(x, 0.0),
-        EltwiseOp.LeakyRelu => x > 0.0 ? x : alpha * x,
-        EltwiseOp.Tanh => Math.Tanh(x),
-        EltwiseOp.Sigmoid => 1.0 / (1.0 + Math.Exp(-x)),
-        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "unknown elementwise operation"),
-    };
+        long top = oh * p.StrideHeight - p.PadTop, left = ow * p.StrideWidth - p.PadLeft;
+        long h0 = Math.Max(top, 0), h1 = Math.Min(top + p.KernelHeight, p.InHeight);
+        long w0 = Math.Max(left, 0), w1 = Math.Min(left + p.KernelWidth, p.InWidth);
+        long best = h0 * p.InWidth + w0;
+        var values = x.Slice((int)(plane * p.InHeight * p.InWidth), p.InHeight * p.InWidth);
+        for (long h = h0; h < h1; h++)
+            for (long w = w0; w < w1; w++)
+                if (values[(int)(h * p.InWidth + w)] > values[(int)best]) best = h * p.InWidth + w;
+        return (int)best;
+    }
+
+    /// <summary>
+    /// One input plane of pooling's dL/dx: for max pooling dL/dy added at each window's argmax (from
+    /// the forward pass's workspace), for the averages Σ dL/dy / window size over the windows
+    /// holding each element, in row-major window order.
+    /// </summary>
+    public static void PoolBackwardPlane(PoolProblem p, ReadOnlySpan<float> diffOutput, ReadOnlySpan<int> workspace, long plane,
+        Span<double> sum, Span<double> magnitude)
+    {
+        int inPlane = p.InHeight * p.InWidth;
+        sum[..inPlane].Clear();
+        magnitude[..inPlane].Clear();
+        long outPlane = p.OutHeight * p.OutWidth;
+        for (long oh = 0; oh < p.OutHeight; oh++)
+            for (long ow = 0; ow < p.OutWidth; ow++)
+            {
+                long o = plane * outPlane + oh * p.OutWidth + ow;
+                double dy = diffOutput[(int)o];
+                if (p.Algorithm == PoolAlgorithm.Max)
+                {
+                    int index = workspace[(int)o];
+                    sum[index] += dy;
+                    magnitude[index] += Math.Abs(dy);
+                    continue;
+                }
+                long top = oh * p.StrideHeight - p.PadTop, left = ow * p.StrideWidth - p.PadLeft;
+                long h0 = Math.Max(top, 0), h1 = Math.Min(top + p.KernelHeight, p.InHeight);
+                long w0 = Math.Max(left, 0), w1 = Math.Min(left + p.KernelWidth, p.InWidth);
+                double count = p.Algorithm == PoolAlgorithm.AverageIncludePadding
+                    ? (double)(Math.Min(top + p.KernelHeight, p.InHeight + p.PadBottom) - top) * (Math.Min(left + p.KernelWidth, p.InWidth + p.PadRight) - left)
+                    : (double)(h1 - h0) * (w1 - w0);
+                for (long h = h0; h < h1; h++)
+                    for (long w = w0; w < w1; w++)
+                    {
+                        sum[(int)(h * p.InWidth + w)] += dy / count;
+                        magnitude[(int)(h * p.InWidth + w)] += Math.Abs(dy / count);
+                    }
+            }
+    }
 }

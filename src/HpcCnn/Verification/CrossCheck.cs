@@ -1,10 +1,9 @@
 using System.Globalization;
 using HpcCnn.Problems;
-using HpcCnn.Reference;
 
 namespace HpcCnn.Verification;
 
-/// <summary>The outcome of running one problem on one backend against the oracle.</summary>
+/// <summary>The outcome of one output of one problem on one backend against the oracle.</summary>
 public sealed record CheckResult
 {
     /// <summary>The problem in text form: paste it into <c>hpccnn check</c> to replay.</summary>
@@ -13,6 +12,8 @@ public sealed record CheckResult
     public required string Algorithm { get; init; }
     public required string Isa { get; init; }
     public required FillKind Fill { get; init; }
+    /// <summary>Which output was compared: DST, DIFF_SRC, DIFF_WEIGHTS, DIFF_BIAS or WORKSPACE.</summary>
+    public string Output { get; init; } = "DST";
     /// <summary>Outputs had to equal the oracle's exactly (integer fills of exact algorithms).</summary>
     public required bool BitExactRequired { get; init; }
     public required long Outputs { get; init; }
@@ -37,148 +38,96 @@ public sealed record CheckResult
         var what = Passed
             ? "passed"
             : !GuardIntact
-                ? "wrote past the end of the output"
+                ? $"wrote past the end of {Output}"
                 : string.Create(CultureInfo.InvariantCulture,
-                    $"{Mismatches} of {Outputs} outputs {(BitExactRequired ? "differ" : "outside tolerance")}, first at {FirstMismatch}: got {FirstMismatchActual:R}, oracle {FirstMismatchExpected:R}");
-        return $"{Problem} on {Backend} ({Algorithm}, {Isa}, {Fill} fill): {what}; replay with: hpccnn check '{Problem}'";
+                    $"{Mismatches} of {Outputs} {Output} values {(BitExactRequired ? "differ" : "outside tolerance")}, first at {FirstMismatch}: got {FirstMismatchActual:R}, oracle {FirstMismatchExpected:R}");
+        return $"{Problem} on {Backend} ({Algorithm}, {Isa}, {Fill} fill): {what}; replay with: hpccnn check -- '{Problem}'";
     }
 }
 
+/// <summary>One output the oracle computed: its role, values and the magnitudes of their reductions.</summary>
+public sealed record Expected(string Output, double[] Values, double[] Magnitude, bool BitExact);
+
 /// <summary>
-/// Runs a problem on a backend and on the oracle with the same seeded data and compares:
-/// bit for bit on integer fills, by the <see cref="Tolerance"/> rule on real fills. The output
-/// span starts as NaN (so an unwritten output fails) and is followed by guard elements that must
-/// stay untouched.
+/// Compares a backend's outputs with the oracle's: bit for bit on integer fills of exact
+/// computations, by the <see cref="Tolerance"/> rule otherwise. Output buffers start as NaN (so
+/// an unwritten output fails) and are followed by guard elements that must stay untouched.
 /// </summary>
 public static class CrossCheck
 {
     private const int GuardLength = 64;
     private const float GuardValue = -7.77e7f;
 
-    /// <summary>One backend; see <see cref="Conv(IReadOnlyList{Backend}, ConvProblem, FillKind, int, Tolerance?)"/>.</summary>
-    public static CheckResult Conv(Backend backend, ConvProblem problem, FillKind fill, int seed, Tolerance? tolerance = null) =>
-        Conv([backend], problem, fill, seed, tolerance)[0];
-
-    /// <summary>Every backend against one oracle run: the data and the oracle's result are made once.</summary>
-    public static IReadOnlyList<CheckResult> Conv(IReadOnlyList<Backend> backends, ConvProblem problem, FillKind fill, int seed, Tolerance? tolerance = null)
+    /// <summary>An output buffer of <paramref name="length"/> elements filled with NaN, and its guard after them.</summary>
+    public static float[] OutputBuffer(long length)
     {
-        ArgumentNullException.ThrowIfNull(backends);
-        ArgumentNullException.ThrowIfNull(problem);
-        problem.Validate();
-        var random = new Random(seed);
-        var x = Fill.Values(problem.InputLength, fill, random, 0.25f);
-        var w = Fill.Values(problem.WeightsLength, fill, random, 0.125f);
-        var b = Fill.Values(problem.BiasLength, fill, random, 0.5f);
-        var expected = new double[problem.OutputLength];
-        var magnitude = new double[problem.OutputLength];
-        int outPlane = (int)(problem.OutHeight * problem.OutWidth);
-        Parallel.For(0, (long)problem.Batch * problem.OutChannels, plane =>
-        {
-            long n = plane / problem.OutChannels, k = plane % problem.OutChannels;
-            ReferenceKernels.ConvPlane(problem, x, w, b, n, k,
-                expected.AsSpan((int)(plane * outPlane), outPlane), magnitude.AsSpan((int)(plane * outPlane), outPlane));
-        });
-        return backends.Select(backend =>
-        {
-            using var plan = backend.CreateConvPlan(problem, w, b);
-            return Compare(problem.ToString(), backend, plan.Algorithm, plan.Isa, fill, fill == FillKind.SmallIntegers,
-                tolerance ?? Tolerance.Default, expected, magnitude, output => plan.Run(x, output));
-        }).ToList();
+        var buffer = new float[checked((int)length + GuardLength)];
+        buffer.AsSpan(0, (int)length).Fill(float.NaN);
+        buffer.AsSpan((int)length).Fill(GuardValue);
+        return buffer;
     }
 
-    /// <summary>One backend; see <see cref="Pool(IReadOnlyList{Backend}, PoolProblem, FillKind, int, Tolerance?)"/>.</summary>
-    public static CheckResult Pool(Backend backend, PoolProblem problem, FillKind fill, int seed, Tolerance? tolerance = null) =>
-        Pool([backend], problem, fill, seed, tolerance)[0];
+    /// <summary>The output part of a buffer from <see cref="OutputBuffer"/>.</summary>
+    public static Span<float> Body(float[] buffer) => buffer.AsSpan(0, buffer.Length - GuardLength);
 
-    /// <summary>Every backend against one oracle run.</summary>
-    public static IReadOnlyList<CheckResult> Pool(IReadOnlyList<Backend> backends, PoolProblem problem, FillKind fill, int seed, Tolerance? tolerance = null)
-    {
-        ArgumentNullException.ThrowIfNull(backends);
-        ArgumentNullException.ThrowIfNull(problem);
-        problem.Validate();
-        var x = Fill.Values(problem.InputLength, fill, new Random(seed), 0.25f);
-        var expected = new double[problem.OutputLength];
-        var magnitude = new double[problem.OutputLength];
-        long outPlane = problem.OutHeight * problem.OutWidth;
-        Parallel.For(0, (long)problem.Batch * problem.Channels, plane =>
-        {
-            for (long oh = 0; oh < problem.OutHeight; oh++)
-                for (long ow = 0; ow < problem.OutWidth; ow++)
-                {
-                    long i = plane * outPlane + oh * problem.OutWidth + ow;
-                    expected[i] = ReferenceKernels.Pool(problem, x, plane, oh, ow, out magnitude[i]);
-                }
-        });
-        // Sums of integer fills are exact and one correctly rounded division follows, so averages are exact too.
-        return backends.Select(backend =>
-        {
-            using var plan = backend.CreatePoolPlan(problem);
-            return Compare(problem.ToString(), backend, plan.Algorithm, plan.Isa, fill, fill == FillKind.SmallIntegers,
-                tolerance ?? Tolerance.Default, expected, magnitude, output => plan.Run(x, output));
-        }).ToList();
-    }
-
-    public static CheckResult Eltwise(Backend backend, EltwiseOp op, float alpha, int length, FillKind fill, int seed, Tolerance? tolerance = null)
+    /// <summary>Compares one output buffer (from <see cref="OutputBuffer"/>) with the oracle's values.</summary>
+    public static CheckResult Compare(string problem, Backend backend, Plan plan, FillKind fill, Tolerance tolerance, Expected expected, float[] buffer)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        var x = Fill.Values(length, fill, new Random(seed), 0.25f);
-        var expected = new double[length];
-        var magnitude = new double[length];
-        for (int i = 0; i < length; i++)
-        {
-            expected[i] = ReferenceKernels.Eltwise(op, alpha, x[i]);
-            magnitude[i] = Math.Abs(x[i]);
-        }
-        // ReLU and LeakyReLU of exact values are exact (x·alpha fits a double exactly); tanh and sigmoid are not.
-        bool exact = fill == FillKind.SmallIntegers && op is EltwiseOp.Relu or EltwiseOp.LeakyRelu;
-        var name = string.Create(CultureInfo.InvariantCulture, $"eltwise {op.ToString().ToLowerInvariant()}{(op == EltwiseOp.LeakyRelu ? $":{alpha}" : "")} n={length}");
-        return Compare(name, backend, backend.Name, "", fill, exact, tolerance ?? Tolerance.Default, expected, magnitude,
-            output => backend.Eltwise(op, x, output, alpha));
-    }
-
-    private static CheckResult Compare(string problem, Backend backend, string algorithm, string isa, FillKind fill, bool bitExact,
-        Tolerance tolerance, double[] expected, double[] magnitude, SpanAction run)
-    {
-        var buffer = new float[expected.Length + GuardLength];
-        buffer.AsSpan(0, expected.Length).Fill(float.NaN);
-        buffer.AsSpan(expected.Length).Fill(GuardValue);
-        run(buffer.AsSpan(0, expected.Length));
-
+        ArgumentNullException.ThrowIfNull(plan);
+        var values = expected.Values;
+        bool bitExact = expected.BitExact;
         long mismatches = 0, first = -1, nonZero = 0;
         double maxAbs = 0, maxRatio = 0;
-        for (int i = 0; i < expected.Length; i++)
+        for (int i = 0; i < values.Length; i++)
         {
             float actual = buffer[i];
             // Exact comparisons are against the oracle rounded to float, the best a float result can be.
-            double error = Math.Abs(actual - (bitExact ? (float)expected[i] : expected[i]));
-            double ratio = error / tolerance.Bound(magnitude[i]);
-            bool ok = bitExact ? actual == (float)expected[i] : tolerance.Accepts(actual, expected[i], magnitude[i]);
+            double error = Math.Abs(actual - (bitExact ? (float)values[i] : values[i]));
+            double ratio = error / tolerance.Bound(expected.Magnitude[i]);
+            bool ok = bitExact ? actual == (float)values[i] : tolerance.Accepts(actual, values[i], expected.Magnitude[i]);
             if (!ok && mismatches++ == 0) first = i;
-            if (expected[i] != 0) nonZero++;
+            if (values[i] != 0) nonZero++;
             maxAbs = double.IsNaN(error) ? double.NaN : Math.Max(maxAbs, error);
             maxRatio = double.IsNaN(ratio) ? double.NaN : Math.Max(maxRatio, ratio);
         }
-        bool guardIntact = buffer.AsSpan(expected.Length).IndexOfAnyExcept(GuardValue) < 0;
+        bool guardIntact = buffer.AsSpan(values.Length).IndexOfAnyExcept(GuardValue) < 0;
         return new CheckResult
         {
             Problem = problem,
             Backend = backend.ToString(),
-            Algorithm = algorithm,
-            Isa = isa,
+            Algorithm = plan.Algorithm,
+            Isa = plan.Isa,
             Fill = fill,
+            Output = expected.Output,
             BitExactRequired = bitExact,
-            Outputs = expected.Length,
+            Outputs = values.Length,
             Mismatches = mismatches,
             FirstMismatch = first,
             FirstMismatchActual = first >= 0 ? buffer[first] : 0f,
-            FirstMismatchExpected = first >= 0 ? expected[first] : 0.0,
+            FirstMismatchExpected = first >= 0 ? values[first] : 0.0,
             MaxAbsError = maxAbs,
             MaxErrorOverBound = maxRatio,
-            NonZeroFraction = expected.Length == 0 ? 0 : (double)nonZero / expected.Length,
+            NonZeroFraction = values.Length == 0 ? 0 : (double)nonZero / values.Length,
             GuardIntact = guardIntact,
         };
     }
 
-    private delegate void SpanAction(Span<float> output);
+    /// <summary>Every backend against one oracle run of the problem in its direction (see <see cref="Operation.Check"/>).</summary>
+    public static IReadOnlyList<CheckResult> Run(IReadOnlyList<Backend> backends, Problem problem, FillKind fill, int seed, Tolerance? tolerance = null)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        return problem.Operation.Check(backends, problem, fill, seed, tolerance ?? Tolerance.Default);
+    }
+
+    /// <summary>One backend; see <see cref="Run(IReadOnlyList{Backend}, Problem, FillKind, int, Tolerance?)"/>.</summary>
+    public static IReadOnlyList<CheckResult> Run(Backend backend, Problem problem, FillKind fill, int seed, Tolerance? tolerance = null) =>
+        Run([backend], problem, fill, seed, tolerance);
+
+    /// <summary>
+    /// Whether a fill keeps a computation exact: integer fills are, unless a factor that is not a
+    /// power of two (a LeakyReLU slope such as 0.1) enters before a sum.
+    /// </summary>
+    public static bool IsPowerOfTwoOrZero(float value) =>
+        value == 0f || (float.IsFinite(value) && (BitConverter.SingleToInt32Bits(value) & 0x7FFFFF) == 0);
 }

@@ -1,0 +1,220 @@
+/* Convolution backward passes: the activation's derivative, backward data as a forward
+ * convolution (stride 1), and the plain C backward data and weights gradient that accept
+ * everything.
+ *
+ * Determinism: every element of dL/dx and dL/dw is reduced by one thread in a fixed order; the
+ * partition only decides which thread, so any thread count gives the same bits. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../eltwise/eltwise_internal.h"
+#include "conv2d_internal.h"
+
+const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args* args, float* scratch) {
+    const float* diff_dst = hc_arg_in(args, HC_ARG_DIFF_DST);
+    const hc_conv2d_desc* d = &plan->desc;
+    if (d->activation == HC_ACTIVATION_NONE) return diff_dst;
+    hc_eltwise_pass(d->activation, d->activation_alpha, hc_arg_in(args, HC_ARG_DST), diff_dst, scratch, plan->output_length,
+                    plan->base.isa, plan->base.num_threads);
+    return scratch;
+}
+
+/* The calling thread's buffer for dL/d(pre-activation), or NULL (and an error) without memory. */
+static float* pre_activation_scratch(const hc_conv2d* plan) {
+    if (plan->desc.activation == HC_ACTIVATION_NONE) return NULL;
+    float* scratch = hc_thread_scratch((size_t)plan->output_length * sizeof(float));
+    if (scratch == NULL) hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the activation's gradient");
+    return scratch;
+}
+
+static bool accepts_any(const hc_plan* plan) {
+    (void)plan;
+    return true;
+}
+
+/* ---- backward data as a forward convolution ----
+ * With stride 1, dL/dx[c][i][j] = sum over k, r, s of dL/dz[k][i + pad_top - r*dh][j + pad_left - s*dw]
+ * * w[k][c][r][s], a forward convolution of dL/dz (in_channels <- out_channels) with the kernel
+ * flipped (r -> kh-1-r, s -> kw-1-s) and padding dh*(kh-1) - pad_top above, likewise on every
+ * side; its output is exactly the input's size. Within a group the weights are transposed. */
+
+static hc_conv2d_desc forward_of_backward_desc(const hc_conv2d_desc* d) {
+    const int64_t reach_h = d->dilation_height * (d->kernel_height - 1), reach_w = d->dilation_width * (d->kernel_width - 1);
+    return (hc_conv2d_desc){
+        .batch = d->batch,
+        .in_channels = d->out_channels,
+        .in_height = hc_output_size(d->in_height, d->kernel_height, 1, d->pad_top, d->pad_bottom, d->dilation_height),
+        .in_width = hc_output_size(d->in_width, d->kernel_width, 1, d->pad_left, d->pad_right, d->dilation_width),
+        .out_channels = d->in_channels,
+        .kernel_height = d->kernel_height,
+        .kernel_width = d->kernel_width,
+        .stride_height = 1,
+        .stride_width = 1,
+        .pad_top = reach_h - d->pad_top,
+        .pad_bottom = reach_h - d->pad_bottom,
+        .pad_left = reach_w - d->pad_left,
+        .pad_right = reach_w - d->pad_right,
+        .dilation_height = d->dilation_height,
+        .dilation_width = d->dilation_width,
+        .groups = d->groups,
+        .activation = HC_ACTIVATION_NONE,
+        .activation_alpha = 0.0f,
+    };
+}
+
+static bool accepts_as_forward(const hc_plan* base) {
+    const hc_conv2d_desc* d = &hc_conv(base)->desc;
+    return d->stride_height == 1 && d->stride_width == 1 &&
+           d->pad_top <= d->dilation_height * (d->kernel_height - 1) && d->pad_bottom <= d->dilation_height * (d->kernel_height - 1) &&
+           d->pad_left <= d->dilation_width * (d->kernel_width - 1) && d->pad_right <= d->dilation_width * (d->kernel_width - 1);
+}
+
+/* Creates the forward plan on first use, then gives it the flipped, transposed weights. */
+static hc_status pack_as_forward(hc_plan* base) {
+    hc_conv2d* plan = hc_conv_mutable(base);
+    const hc_conv2d_desc* d = &plan->desc;
+    if (plan->forward_of_backward == NULL) {
+        const hc_conv2d_desc forward = forward_of_backward_desc(d);
+        const hc_plan_options options = {.num_threads = base->num_threads, .max_isa = base->isa};
+        hc_status status = hc_conv2d_create(&forward, HC_DIRECTION_FORWARD_INFERENCE, NULL, 0, NULL, 0, &options, &plan->forward_of_backward);
+        if (status != HC_STATUS_OK) return status;
+    }
+    const int64_t groups = d->groups, k_per_group = d->out_channels / groups, c_per_group = d->in_channels / groups;
+    const int64_t kh = d->kernel_height, kw = d->kernel_width, taps = kh * kw;
+    float* flipped = malloc((size_t)plan->weights_length * sizeof(float));
+    if (flipped == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory transposing the weights");
+    /* flipped[g*Cg + c][k][r][s] = w[g*Kg + k][c][kh-1-r][kw-1-s] */
+    for (int64_t g = 0; g < groups; g++)
+        for (int64_t c = 0; c < c_per_group; c++)
+            for (int64_t k = 0; k < k_per_group; k++)
+                for (int64_t t = 0; t < taps; t++)
+                    flipped[((g * c_per_group + c) * k_per_group + k) * taps + t] =
+                        base->weights[((g * k_per_group + k) * c_per_group + c) * taps + (taps - 1 - t)];
+    hc_status status = hc_plan_set_weights(plan->forward_of_backward, flipped, plan->weights_length, NULL, 0);
+    free(flipped);
+    return status;
+}
+
+static hc_status run_as_forward(const hc_plan* base, const hc_args* args) {
+    const hc_conv2d* plan = hc_conv(base);
+    float* scratch = pre_activation_scratch(plan);
+    if (plan->desc.activation != HC_ACTIVATION_NONE && scratch == NULL) return HC_STATUS_OUT_OF_MEMORY;
+    hc_args forward = {{0}};
+    forward.at[HC_ARG_SRC] = (void*)hc_conv2d_diff_pre_activation(plan, args, scratch);
+    forward.at[HC_ARG_DST] = args->at[HC_ARG_DIFF_SRC];
+    return hc_plan_run_unchecked(plan->forward_of_backward, &forward);
+}
+
+const hc_algorithm hc_conv2d_backward_data_as_forward = {
+    .name = "as_forward", .isa = HC_ISA_GENERIC, .accepts = accepts_as_forward, .pack = pack_as_forward, .run = run_as_forward};
+
+/* ---- backward data, plain C ----
+ * dL/dx[n][c][i][j] = sum over the group's k, and taps (r, s) with i + pad_top - r*dh = oh*sh and
+ * j + pad_left - s*dw = ow*sw inside the output, of dL/dz[n][k][oh][ow] * w[k][c][r][s]; summed
+ * in (k, r, s) order. One (image, input channel) plane per task. */
+static hc_status run_backward_data_generic(const hc_plan* base, const hc_args* args) {
+    const hc_conv2d* plan = hc_conv(base);
+    const hc_conv2d_desc* d = &plan->desc;
+    float* scratch = pre_activation_scratch(plan);
+    if (d->activation != HC_ACTIVATION_NONE && scratch == NULL) return HC_STATUS_OUT_OF_MEMORY;
+    const float* dz = hc_conv2d_diff_pre_activation(plan, args, scratch);
+    float* dx = hc_arg_out(args, HC_ARG_DIFF_SRC);
+    const int64_t c_per_group = d->in_channels / d->groups, k_per_group = d->out_channels / d->groups;
+    const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
+    const int64_t taps = d->kernel_height * d->kernel_width, planes = d->batch * d->in_channels;
+    const double flops = 2.0 * (double)plan->output_length * (double)(c_per_group * taps);
+    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
+    int finished = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+#pragma omp for schedule(dynamic, hc_dynamic_chunk(planes, threads)) nowait
+        for (int64_t p = 0; p < planes; p++) {
+            const int64_t n = p / d->in_channels, c = p % d->in_channels, g = c / c_per_group, cg = c % c_per_group;
+            float* out = dx + p * in_plane;
+            for (int64_t i = 0; i < d->in_height; i++)
+                for (int64_t j = 0; j < d->in_width; j++) {
+                    float sum = 0.0f;
+                    for (int64_t k = g * k_per_group; k < (g + 1) * k_per_group; k++) {
+                        const float* grad = dz + (n * d->out_channels + k) * out_plane;
+                        const float* w = base->weights + (k * c_per_group + cg) * taps;
+                        for (int64_t r = 0; r < d->kernel_height; r++) {
+                            const int64_t row = i + d->pad_top - r * d->dilation_height;
+                            if (row < 0 || row % d->stride_height != 0 || row / d->stride_height >= plan->out_height) continue;
+                            for (int64_t s = 0; s < d->kernel_width; s++) {
+                                const int64_t column = j + d->pad_left - s * d->dilation_width;
+                                if (column < 0 || column % d->stride_width != 0 || column / d->stride_width >= plan->out_width) continue;
+                                sum += grad[row / d->stride_height * plan->out_width + column / d->stride_width] * w[r * d->kernel_width + s];
+                            }
+                        }
+                    }
+                    out[i * d->in_width + j] = sum;
+                }
+        }
+        hc_parallel_join(&finished);
+    }
+    return HC_STATUS_OK;
+}
+
+const hc_algorithm hc_conv2d_backward_data_generic = {
+    .name = "backward_data_generic", .isa = HC_ISA_GENERIC, .accepts = accepts_any, .pack = NULL, .run = run_backward_data_generic};
+
+/* ---- weights gradient, plain C ----
+ * dL/dw[k][c][r][s] = sum over n, oh, ow of dL/dz[n][k][oh][ow] * x[n][g*Cg + c][oh*sh - pad_top + r*dh][ow*sw - pad_left + s*dw]
+ * and dL/db[k] = sum over n, oh, ow of dL/dz[n][k][oh][ow]; summed in (n, oh, ow) order. One
+ * output channel per task. */
+static hc_status run_backward_weights_generic(const hc_plan* base, const hc_args* args) {
+    const hc_conv2d* plan = hc_conv(base);
+    const hc_conv2d_desc* d = &plan->desc;
+    float* scratch = pre_activation_scratch(plan);
+    if (d->activation != HC_ACTIVATION_NONE && scratch == NULL) return HC_STATUS_OUT_OF_MEMORY;
+    const float* dz = hc_conv2d_diff_pre_activation(plan, args, scratch);
+    const float* x = hc_arg_in(args, HC_ARG_SRC);
+    float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
+    float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
+    const int64_t c_per_group = d->in_channels / d->groups, k_per_group = d->out_channels / d->groups;
+    const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
+    const int64_t taps = d->kernel_height * d->kernel_width;
+    const double flops = 2.0 * (double)plan->output_length * (double)(c_per_group * taps);
+    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
+    int finished = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+#pragma omp for schedule(dynamic, 1) nowait
+        for (int64_t k = 0; k < d->out_channels; k++) {
+            const int64_t g = k / k_per_group;
+            if (db != NULL) {
+                float sum = 0.0f;
+                for (int64_t n = 0; n < d->batch; n++) {
+                    const float* grad = dz + (n * d->out_channels + k) * out_plane;
+                    for (int64_t o = 0; o < out_plane; o++) sum += grad[o];
+                }
+                db[k] = sum;
+            }
+            for (int64_t c = 0; c < c_per_group; c++)
+                for (int64_t r = 0; r < d->kernel_height; r++)
+                    for (int64_t s = 0; s < d->kernel_width; s++) {
+                        float sum = 0.0f;
+                        for (int64_t n = 0; n < d->batch; n++) {
+                            const float* grad = dz + (n * d->out_channels + k) * out_plane;
+                            const float* image = x + (n * d->in_channels + g * c_per_group + c) * in_plane;
+                            for (int64_t oh = 0; oh < plan->out_height; oh++) {
+                                const int64_t ih = oh * d->stride_height - d->pad_top + r * d->dilation_height;
+                                if (ih < 0 || ih >= d->in_height) continue;
+                                for (int64_t ow = 0; ow < plan->out_width; ow++) {
+                                    const int64_t iw = ow * d->stride_width - d->pad_left + s * d->dilation_width;
+                                    if (iw < 0 || iw >= d->in_width) continue;
+                                    sum += grad[oh * plan->out_width + ow] * image[ih * d->in_width + iw];
+                                }
+                            }
+                        }
+                        dw[((k * c_per_group + c) * d->kernel_height + r) * d->kernel_width + s] = sum;
+                    }
+        }
+        hc_parallel_join(&finished);
+    }
+    return HC_STATUS_OK;
+}
+
+const hc_algorithm hc_conv2d_backward_weights_generic = {
+    .name = "backward_weights_generic", .isa = HC_ISA_GENERIC, .accepts = accepts_any, .pack = NULL, .run = run_backward_weights_generic};
