@@ -191,6 +191,18 @@ typedef struct hc_eltwise_desc {
     int64_t length;
 } hc_eltwise_desc;
 
+/* A dense (fully connected, inner product) layer: y[b][o] = act(bias[o] + sum over i of
+ * x[b][i] * w[o][i]), the weights out_features x in_features as PyTorch's nn.Linear keeps them.
+ * An NCHW input is its flattened C*H*W features. */
+typedef struct hc_dense_desc {
+    int64_t batch;
+    int64_t in_features;
+    int64_t out_features;
+    hc_activation activation;
+    /* Slope for HC_ACTIVATION_LEAKY_RELU (at least 0 for the backward passes); ignored otherwise. */
+    float activation_alpha;
+} hc_dense_desc;
+
 typedef struct hc_plan hc_plan;
 
 /* ---- library ---- */
@@ -256,6 +268,15 @@ HC_API hc_status hc_conv2d_create(const hc_conv2d_desc* desc, hc_direction direc
  * Backward data: DIFF_DST (and WORKSPACE for max pooling) -> DIFF_SRC. */
 HC_API hc_status hc_pool2d_create(const hc_pool2d_desc* desc, hc_direction direction,
                                   const hc_plan_options* options, hc_plan** plan);
+
+/* ---- dense ----
+ * The same roles as convolution, with input_length = batch*in_features, output_length =
+ * batch*out_features, weights_length = out_features*in_features, bias out_features. Every
+ * direction runs on the GEMM driver; the weights gradient reduces over the batch in order. */
+HC_API hc_status hc_dense_create(const hc_dense_desc* desc, hc_direction direction,
+                                 const float* weights, int64_t weights_length,
+                                 const float* bias, int64_t bias_length,
+                                 const hc_plan_options* options, hc_plan** plan);
 
 /* ---- elementwise ----
  * Forward: SRC -> DST (DST may be SRC itself, not otherwise overlapping).

@@ -1,5 +1,9 @@
 using HpcCnn.Cli;
+using Spectre.Console;
 using Spectre.Console.Cli;
+
+// Written to a file or a CI log, tables keep one row per line instead of wrapping at 80 columns.
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 240;
 
 var app = new CommandApp();
 app.Configure(config =>

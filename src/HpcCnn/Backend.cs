@@ -29,13 +29,25 @@ public abstract class Backend : IDisposable
     /// <summary>
     /// Creates a convolution plan for <see cref="Problem.Direction"/>. Forward and backward-data plans
     /// use the weights (KCRS, copied) and bias (empty: none); both may be left empty and given later
-    /// with <see cref="ConvPlan.SetWeights"/>. Backward-weights plans take none.
+    /// with <see cref="LayerPlan{TProblem}.SetWeights"/>. Backward-weights plans take none.
     /// </summary>
     /// <exception cref="ArgumentException">The problem is invalid or a span is too short; the message names the parameter and the rule.</exception>
     public ConvPlan CreateConvPlan(ConvProblem problem, ReadOnlySpan<float> weights = default, ReadOnlySpan<float> bias = default)
     {
-        Guard.ConvParameters(problem, weights, bias);
+        Guard.LayerParameters(problem, weights, bias);
         return CreateConvPlanCore(problem, weights.IsEmpty ? weights : weights[..checked((int)problem.WeightsLength)],
+            bias.IsEmpty ? bias : bias[..problem.BiasLength]);
+    }
+
+    /// <summary>
+    /// Creates a dense-layer plan for <see cref="Problem.Direction"/>; weights (out × in) and bias as for
+    /// <see cref="CreateConvPlan"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The problem is invalid or a span is too short.</exception>
+    public DensePlan CreateDensePlan(DenseProblem problem, ReadOnlySpan<float> weights = default, ReadOnlySpan<float> bias = default)
+    {
+        Guard.LayerParameters(problem, weights, bias);
+        return CreateDensePlanCore(problem, weights.IsEmpty ? weights : weights[..checked((int)problem.WeightsLength)],
             bias.IsEmpty ? bias : bias[..problem.BiasLength]);
     }
 
@@ -81,6 +93,7 @@ public abstract class Backend : IDisposable
     }
 
     private protected abstract ConvPlan CreateConvPlanCore(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias);
+    private protected abstract DensePlan CreateDensePlanCore(DenseProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias);
     private protected abstract PoolPlan CreatePoolPlanCore(PoolProblem problem);
     private protected abstract EltwisePlan CreateEltwisePlanCore(EltwiseProblem problem);
 

@@ -18,14 +18,14 @@ internal static class Guard
     }
 
     /// <summary>Weights are optional at creation (given later with SetWeights), and only for the directions that use them.</summary>
-    public static void ConvParameters(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+    public static void LayerParameters<T>(T problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias) where T : Problem, IWeightedProblem
     {
         ArgumentNullException.ThrowIfNull(problem);
         problem.Validate();
         if (problem.Direction.IsBackwardWeights())
         {
             if (!weights.IsEmpty || !bias.IsEmpty)
-                throw new ArgumentException($"{DirectionText.Name(problem.Direction)} convolution plans take no weights", nameof(weights));
+                throw new ArgumentException($"{DirectionText.Name(problem.Direction)} {problem.Operation.Driver} plans take no weights", nameof(weights));
             return;
         }
         if (weights.IsEmpty && !bias.IsEmpty) throw new ArgumentException("a bias was given without weights", nameof(bias));

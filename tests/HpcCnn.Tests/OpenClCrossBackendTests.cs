@@ -68,6 +68,21 @@ public class OpenClCrossBackendTests
     [SkippableFact]
     public void Eltwise_extreme_inputs_stay_finite_and_saturate() => EltwiseCrossBackendTests.ExtremeInputs(TestBackends.OpenCl());
 
+    [SkippableTheory]
+    [MemberData(nameof(BackwardCrossBackendTests.RandomCases), MemberType = typeof(BackwardCrossBackendTests))]
+    public void Training_random_problem_matches_oracle(string kind, int seed) =>
+        TestBackends.Check(BackwardCrossBackendTests.RandomProblem(kind, seed), seed, TestBackends.OpenClForEveryKernelStyle());
+
+    [SkippableTheory]
+    [MemberData(nameof(BackwardCrossBackendTests.EdgeCases), MemberType = typeof(BackwardCrossBackendTests))]
+    public void Training_edge_case_matches_oracle(string descriptor) =>
+        TestBackends.Check(ProblemSuite.Parse([descriptor]).Single(), 11, TestBackends.OpenClForEveryKernelStyle());
+
+    [SkippableTheory]
+    [MemberData(nameof(BackwardCrossBackendTests.TrainingSuite), MemberType = typeof(BackwardCrossBackendTests))]
+    public void Training_suite_problem_matches_oracle(string descriptor) =>
+        TestBackends.Check(ProblemSuite.Parse([descriptor]).Single(), 7, TestBackends.OpenClForEveryKernelStyle());
+
     [SkippableFact]
     public void Bad_inputs_are_rejected_as_on_the_cpu()
     {

@@ -295,6 +295,31 @@ public class ProblemTextTests
     }
 
     [Fact]
+    public void A_driver_option_starts_its_problems_from_the_default_options()
+    {
+        var problems = ProblemSuite.Parse(
+        [
+            "--conv --dir=BWD_D --attr-post-ops=relu mb1ic3ih5oc2kh3n\"conv\"",
+            "--ip mb2ic8oc4n\"ip\"",                      // neither --dir nor the ReLU carry over
+            "--dir=BWD_WB --attr-post-ops=tanh mb2ic8oc4n\"ip bwd\"",
+            "--eltwise --alg=tanh 2x3n\"eltwise\"",
+        ]);
+        var conv = Assert.IsType<ConvProblem>(problems[0]);
+        Assert.Equal((Direction.BackwardData, Activation.Relu), (conv.Direction, conv.Activation));
+        var dense = Assert.IsType<DenseProblem>(problems[1]);
+        Assert.Equal((Direction.ForwardInference, Activation.None), (dense.Direction, dense.Activation));
+        var denseBackward = Assert.IsType<DenseProblem>(problems[2]);
+        Assert.Equal((Direction.BackwardWeightsAndBias, Activation.Tanh), (denseBackward.Direction, denseBackward.Activation));
+        Assert.Equal(Activation.Tanh, Assert.IsType<EltwiseProblem>(problems[3]).Activation);
+        // Kinds the reader cannot tell from the descriptor write their driver, so each text re-reads alone.
+        Assert.StartsWith("--ip --dir=BWD_WB ", denseBackward.ToString());
+        Assert.StartsWith("--eltwise ", problems[3].ToString());
+        foreach (var problem in problems)
+            Assert.Equal(problem, ProblemSuite.Parse([problem.ToString()]).Single());
+        Assert.Equal(dense, DenseProblem.Parse(dense.ToString()));
+    }
+
+    [Fact]
     public void Suites_skip_and_count_what_only_benchdnn_runs()
     {
         var problems = ProblemSuite.Parse(

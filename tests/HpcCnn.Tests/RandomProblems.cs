@@ -17,6 +17,27 @@ internal static class RandomProblems
     public static IEnumerable<object[]> BackwardSeeds() => Enumerable.Range(0, BackwardCount).Select(i => new object[] { i });
 
     /// <summary>
+    /// A dense layer: batch 1-9, 1-70 input features (sometimes as channels of a small image),
+    /// 1-40 outputs: partial micro-panels on both sides of every GEMM path.
+    /// </summary>
+    public static DenseProblem Dense(int seed)
+    {
+        var random = new Random(5000 + seed);
+        int ih = random.Next(3) == 0 ? random.Next(1, 5) : 1;
+        var activation = (Activation)random.Next(5);
+        return new DenseProblem
+        {
+            Batch = random.Next(1, 10),
+            InChannels = random.Next(1, 71),
+            InHeight = ih,
+            InWidth = ih == 1 ? 1 : random.Next(1, 5),
+            OutChannels = random.Next(1, 41),
+            Activation = activation,
+            ActivationAlpha = activation == Activation.LeakyRelu ? 1f / (1 << random.Next(1, 5)) : 0f,
+        };
+    }
+
+    /// <summary>
     /// A random activation, slope and length: mostly short, sometimes long enough for the native
     /// code to use several threads. LeakyReLU slopes are non-negative, as the backward pass needs.
     /// </summary>

@@ -11,21 +11,10 @@
 #include "../eltwise/eltwise_internal.h"
 #include "conv2d_internal.h"
 
-const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args* args, float* scratch) {
-    const float* diff_dst = hc_arg_in(args, HC_ARG_DIFF_DST);
+const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args* args) {
     const hc_conv2d_desc* d = &plan->desc;
-    if (d->activation == HC_ACTIVATION_NONE) return diff_dst;
-    hc_eltwise_pass(d->activation, d->activation_alpha, hc_arg_in(args, HC_ARG_DST), diff_dst, scratch, plan->output_length,
-                    plan->base.isa, plan->base.num_threads);
-    return scratch;
-}
-
-/* The calling thread's buffer for dL/d(pre-activation), or NULL (and an error) without memory. */
-static float* pre_activation_scratch(const hc_conv2d* plan) {
-    if (plan->desc.activation == HC_ACTIVATION_NONE) return NULL;
-    float* scratch = hc_thread_scratch((size_t)plan->output_length * sizeof(float));
-    if (scratch == NULL) hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the activation's gradient");
-    return scratch;
+    return hc_eltwise_pre_activation(d->activation, d->activation_alpha, hc_arg_in(args, HC_ARG_DST), hc_arg_in(args, HC_ARG_DIFF_DST),
+                                     plan->output_length, plan->base.isa, plan->base.num_threads);
 }
 
 static bool accepts_any(const hc_plan* plan) {
@@ -98,10 +87,10 @@ static hc_status pack_as_forward(hc_plan* base) {
 
 static hc_status run_as_forward(const hc_plan* base, const hc_args* args) {
     const hc_conv2d* plan = hc_conv(base);
-    float* scratch = pre_activation_scratch(plan);
-    if (plan->desc.activation != HC_ACTIVATION_NONE && scratch == NULL) return HC_STATUS_OUT_OF_MEMORY;
+    const float* dz = hc_conv2d_diff_pre_activation(plan, args);
+    if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
     hc_args forward = {{0}};
-    forward.at[HC_ARG_SRC] = (void*)hc_conv2d_diff_pre_activation(plan, args, scratch);
+    forward.at[HC_ARG_SRC] = (void*)dz;
     forward.at[HC_ARG_DST] = args->at[HC_ARG_DIFF_SRC];
     return hc_plan_run_unchecked(plan->forward_of_backward, &forward);
 }
@@ -116,9 +105,8 @@ const hc_algorithm hc_conv2d_backward_data_as_forward = {
 static hc_status run_backward_data_generic(const hc_plan* base, const hc_args* args) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
-    float* scratch = pre_activation_scratch(plan);
-    if (d->activation != HC_ACTIVATION_NONE && scratch == NULL) return HC_STATUS_OUT_OF_MEMORY;
-    const float* dz = hc_conv2d_diff_pre_activation(plan, args, scratch);
+    const float* dz = hc_conv2d_diff_pre_activation(plan, args);
+    if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
     float* dx = hc_arg_out(args, HC_ARG_DIFF_SRC);
     const int64_t c_per_group = d->in_channels / d->groups, k_per_group = d->out_channels / d->groups;
     const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
@@ -166,9 +154,8 @@ const hc_algorithm hc_conv2d_backward_data_generic = {
 static hc_status run_backward_weights_generic(const hc_plan* base, const hc_args* args) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
-    float* scratch = pre_activation_scratch(plan);
-    if (d->activation != HC_ACTIVATION_NONE && scratch == NULL) return HC_STATUS_OUT_OF_MEMORY;
-    const float* dz = hc_conv2d_diff_pre_activation(plan, args, scratch);
+    const float* dz = hc_conv2d_diff_pre_activation(plan, args);
+    if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
     const float* x = hc_arg_in(args, HC_ARG_SRC);
     float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
     float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);

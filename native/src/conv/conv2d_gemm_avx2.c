@@ -4,8 +4,7 @@
 
 #include "../gemm/sgemm.h"
 
-/* kc_max keeps a 6 x 320 A sliver and a 320 x 16 B panel (27.5 KiB) together in L1. */
-static const hc_sgemm_kernel GEMM_KERNEL = {.mr = 6, .nr = 16, .kc_max = 320, .run = hc_sgemm_ukernel_6x16__avx2};
+#define GEMM_KERNEL hc_sgemm_kernel_6x16__avx2
 
 static inline void copy_run(float* dst, const float* src, int64_t count) {
     for (int64_t i = 0; i < count; i += 8) _mm256_storeu_ps(dst + i, _mm256_loadu_ps(src + i));

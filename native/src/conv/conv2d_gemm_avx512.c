@@ -6,11 +6,7 @@
 #include "../core/avx512.h"
 #include "../gemm/sgemm.h"
 
-/* kc_max keeps an 8 x 288 A sliver and a 288 x 32 B panel (45 KiB) together in L1 (the AVX-512
- * CPUs this targets, Zen 5 and Intel server cores, have 48 KiB). 288 also splits the common
- * 3x3 x 64-channel reduction (576) into two blocks instead of three: 1-4% faster than 256. */
-static const hc_sgemm_kernel GEMM_KERNEL = {
-    .mr = 8, .nr = 32, .kc_max = 288, .run = hc_sgemm_ukernel_8x32__avx512, .run_half = hc_sgemm_ukernel_8x16__avx512};
+#define GEMM_KERNEL hc_sgemm_kernel_8x32__avx512
 
 static inline void copy_run(float* dst, const float* src, int64_t count) {
     for (int64_t i = 0; i < count; i += 16) _mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));

@@ -68,8 +68,7 @@ extern const hc_algorithm hc_conv2d_backward_data_generic;
 /* Weights (and bias) gradient in plain C, one output channel per task. Last entry. */
 extern const hc_algorithm hc_conv2d_backward_weights_generic;
 
-/* dL/d(pre-activation) for the backward passes: dL/dy itself without an activation, else
- * act'(y) * dL/dy written into `scratch` (output_length floats, the calling thread's own). */
-const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args* args, float* scratch);
+/* dL/d(pre-activation) for the backward passes (hc_eltwise_pre_activation); NULL when out of memory. */
+const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args* args);
 
 #endif

@@ -118,3 +118,20 @@ void hc_describe_eltwise(const hc_eltwise_desc* d, char* text, size_t size) {
         snprintf(text, size, "--alg=%s %" PRId64, name, d->length);
     }
 }
+
+void hc_describe_dense(const hc_dense_desc* d, char* text, size_t size) {
+    text_buffer b = {text, size, 0};
+    text[0] = '\0';
+    char post_ops[64] = "";
+    if (d->activation != HC_ACTIVATION_NONE) {
+        static const char* const names[] = {"linear", "relu", "relu", "tanh", "logistic"};
+        if (d->activation == HC_ACTIVATION_LEAKY_RELU)
+            snprintf(post_ops, sizeof post_ops, "--attr-post-ops=relu:%g ", (double)d->activation_alpha);
+        else if ((unsigned)d->activation < 5)
+            snprintf(post_ops, sizeof post_ops, "--attr-post-ops=%s ", names[d->activation]);
+    }
+    put_text(&b, post_ops);
+    put(&b, "mb", d->batch);
+    put(&b, "ic", d->in_features);
+    put(&b, "oc", d->out_features);
+}

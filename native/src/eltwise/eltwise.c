@@ -53,6 +53,18 @@ void hc_eltwise_pass(hc_activation activation, float alpha, const float* a, cons
     }
 }
 
+const float* hc_eltwise_pre_activation(hc_activation activation, float alpha, const float* y, const float* dy, int64_t length, hc_isa isa,
+                                       int32_t threads) {
+    if (activation == HC_ACTIVATION_NONE) return dy;
+    float* scratch = hc_thread_scratch((size_t)length * sizeof(float));
+    if (scratch == NULL) {
+        hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the activation's gradient");
+        return NULL;
+    }
+    hc_eltwise_pass(activation, alpha, y, dy, scratch, length, isa, threads);
+    return scratch;
+}
+
 static const hc_eltwise* eltwise_of(const hc_plan* plan) { return (const hc_eltwise*)plan; }
 
 static bool accepts_any(const hc_plan* plan) {

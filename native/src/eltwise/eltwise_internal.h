@@ -24,4 +24,10 @@ void hc_eltwise_backward__avx512(hc_activation activation, float alpha, const fl
 void hc_eltwise_pass(hc_activation activation, float alpha, const float* a, const float* dy, float* out, int64_t length, hc_isa isa,
                      int32_t threads);
 
+/* dL/d(pre-activation) of a fused activation, for backward passes: dL/dy itself without one, else
+ * act'(from y) * dL/dy written into the calling thread's scratch buffer (hc_thread_scratch) and
+ * returned; NULL, with the error set, when that buffer cannot be had. */
+const float* hc_eltwise_pre_activation(hc_activation activation, float alpha, const float* y, const float* dy, int64_t length, hc_isa isa,
+                                       int32_t threads);
+
 #endif

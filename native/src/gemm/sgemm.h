@@ -1,12 +1,12 @@
 /* Single-precision GEMM micro-kernels.
  *
  * Contract of an MR x NR micro-kernel (XNNPACK/BLIS style):
- *   C[MR x NR] = (first ? bias : C) + A_panel · B_panel, then the activation when `last`.
+ *   C[MR x NR] = (first ? row bias + column bias : C) + A_panel · B_panel, then the activation when `last`.
  *   a: packed A panel, kc steps of MR floats (row i of step k at a[k*MR + i]), rows past `m`
  *      zero-filled; b: B panel, kc rows of NR floats, ldb floats apart (row-major B block), each
  *      row 64-byte aligned, columns past `n` zero-filled; c: row-major with leading dimension
- *      ldc; only the m x n corner is read or written. bias: MR values (NULL for none), read
- *      only when `first`.
+ *      ldc; only the m x n corner is read or written. bias: MR values (NULL for none) and
+ *      column_bias: the panel's n values (NULL for none), read only when `first`.
  * The k loop runs in order 0..kc-1 whatever m and n are, so results never depend on tiling. */
 #ifndef HPCCNN_GEMM_SGEMM_H
 #define HPCCNN_GEMM_SGEMM_H
@@ -15,6 +15,7 @@
 
 typedef struct hc_gemm_epilogue {
     const float* bias;
+    const float* column_bias;
     hc_activation activation;
     float alpha;
     bool first;
@@ -35,6 +36,12 @@ typedef struct hc_sgemm_kernel {
     /* Optional: the same kernel for panels with at most nr/2 valid columns. */
     hc_sgemm_ukernel_fn run_half;
 } hc_sgemm_kernel;
+
+/* The micro-kernels with their panel shapes, one per instruction set; convolution's GEMM paths
+ * and the GEMM driver (gemm.h) share them. */
+extern const hc_sgemm_kernel hc_sgemm_kernel_8x32__avx512;
+extern const hc_sgemm_kernel hc_sgemm_kernel_6x16__avx2;
+extern const hc_sgemm_kernel hc_sgemm_kernel_4x16__generic;
 
 void hc_sgemm_ukernel_8x16__avx512(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                                    int m, int n, const hc_gemm_epilogue* epilogue);

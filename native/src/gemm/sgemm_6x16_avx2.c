@@ -5,18 +5,23 @@
 
 #include "sgemm.h"
 
+/* Up to 8 floats from p (the first `valid`), zero past them. */
+static inline __m256 load_valid8(const float* p, int valid) {
+    if (valid >= 8) return _mm256_loadu_ps(p);
+    float tmp[8] = {0};
+    for (int i = 0; i < valid; i++) tmp[i] = p[i];
+    return _mm256_loadu_ps(tmp);
+}
+
 /* Applies the epilogue to one 8-wide accumulator and returns the value to store. `old` points at
- * the C values (read when not first); `valid` says how many of the 8 lanes exist. */
-static inline __m256 finish8(__m256 acc, const float* old, int row, int valid, const hc_gemm_epilogue* e) {
+ * the C values (read when not first) of columns `column`..; `valid` says how many of the 8 lanes exist. */
+static inline __m256 finish8(__m256 acc, const float* old, int row, int column, int valid, const hc_gemm_epilogue* e) {
     __m256 start;
     if (e->first) {
         start = e->bias != NULL ? _mm256_broadcast_ss(e->bias + row) : _mm256_setzero_ps();
-    } else if (valid >= 8) {
-        start = _mm256_loadu_ps(old);
+        if (e->column_bias != NULL) start = _mm256_add_ps(start, load_valid8(e->column_bias + column, valid));
     } else {
-        float tmp[8] = {0};
-        for (int i = 0; i < valid; i++) tmp[i] = old[i];
-        start = _mm256_loadu_ps(tmp);
+        start = load_valid8(old, valid);
     }
     __m256 v = _mm256_add_ps(start, acc);
     return e->last ? hc_activation_forward8(e->activation, e->alpha, v) : v;
@@ -71,8 +76,8 @@ void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* restrict a, const floa
 #define HC_FINISH_ROW(i, lo, hi)                                              \
         do {                                                                  \
             float* row = c + (i) * ldc;                                       \
-            _mm256_storeu_ps(row, finish8(lo, row, i, 8, e));                 \
-            _mm256_storeu_ps(row + 8, finish8(hi, row + 8, i, 8, e));         \
+            _mm256_storeu_ps(row, finish8(lo, row, i, 0, 8, e));              \
+            _mm256_storeu_ps(row + 8, finish8(hi, row + 8, i, 8, 8, e));      \
         } while (0)
         HC_FINISH_ROW(0, c00, c01);
         HC_FINISH_ROW(1, c10, c11);
@@ -87,7 +92,10 @@ void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* restrict a, const floa
     const int n0 = n < 8 ? n : 8, n1 = n - n0;
     for (int i = 0; i < m; i++) {
         float* row = c + i * ldc;
-        store8(row, finish8(acc[i][0], row, i, n0, e), n0);
-        if (n1 > 0) store8(row + 8, finish8(acc[i][1], row + 8, i, n1, e), n1);
+        store8(row, finish8(acc[i][0], row, i, 0, n0, e), n0);
+        if (n1 > 0) store8(row + 8, finish8(acc[i][1], row + 8, i, 8, n1, e), n1);
     }
 }
+
+/* kc_max keeps a 6 x 320 A sliver and a 320 x 16 B panel (27.5 KiB) together in L1. */
+const hc_sgemm_kernel hc_sgemm_kernel_6x16__avx2 = {.mr = 6, .nr = 16, .kc_max = 320, .run = hc_sgemm_ukernel_6x16__avx2};

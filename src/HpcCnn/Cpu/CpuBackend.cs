@@ -95,6 +95,22 @@ public sealed unsafe class CpuBackend : Backend
         return new CpuEltwisePlan(problem, new NativePlan(status, handle, nameof(NativeMethods.hc_eltwise_create)));
     }
 
+    private protected override DensePlan CreateDensePlanCore(DenseProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+    {
+        var desc = new hc_dense_desc
+        {
+            batch = problem.Batch, in_features = problem.InFeatures, out_features = problem.OutChannels,
+            activation = NativeDescriptors.Activation(problem.Activation), activation_alpha = problem.ActivationAlpha,
+        };
+        var planOptions = options;
+        hc_plan_handle handle;
+        hc_status status;
+        fixed (float* w = weights)
+        fixed (float* b = bias)
+            status = NativeMethods.hc_dense_create(&desc, NativePlan.Direction(problem.Direction), w, weights.Length, b, bias.Length, &planOptions, out handle);
+        return new CpuDensePlan(problem, new NativePlan(status, handle, nameof(NativeMethods.hc_dense_create)), hasWeights: !weights.IsEmpty);
+    }
+
     private sealed class CpuConvPlan : ConvPlan
     {
         private readonly NativePlan native;
@@ -107,45 +123,33 @@ public sealed unsafe class CpuBackend : Backend
 
         public override string Algorithm => native.Algorithm;
         public override string Isa => native.Isa;
-
         private protected override void SetWeightsCore(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias) => native.SetWeights(weights, bias);
-
-        private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output)
-        {
-            fixed (float* x = input, y = output)
-                native.Execute([NativePlan.Arg(hc_arg_kind.HC_ARG_SRC, x, input.Length), NativePlan.Arg(hc_arg_kind.HC_ARG_DST, y, output.Length)]);
-        }
-
-        private protected override void BackwardDataCore(ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output, Span<float> diffInput)
-        {
-            fixed (float* dy = diffOutput, y = output, dx = diffInput)
-            {
-                Span<hc_arg> args =
-                [
-                    NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_DST, dy, diffOutput.Length),
-                    NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_SRC, dx, diffInput.Length),
-                    NativePlan.Arg(hc_arg_kind.HC_ARG_DST, y, output.Length),
-                ];
-                native.Execute(output.IsEmpty ? args[..2] : args);
-            }
-        }
-
+        private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output) => native.Forward(input, output);
+        private protected override void BackwardDataCore(ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output, Span<float> diffInput) =>
+            native.BackwardData(diffOutput, output, diffInput);
         private protected override void BackwardWeightsCore(ReadOnlySpan<float> input, ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output,
-            Span<float> diffWeights, Span<float> diffBias)
+            Span<float> diffWeights, Span<float> diffBias) => native.BackwardWeights(input, diffOutput, output, diffWeights, diffBias);
+        private protected override void ReleaseResources() => native.Dispose();
+    }
+
+    private sealed class CpuDensePlan : DensePlan
+    {
+        private readonly NativePlan native;
+
+        public CpuDensePlan(DenseProblem problem, NativePlan native, bool hasWeights) : base(problem)
         {
-            fixed (float* x = input, dy = diffOutput, y = output, dw = diffWeights, db = diffBias)
-            {
-                Span<hc_arg> args = stackalloc hc_arg[5];
-                int count = 0;
-                args[count++] = NativePlan.Arg(hc_arg_kind.HC_ARG_SRC, x, input.Length);
-                args[count++] = NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_DST, dy, diffOutput.Length);
-                args[count++] = NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_WEIGHTS, dw, diffWeights.Length);
-                if (!output.IsEmpty) args[count++] = NativePlan.Arg(hc_arg_kind.HC_ARG_DST, y, output.Length);
-                if (!diffBias.IsEmpty) args[count++] = NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_BIAS, db, diffBias.Length);
-                native.Execute(args[..count]);
-            }
+            this.native = native;
+            if (hasWeights) WeightsGiven();
         }
 
+        public override string Algorithm => native.Algorithm;
+        public override string Isa => native.Isa;
+        private protected override void SetWeightsCore(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias) => native.SetWeights(weights, bias);
+        private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output) => native.Forward(input, output);
+        private protected override void BackwardDataCore(ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output, Span<float> diffInput) =>
+            native.BackwardData(diffOutput, output, diffInput);
+        private protected override void BackwardWeightsCore(ReadOnlySpan<float> input, ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output,
+            Span<float> diffWeights, Span<float> diffBias) => native.BackwardWeights(input, diffOutput, output, diffWeights, diffBias);
         private protected override void ReleaseResources() => native.Dispose();
     }
 
@@ -192,11 +196,7 @@ public sealed unsafe class CpuBackend : Backend
         public override string Algorithm => native.Algorithm;
         public override string Isa => native.Isa;
 
-        private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output)
-        {
-            fixed (float* x = input, y = output)
-                native.Execute([NativePlan.Arg(hc_arg_kind.HC_ARG_SRC, x, input.Length), NativePlan.Arg(hc_arg_kind.HC_ARG_DST, y, output.Length)]);
-        }
+        private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output) => native.Forward(input, output);
 
         private protected override void BackwardCore(ReadOnlySpan<float> output, ReadOnlySpan<float> diffOutput, Span<float> diffInput)
         {

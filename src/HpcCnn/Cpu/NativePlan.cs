@@ -55,5 +55,44 @@ internal sealed unsafe class NativePlan : IDisposable
 
     public static hc_arg Arg(hc_arg_kind kind, void* data, long length) => new() { kind = kind, data = data, length = length };
 
+    /// <summary>SRC → DST.</summary>
+    public void Forward(ReadOnlySpan<float> input, Span<float> output)
+    {
+        fixed (float* x = input, y = output)
+            Execute([Arg(hc_arg_kind.HC_ARG_SRC, x, input.Length), Arg(hc_arg_kind.HC_ARG_DST, y, output.Length)]);
+    }
+
+    /// <summary>DIFF_DST (and DST, the forward output, when not empty) → DIFF_SRC.</summary>
+    public void BackwardData(ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output, Span<float> diffInput)
+    {
+        fixed (float* dy = diffOutput, y = output, dx = diffInput)
+        {
+            Span<hc_arg> args =
+            [
+                Arg(hc_arg_kind.HC_ARG_DIFF_DST, dy, diffOutput.Length),
+                Arg(hc_arg_kind.HC_ARG_DIFF_SRC, dx, diffInput.Length),
+                Arg(hc_arg_kind.HC_ARG_DST, y, output.Length),
+            ];
+            Execute(output.IsEmpty ? args[..2] : args);
+        }
+    }
+
+    /// <summary>SRC, DIFF_DST (and DST when not empty) → DIFF_WEIGHTS (and DIFF_BIAS when not empty).</summary>
+    public void BackwardWeights(ReadOnlySpan<float> input, ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output,
+        Span<float> diffWeights, Span<float> diffBias)
+    {
+        fixed (float* x = input, dy = diffOutput, y = output, dw = diffWeights, db = diffBias)
+        {
+            Span<hc_arg> args = stackalloc hc_arg[5];
+            int count = 0;
+            args[count++] = Arg(hc_arg_kind.HC_ARG_SRC, x, input.Length);
+            args[count++] = Arg(hc_arg_kind.HC_ARG_DIFF_DST, dy, diffOutput.Length);
+            args[count++] = Arg(hc_arg_kind.HC_ARG_DIFF_WEIGHTS, dw, diffWeights.Length);
+            if (!output.IsEmpty) args[count++] = Arg(hc_arg_kind.HC_ARG_DST, y, output.Length);
+            if (!diffBias.IsEmpty) args[count++] = Arg(hc_arg_kind.HC_ARG_DIFF_BIAS, db, diffBias.Length);
+            Execute(args[..count]);
+        }
+    }
+
     public void Dispose() => handle.Dispose();
 }

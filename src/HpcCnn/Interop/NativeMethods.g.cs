@@ -132,6 +132,16 @@ internal unsafe struct hc_eltwise_desc
     public long length;
 }
 
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct hc_dense_desc
+{
+    public long batch;
+    public long in_features;
+    public long out_features;
+    public hc_activation activation;
+    public float activation_alpha;
+}
+
 /// <summary>Owns one <c>hc_plan*</c>; releasing it calls <c>hc_plan_destroy</c>.</summary>
 internal sealed class hc_plan_handle : SafeHandle
 {
@@ -199,6 +209,9 @@ internal static unsafe partial class NativeMethods
     internal static partial hc_status hc_pool2d_create(hc_pool2d_desc* desc, hc_direction direction, hc_plan_options* options, out hc_plan_handle plan);
 
     [LibraryImport(LibraryName)]
+    internal static partial hc_status hc_dense_create(hc_dense_desc* desc, hc_direction direction, float* weights, long weights_length, float* bias, long bias_length, hc_plan_options* options, out hc_plan_handle plan);
+
+    [LibraryImport(LibraryName)]
     internal static partial hc_status hc_eltwise_create(hc_eltwise_desc* desc, hc_direction direction, hc_plan_options* options, out hc_plan_handle plan);
 }
 
@@ -213,5 +226,6 @@ internal static class NativeLayout
         ("hc_plan_options", 8, [("num_threads", 0), ("max_isa", 4)]),
         ("hc_plan_info", 32, [("algorithm", 0), ("isa", 8), ("num_threads", 16), ("workspace_bytes", 24)]),
         ("hc_eltwise_desc", 16, [("activation", 0), ("alpha", 4), ("length", 8)]),
+        ("hc_dense_desc", 32, [("batch", 0), ("in_features", 8), ("out_features", 16), ("activation", 24), ("activation_alpha", 28)]),
     ];
 }

@@ -152,6 +152,12 @@ public sealed class OpenClBackend : Backend
         return new OpenClConvPlan(device, problem, weights, bias);
     }
 
+    private protected override DensePlan CreateDensePlanCore(DenseProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+    {
+        ThrowIfDisposed();
+        return new OpenClDensePlan(device, problem, weights, bias);
+    }
+
     private protected override PoolPlan CreatePoolPlanCore(PoolProblem problem)
     {
         ThrowIfDisposed();

@@ -23,8 +23,9 @@ public sealed class OpenClConvPlan : ConvPlan
     private readonly PlanRunner runner;
     private readonly ConvForwardKernels? forward;
     private readonly OpenClConvPlan? forwardOfBackward;
-    private readonly ClHandle? gather, weightsGradient, biasGradient, plainWeights, activationBackward, preActivation;
-    private readonly nuint gatherGroup, weightsGroup, biasGroup, activationGroup;
+    private readonly ClHandle? gather, weightsGradient, biasGradient, plainWeights;
+    private readonly nuint gatherGroup, weightsGroup, biasGroup;
+    private readonly PreActivation? preActivation;
     private readonly string algorithm;
 
     /// <summary>Matches struct conv_backward_shape in conv2d.cl.</summary>
@@ -77,17 +78,8 @@ public sealed class OpenClConvPlan : ConvPlan
                     biasGroup = device.WorkGroupSize(biasGradient, CpuGroupSize);
                     algorithm = "conv2d_backward_weights_ocl";
                 }
-                if (p.Activation != Activation.None)
-                {
-                    activationBackward = runner.Own(device.CreateKernel(device.Program("eltwise", ""), "eltwise_backward_v"));
-                    preActivation = runner.Own(device.CreateBuffer(p.OutputLength));
-                    device.SetArgument(activationBackward, 2, preActivation);
-                    device.SetArgument(activationBackward, 3, p.OutputLength);
-                    device.SetArgument(activationBackward, 4, (int)p.Activation);
-                    device.SetArgument(activationBackward, 5, p.ActivationAlpha);
-                    activationGroup = device.WorkGroupSize(activationBackward, 64);
-                    algorithm = "eltwise_backward+" + algorithm;
-                }
+                preActivation = new PreActivation(runner, p.Activation, p.ActivationAlpha, p.OutputLength);
+                if (preActivation.Active) algorithm = "eltwise_backward+" + algorithm;
             }
             if (!weights.IsEmpty)
             {
@@ -179,7 +171,7 @@ public sealed class OpenClConvPlan : ConvPlan
     /// <summary>Queues backward data; call under the lock.</summary>
     private void BackwardDataOn(ClHandle diffOutput, ClHandle? output, ClHandle diffInput)
     {
-        var dz = PreActivation(diffOutput, output);
+        var dz = preActivation!.Enqueue(diffOutput, output);
         if (forwardOfBackward is not null)
         {
             using (forwardOfBackward.runner.Lock()) forwardOfBackward.forward!.Enqueue(dz, diffInput);
@@ -195,7 +187,7 @@ public sealed class OpenClConvPlan : ConvPlan
     private void BackwardWeightsOn(ClHandle input, ClHandle diffOutput, ClHandle? output, ClHandle diffWeights, ClHandle? diffBias)
     {
         var device = runner.Device;
-        var dz = PreActivation(diffOutput, output);
+        var dz = preActivation!.Enqueue(diffOutput, output);
         device.SetArgument(weightsGradient!, 0, input);
         device.SetArgument(weightsGradient!, 1, dz);
         device.SetArgument(weightsGradient!, 2, diffWeights);
@@ -204,17 +196,6 @@ public sealed class OpenClConvPlan : ConvPlan
         device.SetArgument(biasGradient!, 0, dz);
         device.SetArgument(biasGradient!, 1, diffBias);
         device.Launch(biasGradient!, Problem.OutChannels, biasGroup);
-    }
-
-    /// <summary>dL/dz: dL/dy itself without an activation, else act'(y)·dL/dy queued into the plan's buffer; call under the lock.</summary>
-    private ClHandle PreActivation(ClHandle diffOutput, ClHandle? output)
-    {
-        if (activationBackward is null) return diffOutput;
-        var device = runner.Device;
-        device.SetArgument(activationBackward, 0, output!);
-        device.SetArgument(activationBackward, 1, diffOutput);
-        device.Launch(activationBackward, (Problem.OutputLength + device.VectorWidth - 1) / device.VectorWidth, activationGroup);
-        return preActivation!;
     }
 
     private protected override void ReleaseResources()

@@ -71,6 +71,18 @@ internal sealed class EltwiseOperation : Operation
         return results;
     }
 
+    internal override float[] Run(Backend backend, Problem problem, FillKind fill, int seed)
+    {
+        var p = Validated<EltwiseProblem>(problem);
+        var random = new Random(seed);
+        var x = Fill.Values(p.Length, fill, random, 0.25f);
+        var output = new float[p.Length];
+        using var plan = backend.CreateEltwisePlan(p);
+        if (p.Direction == Direction.BackwardData) plan.Backward(x, Fill.Values(p.Length, fill, random, 0.25f), output);
+        else plan.Forward(x, output);
+        return output;
+    }
+
     public override PreparedRun Prepare(Backend backend, Problem problem, int seed)
     {
         var p = Validated<EltwiseProblem>(problem);

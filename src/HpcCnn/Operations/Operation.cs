@@ -14,12 +14,13 @@ public abstract class Operation
 {
     public static Operation Conv { get; } = new ConvOperation();
     public static Operation Pool { get; } = new PoolOperation();
+    public static Operation Dense { get; } = new DenseOperation();
     public static Operation Eltwise { get; } = new EltwiseOperation();
 
     /// <summary>Every operation, in the order suites and tables list them.</summary>
-    public static IReadOnlyList<Operation> All { get; } = [Conv, Pool, Eltwise];
+    public static IReadOnlyList<Operation> All { get; } = [Conv, Pool, Dense, Eltwise];
 
-    /// <summary>benchdnn's driver name: a suite's <c>--conv</c>, <c>--pool</c>, <c>--eltwise</c>.</summary>
+    /// <summary>benchdnn's driver name: a suite's <c>--conv</c>, <c>--pool</c>, <c>--ip</c>, <c>--eltwise</c>.</summary>
     public abstract string Driver { get; }
 
     /// <summary>The directions a plan of this operation can take.</summary>
@@ -44,6 +45,12 @@ public abstract class Operation
     /// by the tolerance rule; one result per backend and output.
     /// </summary>
     public abstract IReadOnlyList<CheckResult> Check(IReadOnlyList<Backend> backends, Problem problem, FillKind fill, int seed, Tolerance tolerance);
+
+    /// <summary>
+    /// Every output of one run of the problem on seeded data, concatenated in role order (for the
+    /// tests that compare a backend with itself: thread counts, concurrent calls).
+    /// </summary>
+    internal abstract float[] Run(Backend backend, Problem problem, FillKind fill, int seed);
 
     /// <summary>A plan and seeded data for timing one run of the problem on a backend.</summary>
     public abstract PreparedRun Prepare(Backend backend, Problem problem, int seed);

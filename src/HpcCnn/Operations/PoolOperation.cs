@@ -90,6 +90,26 @@ internal sealed class PoolOperation : Operation
         return results;
     }
 
+    internal override float[] Run(Backend backend, Problem problem, FillKind fill, int seed)
+    {
+        var p = Validated<PoolProblem>(problem);
+        var random = new Random(seed);
+        var x = Fill.Values(p.InputLength, fill, random, 0.25f);
+        var workspace = new int[p.WorkspaceLength];
+        using var plan = backend.CreatePoolPlan(p);
+        if (p.Direction == Direction.BackwardData)
+        {
+            using (var forward = backend.CreatePoolPlan(p with { Direction = Direction.ForwardTraining }))
+                forward.Forward(x, new float[p.OutputLength], workspace);
+            var dx = new float[p.InputLength];
+            plan.Backward(Fill.Values(p.OutputLength, fill, random, 0.25f), dx, workspace);
+            return dx;
+        }
+        var y = new float[p.OutputLength];
+        plan.Forward(x, y, workspace);
+        return [.. y, .. workspace.Select(i => (float)i)];
+    }
+
     public override PreparedRun Prepare(Backend backend, Problem problem, int seed)
     {
         var p = Validated<PoolProblem>(problem);

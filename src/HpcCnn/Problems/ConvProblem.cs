@@ -10,7 +10,7 @@ namespace HpcCnn.Problems;
 /// form counts it from 0 as benchdnn does.
 /// </summary>
 /// <example><c>ConvProblem.Parse("mb1ic64ih56oc64kh3ph1")</c></example>
-public sealed record ConvProblem : Problem
+public sealed record ConvProblem : Problem, IWeightedProblem
 {
     internal static readonly HashSet<string> Keys = ["g", "mb", "ic", "oc", .. SpatialAxes.Keys];
 
@@ -132,7 +132,7 @@ public sealed record ConvProblem : Problem
     /// </summary>
     /// <exception cref="UnsupportedProblemException">A 3-D or 1-D problem.</exception>
     /// <exception cref="FormatException">The text is not a valid convolution descriptor.</exception>
-    public static ConvProblem Parse(string text) => FromDescriptor(Descriptor.ParseLine(text, Keys));
+    public static ConvProblem Parse(string text) => FromDescriptor(Descriptor.ParseLine(text, Keys, Operation.Conv.Driver));
 
     /// <summary>Parses like <see cref="Parse(string)"/>, returning false with the reason instead of throwing.</summary>
     public static bool TryParse(string text, out ConvProblem? problem, out string? error)
@@ -182,7 +182,7 @@ public sealed record ConvProblem : Problem
     }
 
     /// <summary>benchdnn's post-op forms: <c>relu</c>, <c>relu:ALPHA</c> (LeakyReLU), <c>tanh</c>, <c>logistic</c>.</summary>
-    private static (Activation, float) ParsePostOps(Descriptor d)
+    internal static (Activation, float) ParsePostOps(Descriptor d)
     {
         if (!d.Options.TryGetValue("attr-post-ops", out var postOps)) return (Activation.None, 0f);
         var parts = postOps.Split(':');
@@ -210,7 +210,7 @@ public sealed record ConvProblem : Problem
     /// </summary>
     public override string ToString()
     {
-        var text = new StringBuilder(DirectionPrefix);
+        var text = new StringBuilder(TextPrefix);
         if (PostOpsText(Activation, ActivationAlpha) is { } postOps) text.Append("--attr-post-ops=").Append(postOps).Append(' ');
         Descriptor.Append(text, "g", Groups, omitWhen: 1);
         text.Append("mb").Append(Batch.ToString(CultureInfo.InvariantCulture));

@@ -23,13 +23,14 @@ internal sealed class Descriptor
     }
 
     /// <summary>Splits a whole line: options first, then exactly one descriptor.</summary>
-    public static Descriptor ParseLine(string line, IReadOnlySet<string> keys)
+    public static Descriptor ParseLine(string line, IReadOnlySet<string> keys, string driver)
     {
         ArgumentNullException.ThrowIfNull(line);
         var options = new Dictionary<string, string>();
         string? descriptor = null;
         foreach (var token in Tokenize(line))
         {
+            if (token == "--" + driver) continue; // the problem's own driver option, as benchdnn writes a reproducer
             if (token.StartsWith("--", StringComparison.Ordinal))
             {
                 AddOption(options, token, line);

@@ -32,7 +32,7 @@ public sealed record EltwiseProblem : Problem
         RequireSpanLength(Length, nameof(Length));
     }
 
-    /// <summary>Parses <c>[--dir=D] [--alg=A] [--alpha=X] DIMS[_n"name"]</c>, DIMS being sizes joined by <c>x</c>.</summary>
+    /// <summary>Parses <c>[--eltwise] [--dir=D] [--alg=A] [--alpha=X] DIMS[_n"name"]</c>, DIMS being sizes joined by <c>x</c>.</summary>
     /// <exception cref="FormatException">The text is not an elementwise problem.</exception>
     public static EltwiseProblem Parse(string text)
     {
@@ -40,6 +40,7 @@ public sealed record EltwiseProblem : Problem
         string? dims = null;
         foreach (var token in Descriptor.Tokenize(text))
         {
+            if (token == "--" + Operation.Eltwise.Driver) continue;
             if (token.StartsWith("--", StringComparison.Ordinal)) Descriptor.AddOption(options, token, text);
             else if (dims is null) dims = token;
             else throw new FormatException($"'{text}': more than one descriptor ('{dims}' and '{token}')");
@@ -88,7 +89,7 @@ public sealed record EltwiseProblem : Problem
 
     public override string ToString()
     {
-        var text = new StringBuilder(DirectionPrefix);
+        var text = new StringBuilder(TextPrefix);
         text.Append("--alg=").Append(ActivationText.Name(Activation)).Append(' ');
         if (Activation == Activation.LeakyRelu) text.Append("--alpha=").Append(Alpha.ToString(CultureInfo.InvariantCulture)).Append(' ');
         text.Append(Length.ToString(CultureInfo.InvariantCulture));

@@ -113,7 +113,7 @@ public sealed record PoolProblem : Problem
     /// </summary>
     /// <exception cref="UnsupportedProblemException">A 3-D, 1-D or dilated pooling.</exception>
     /// <exception cref="FormatException">The text is not a valid pooling descriptor.</exception>
-    public static PoolProblem Parse(string text) => FromDescriptor(Descriptor.ParseLine(text, ConvProblem.Keys));
+    public static PoolProblem Parse(string text) => FromDescriptor(Descriptor.ParseLine(text, ConvProblem.Keys, Operation.Pool.Driver));
 
     internal static PoolProblem FromDescriptor(Descriptor d)
     {
@@ -162,7 +162,7 @@ public sealed record PoolProblem : Problem
     /// <summary>The canonical benchdnn form, as <see cref="ConvProblem.ToString"/> writes it.</summary>
     public override string ToString()
     {
-        var text = new StringBuilder(DirectionPrefix);
+        var text = new StringBuilder(TextPrefix);
         text.Append("--alg=").Append(AlgorithmName(Algorithm)).Append(' ');
         text.Append("mb").Append(Batch.ToString(CultureInfo.InvariantCulture));
         text.Append("ic").Append(Channels.ToString(CultureInfo.InvariantCulture));

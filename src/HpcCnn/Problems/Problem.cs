@@ -30,8 +30,14 @@ public abstract record Problem
     /// <summary>The same problem with another minibatch (benchdnn's <c>--mb=N</c>).</summary>
     internal abstract Problem WithBatch(int batch);
 
-    /// <summary><c>--dir=X </c> for any direction but forward inference, as the text form starts.</summary>
-    private protected string DirectionPrefix => Direction == Direction.ForwardInference ? "" : $"--dir={DirectionText.Name(Direction)} ";
+    /// <summary>
+    /// How the text form starts: the driver (<c>--ip </c>, <c>--eltwise </c>) unless the suite reader
+    /// tells it from the descriptor (convolution and pooling), then <c>--dir=X </c> for any direction
+    /// but forward inference.
+    /// </summary>
+    private protected string TextPrefix =>
+        (Operation == Operation.Conv || Operation == Operation.Pool ? "" : $"--{Operation.Driver} ") +
+        (Direction == Direction.ForwardInference ? "" : $"--dir={DirectionText.Name(Direction)} ");
 
     /// <summary>Fails unless the operation has the direction.</summary>
     private protected void RequireDirection()

@@ -23,8 +23,9 @@ public sealed class ProblemList(IReadOnlyList<Problem> problems, IReadOnlyList<S
 /// descriptors separated by spaces, and an option stays in force for the descriptors after it until
 /// set again (or <c>--reset</c>), as in benchdnn:
 /// <list type="bullet">
-/// <item><c>--conv</c>, <c>--pool</c>, <c>--eltwise</c> (an <see cref="Operation.Driver"/>): the kind of the
-/// problems that follow; without one, a descriptor with <c>oc</c> is a convolution and one without a pooling.</item>
+/// <item><c>--conv</c>, <c>--pool</c>, <c>--ip</c>, <c>--eltwise</c> (an <see cref="Operation.Driver"/>): the kind of the
+/// problems that follow, and a reset of every other option to its default, as benchdnn starts each driver
+/// afresh; without one, a descriptor with <c>oc</c> is a convolution and one without a pooling.</item>
 /// <item><c>--dir=</c>: the direction (FWD_I, FWD_D, BWD_D, BWD_W, BWD_WB; FWD_B reads as FWD_D).</item>
 /// <item><c>--alg=</c> (pooling, eltwise), <c>--alpha=</c> (eltwise), <c>--attr-post-ops=</c> (convolution): apply to problems of their kind.</item>
 /// <item><c>--mb=N</c>: overrides the minibatch of the problems that follow (0: as written).</item>
@@ -60,7 +61,9 @@ public static class ProblemSuite
                 {
                     if (token.StartsWith("--", StringComparison.Ordinal) && Operation.ByDriver(token[2..]) is { } operation)
                     {
+                        // As in benchdnn, where each driver starts from its own default settings.
                         driver = operation;
+                        options.Clear();
                         continue;
                     }
                     if (token == "--reset")

@@ -10,6 +10,9 @@ internal sealed class ReferenceBackend : Backend
     private protected override ConvPlan CreateConvPlanCore(ConvProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias) =>
         new ReferenceConvPlan(problem, weights, bias);
 
+    private protected override DensePlan CreateDensePlanCore(DenseProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias) =>
+        new ReferenceDensePlan(problem, weights, bias);
+
     private protected override PoolPlan CreatePoolPlanCore(PoolProblem problem) => new ReferencePoolPlan(problem);
 
     private protected override EltwisePlan CreateEltwisePlanCore(EltwiseProblem problem) => new ReferenceEltwisePlan(problem);
@@ -51,7 +54,7 @@ internal sealed class ReferenceBackend : Backend
         private protected override void BackwardDataCore(ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output, Span<float> diffInput)
         {
             var p = Problem;
-            var dz = ReferenceKernels.PreActivationGradient(p, diffOutput, output);
+            var dz = ReferenceKernels.PreActivationGradient(p.Activation, p.ActivationAlpha, diffOutput, output);
             int plane = p.InHeight * p.InWidth;
             var sum = new double[plane];
             var magnitude = new double[plane];
@@ -67,7 +70,7 @@ internal sealed class ReferenceBackend : Backend
             Span<float> diffWeights, Span<float> diffBias)
         {
             var p = Problem;
-            var dz = ReferenceKernels.PreActivationGradient(p, diffOutput, output);
+            var dz = ReferenceKernels.PreActivationGradient(p.Activation, p.ActivationAlpha, diffOutput, output);
             int perChannel = (int)(p.WeightsLength / p.OutChannels);
             var sum = new double[perChannel];
             var magnitude = new double[perChannel];
@@ -76,6 +79,66 @@ internal sealed class ReferenceBackend : Backend
                 ReferenceKernels.ConvBackwardWeightsChannel(p, input, dz, k, sum, magnitude, out double db, out _);
                 Store(sum, diffWeights.Slice((int)(k * perChannel), perChannel));
                 if (!diffBias.IsEmpty) diffBias[(int)k] = (float)db;
+            }
+        }
+    }
+
+    private sealed class ReferenceDensePlan : DensePlan
+    {
+        private float[] weights = [], bias = [];
+
+        public ReferenceDensePlan(DenseProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias) : base(problem)
+        {
+            if (weights.IsEmpty) return;
+            SetWeightsCore(weights, bias);
+            WeightsGiven();
+        }
+
+        public override string Algorithm => "reference";
+        public override string Isa => "managed";
+
+        private protected override void SetWeightsCore(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+        {
+            this.weights = weights.ToArray();
+            this.bias = bias.ToArray();
+        }
+
+        private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output)
+        {
+            var p = Problem;
+            var (sum, magnitude) = (new double[p.OutChannels], new double[p.OutChannels]);
+            for (long b = 0; b < p.Batch; b++)
+            {
+                ReferenceKernels.DenseForwardRow(p, input, weights, bias, b, sum, magnitude);
+                Store(sum, output.Slice((int)(b * p.OutChannels), p.OutChannels));
+            }
+        }
+
+        private protected override void BackwardDataCore(ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output, Span<float> diffInput)
+        {
+            var p = Problem;
+            var dz = ReferenceKernels.PreActivationGradient(p.Activation, p.ActivationAlpha, diffOutput, output);
+            int features = (int)p.InFeatures;
+            var (sum, magnitude) = (new double[features], new double[features]);
+            for (long b = 0; b < p.Batch; b++)
+            {
+                ReferenceKernels.DenseBackwardDataRow(p, dz, weights, b, sum, magnitude);
+                Store(sum, diffInput.Slice((int)(b * features), features));
+            }
+        }
+
+        private protected override void BackwardWeightsCore(ReadOnlySpan<float> input, ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output,
+            Span<float> diffWeights, Span<float> diffBias)
+        {
+            var p = Problem;
+            var dz = ReferenceKernels.PreActivationGradient(p.Activation, p.ActivationAlpha, diffOutput, output);
+            int features = (int)p.InFeatures;
+            var (sum, magnitude) = (new double[features], new double[features]);
+            for (long o = 0; o < p.OutChannels; o++)
+            {
+                ReferenceKernels.DenseBackwardWeightsRow(p, input, dz, o, sum, magnitude, out double db, out _);
+                Store(sum, diffWeights.Slice((int)(o * features), features));
+                if (!diffBias.IsEmpty) diffBias[(int)o] = (float)db;
             }
         }
     }

@@ -81,13 +81,76 @@ internal static class ReferenceKernels
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation"),
     };
 
-    /// <summary>dL/dz = act'(y)·dL/dy for every output of a convolution, in double (dL/dy itself without an activation).</summary>
-    public static double[] PreActivationGradient(ConvProblem p, ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output)
+    /// <summary>dL/dz = act'(y)·dL/dy for every output of a layer, in double (dL/dy itself without an activation).</summary>
+    public static double[] PreActivationGradient(Activation activation, float alpha, ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output)
     {
         var dz = new double[diffOutput.Length];
         for (int i = 0; i < dz.Length; i++)
-            dz[i] = p.Activation == Activation.None ? diffOutput[i] : ActivateBackward(p.Activation, p.ActivationAlpha, output[i], diffOutput[i]);
+            dz[i] = activation == Activation.None ? diffOutput[i] : ActivateBackward(activation, alpha, output[i], diffOutput[i]);
         return dz;
+    }
+
+    /// <summary>One batch row of the dense layer: y[b][o] = act(bias[o] + Σᵢ x[b][i]·w[o][i]), in i order, with Σ|terms|.</summary>
+    public static void DenseForwardRow(DenseProblem p, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, long b,
+        Span<double> sum, Span<double> magnitude)
+    {
+        long inFeatures = p.InFeatures;
+        for (int o = 0; o < p.OutChannels; o++)
+        {
+            double total = bias.IsEmpty ? 0.0 : bias[o], absolute = Math.Abs(total);
+            for (long i = 0; i < inFeatures; i++)
+            {
+                double term = (double)x[(int)(b * inFeatures + i)] * w[(int)(o * inFeatures + i)];
+                total += term;
+                absolute += Math.Abs(term);
+            }
+            sum[o] = Activate(p.Activation, p.ActivationAlpha, total);
+            magnitude[o] = absolute;
+        }
+    }
+
+    /// <summary>One batch row of the dense layer's dL/dx[b][i] = Σₒ dL/dz[b][o]·w[o][i], in o order.</summary>
+    public static void DenseBackwardDataRow(DenseProblem p, ReadOnlySpan<double> dz, ReadOnlySpan<float> w, long b, Span<double> sum, Span<double> magnitude)
+    {
+        long inFeatures = p.InFeatures;
+        for (long i = 0; i < inFeatures; i++)
+        {
+            double total = 0.0, absolute = 0.0;
+            for (long o = 0; o < p.OutChannels; o++)
+            {
+                double term = dz[(int)(b * p.OutChannels + o)] * w[(int)(o * inFeatures + i)];
+                total += term;
+                absolute += Math.Abs(term);
+            }
+            sum[(int)i] = total;
+            magnitude[(int)i] = absolute;
+        }
+    }
+
+    /// <summary>Output feature o's weights gradient dL/dw[o][i] = Σ_b dL/dz[b][o]·x[b][i] and bias gradient Σ_b dL/dz[b][o], in b order.</summary>
+    public static void DenseBackwardWeightsRow(DenseProblem p, ReadOnlySpan<float> x, ReadOnlySpan<double> dz, long o,
+        Span<double> diffWeights, Span<double> weightsMagnitude, out double diffBias, out double biasMagnitude)
+    {
+        long inFeatures = p.InFeatures;
+        diffBias = 0.0;
+        biasMagnitude = 0.0;
+        for (long b = 0; b < p.Batch; b++)
+        {
+            diffBias += dz[(int)(b * p.OutChannels + o)];
+            biasMagnitude += Math.Abs(dz[(int)(b * p.OutChannels + o)]);
+        }
+        for (long i = 0; i < inFeatures; i++)
+        {
+            double total = 0.0, absolute = 0.0;
+            for (long b = 0; b < p.Batch; b++)
+            {
+                double term = dz[(int)(b * p.OutChannels + o)] * x[(int)(b * inFeatures + i)];
+                total += term;
+                absolute += Math.Abs(term);
+            }
+            diffWeights[(int)i] = total;
+            weightsMagnitude[(int)i] = absolute;
+        }
     }
 
     /// <summary>

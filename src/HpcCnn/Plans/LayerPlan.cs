@@ -3,22 +3,49 @@ using HpcCnn.Problems;
 namespace HpcCnn;
 
 /// <summary>
-/// A convolution plan for one direction (<see cref="Plan.Direction"/>):
+/// A problem with weights, a bias and a fused activation: convolution and the dense layer.
+/// </summary>
+public interface IWeightedProblem
+{
+    long InputLength { get; }
+    long OutputLength { get; }
+    long WeightsLength { get; }
+    /// <summary>Elements of the bias (one per output channel).</summary>
+    int BiasLength { get; }
+    Activation Activation { get; }
+    /// <summary>Slope of <see cref="Activation.LeakyRelu"/>; ignored otherwise.</summary>
+    float ActivationAlpha { get; }
+}
+
+/// <summary>A convolution plan (see <see cref="LayerPlan{TProblem}"/>): weights KCRS, bias per output channel.</summary>
+public abstract class ConvPlan : LayerPlan<ConvProblem>
+{
+    private protected ConvPlan(ConvProblem problem) : base(problem) { }
+}
+
+/// <summary>A dense-layer plan (see <see cref="LayerPlan{TProblem}"/>): weights out × in, bias per output feature.</summary>
+public abstract class DensePlan : LayerPlan<DenseProblem>
+{
+    private protected DensePlan(DenseProblem problem) : base(problem) { }
+}
+
+/// <summary>
+/// A plan of a layer with weights (convolution, dense) for one direction (<see cref="Plan.Direction"/>):
 /// <list type="bullet">
-/// <item>forward (FWD_I, FWD_D): y = act(conv(x, w) + b) — <see cref="Forward(ReadOnlySpan{float}, Span{float})"/>;</item>
+/// <item>forward (FWD_I, FWD_D): y = act(layer(x, w) + b) — <see cref="Forward(ReadOnlySpan{float}, Span{float})"/>;</item>
 /// <item>backward data (BWD_D): dL/dx from dL/dy — <see cref="BackwardData(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float})"/>;</item>
 /// <item>backward weights (BWD_W, BWD_WB): dL/dw (and dL/db) from x and dL/dy — <see cref="BackwardWeights(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, ReadOnlySpan{float})"/>.</item>
 /// </list>
 /// With a fused activation the backward passes also read y, the forward output, to differentiate it.
-/// Forward and backward-data plans use weights (KCRS) and an optional bias, given at creation or
-/// with <see cref="SetWeights"/>, which repacks them: a training step changes weights without
+/// Forward and backward-data plans use weights and an optional bias, given at creation or with
+/// <see cref="SetWeights"/>, which repacks them: a training step changes weights without
 /// recreating plans.
 /// </summary>
-public abstract class ConvPlan : Plan<ConvProblem>
+public abstract class LayerPlan<TProblem> : Plan<TProblem> where TProblem : Problem, IWeightedProblem
 {
     private volatile bool weightsSet;
 
-    private protected ConvPlan(ConvProblem problem) : base(problem) { }
+    private protected LayerPlan(TProblem problem) : base(problem) { }
 
     /// <summary>Whether this direction uses weights (forward and backward data).</summary>
     public bool UsesWeights => !Direction.IsBackwardWeights();
@@ -26,19 +53,19 @@ public abstract class ConvPlan : Plan<ConvProblem>
     /// <summary>Whether the plan has weights to run with.</summary>
     public bool HasWeights => weightsSet;
 
-    /// <summary>Replaces the weights (KCRS) and bias (empty: none) and repacks them; must not overlap a run of this plan.</summary>
+    /// <summary>Replaces the weights and bias (empty: none) and repacks them; must not overlap a run of this plan.</summary>
     /// <exception cref="InvalidOperationException">A backward-weights plan, which takes no weights.</exception>
     public void SetWeights(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias = default)
     {
         ThrowIfDisposed();
-        if (!UsesWeights) throw new InvalidOperationException($"{DirectionText.Name(Direction)} convolution plans take no weights");
+        if (!UsesWeights) throw new InvalidOperationException($"{DirectionText.Name(Direction)} {Problem.Operation.Driver} plans take no weights");
         Guard.Length(weights.Length, Problem.WeightsLength, nameof(weights));
         if (!bias.IsEmpty) Guard.Length(bias.Length, Problem.BiasLength, nameof(bias));
         SetWeightsCore(weights[..(int)Problem.WeightsLength], bias.IsEmpty ? bias : bias[..Problem.BiasLength]);
         weightsSet = true;
     }
 
-    /// <summary>y = act(conv(x, w) + b): NCHW in, NCHW out, no allocation.</summary>
+    /// <summary>y = act(layer(x, w) + b), no allocation.</summary>
     public void Forward(ReadOnlySpan<float> input, Span<float> output)
     {
         RequireForward(nameof(Forward));
@@ -87,7 +114,7 @@ public abstract class ConvPlan : Plan<ConvProblem>
     }
 
     /// <summary>
-    /// dL/dw (KCRS) and, for a BWD_WB plan, dL/db from x and dL/dy; <paramref name="output"/>
+    /// dL/dw and, for a BWD_WB plan, dL/db from x and dL/dy; <paramref name="output"/>
     /// (the forward output y) is needed when the activation is not None. Reductions over the batch
     /// and pixels run in a fixed order: the same bits for any thread count.
     /// </summary>

@@ -1,0 +1,50 @@
+// The dense layer, one output element per work-item in every direction:
+//   forward          y[b][o]  = act(bias[o] + sum over i of x[b][i] * w[o][i])
+//   backward data    dx[b][i] = sum over o of dz[b][o] * w[o][i]
+//   backward weights dw[o][i] = sum over b of dz[b][o] * x[b][i];  db[o] = sum over b of dz[b][o]
+// each sum in index order. Weights are out x in.
+
+struct dense_shape {
+    int batch, in_features, out_features, has_bias, activation;
+    float alpha;
+};
+
+kernel void dense_forward(global const float* restrict x, global const float* restrict w, global const float* restrict bias,
+                          global float* restrict y, struct dense_shape p) {
+    int item = get_global_id(0);
+    if (item >= p.batch * p.out_features) return;
+    int b = item / p.out_features, o = item % p.out_features;
+    global const float* row = x + (long)b * p.in_features;
+    global const float* weights = w + (long)o * p.in_features;
+    float sum = p.has_bias ? bias[o] : 0.0f;
+    for (int i = 0; i < p.in_features; i++) sum += row[i] * weights[i];
+    y[item] = activate1(sum, p.activation, p.alpha);
+}
+
+kernel void dense_backward_data(global const float* restrict dz, global const float* restrict w, global float* restrict dx,
+                                struct dense_shape p) {
+    int item = get_global_id(0);
+    if (item >= p.batch * p.in_features) return;
+    int b = item / p.in_features, i = item % p.in_features;
+    float sum = 0.0f;
+    for (int o = 0; o < p.out_features; o++) sum += dz[(long)b * p.out_features + o] * w[(long)o * p.in_features + i];
+    dx[item] = sum;
+}
+
+kernel void dense_backward_weights(global const float* restrict x, global const float* restrict dz, global float* restrict dw,
+                                   struct dense_shape p) {
+    int item = get_global_id(0);
+    if (item >= p.out_features * p.in_features) return;
+    int o = item / p.in_features, i = item % p.in_features;
+    float sum = 0.0f;
+    for (int b = 0; b < p.batch; b++) sum += dz[(long)b * p.out_features + o] * x[(long)b * p.in_features + i];
+    dw[item] = sum;
+}
+
+kernel void dense_backward_bias(global const float* restrict dz, global float* restrict db, struct dense_shape p) {
+    int o = get_global_id(0);
+    if (o >= p.out_features) return;
+    float sum = 0.0f;
+    for (int b = 0; b < p.batch; b++) sum += dz[(long)b * p.out_features + o];
+    db[o] = sum;
+}

@@ -1,0 +1,176 @@
+/* The GEMM driver and the micro-kernels on their own, on every instruction set this CPU has:
+ * - each micro-kernel on every partial tile (m < MR, n < NR), with and without a row and a column
+ *   bias, continuing a sum (first = false), and the activation only on the last block;
+ * - the driver against a plain double GEMM: transposed and plain operands, packed B, accumulate,
+ *   biases, activations, sizes around every block edge; integer data compares bit for bit;
+ * - the same bits for 1, 2 and 3 threads.
+ * Links the library's objects, so it reaches the internal functions. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/gemm/gemm.h"
+
+static int checks_run, checks_failed;
+
+#define CHECK(condition, ...)                                   \
+    do {                                                        \
+        checks_run++;                                           \
+        if (!(condition)) {                                     \
+            checks_failed++;                                    \
+            fprintf(stderr, "%s:%d: check failed: ", __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                       \
+            fprintf(stderr, "\n");                              \
+        }                                                       \
+    } while (0)
+
+static unsigned seed_state = 12345u;
+
+/* Small integers times a power of two: every sum of their products is exact in float. */
+static float small_integer(void) {
+    seed_state = seed_state * 1103515245u + 12345u;
+    return (float)((int)((seed_state >> 16) % 9u) - 4) * 0.25f;
+}
+
+static float* random_matrix(int64_t count) {
+    float* m = malloc((size_t)(count > 0 ? count : 1) * sizeof(float));
+    for (int64_t i = 0; i < count; i++) m[i] = small_integer();
+    return m;
+}
+
+static double activate(hc_activation activation, float alpha, double x) {
+    switch (activation) {
+    case HC_ACTIVATION_RELU: return x > 0 ? x : 0;
+    case HC_ACTIVATION_LEAKY_RELU: return x > 0 ? x : alpha * x;
+    default: return x;
+    }
+}
+
+/* One micro-kernel call against the definition of its contract. */
+static void test_ukernel(const hc_sgemm_kernel* kernel, const char* isa) {
+    const int MR = kernel->mr, NR = kernel->nr;
+    const int64_t kc = 7, ldc = NR + 3;
+    float* a = random_matrix(kc * MR);
+    float* b = hc_aligned_alloc((size_t)(kc * NR) * sizeof(float));
+    for (int64_t i = 0; i < kc * NR; i++) b[i] = small_integer();
+    float row_bias[32], column_bias[32];
+    for (int i = 0; i < 32; i++) row_bias[i] = small_integer(), column_bias[i] = small_integer();
+    float* c = malloc((size_t)((MR + 1) * ldc) * sizeof(float));
+    for (int m = 1; m <= MR; m++)
+        for (int n = 1; n <= NR; n++)
+            for (int variant = 0; variant < 3; variant++) {
+                /* 0: first with both biases, ReLU; 1: continuing an existing sum; 2: first without biases, not last. */
+                for (int64_t i = 0; i < (MR + 1) * ldc; i++) c[i] = -100.0f;
+                const hc_gemm_epilogue e = {
+                    .bias = variant == 0 ? row_bias : NULL,
+                    .column_bias = variant == 0 ? column_bias : NULL,
+                    .activation = HC_ACTIVATION_RELU,
+                    .first = variant != 1,
+                    .last = variant != 2,
+                };
+                hc_sgemm_ukernel_fn run = kernel->run_half != NULL && 2 * n <= NR ? kernel->run_half : kernel->run;
+                run(kc, a, b, NR, c, ldc, m, n, &e);
+                int wrong = 0;
+                for (int i = 0; i <= MR; i++)
+                    for (int j = 0; j < ldc; j++) {
+                        double expected = -100.0;
+                        if (i < m && j < n) {
+                            double sum = variant == 0 ? (double)row_bias[i] + column_bias[j] : variant == 1 ? -100.0 : 0.0;
+                            for (int64_t k = 0; k < kc; k++) sum += (double)a[k * MR + i] * b[k * NR + j];
+                            expected = e.last ? activate(e.activation, 0, sum) : sum;
+                        }
+                        if (c[i * ldc + j] != (float)expected) wrong++;
+                    }
+                CHECK(wrong == 0, "%s micro-kernel %dx%d, m=%d n=%d variant %d: %d elements wrong", isa, MR, NR, m, n, variant, wrong);
+            }
+    free(a);
+    hc_aligned_free(b);
+    free(c);
+}
+
+/* op(X)[r][c] of a row-major matrix stored plain or transposed. */
+static float at(hc_gemm_matrix x, int64_t r, int64_t c) { return x.transposed ? x.data[c * x.ld + r] : x.data[r * x.ld + c]; }
+
+static void test_driver_case(hc_isa isa, int64_t m, int64_t n, int64_t k, bool ta, bool tb, bool packed, bool accumulate, bool biases,
+                             hc_activation activation) {
+    float* a_data = random_matrix(m * k);
+    float* b_data = random_matrix(k * n);
+    const hc_gemm_matrix a = {.data = a_data, .ld = ta ? m : k, .transposed = ta};
+    const hc_gemm_matrix b = {.data = b_data, .ld = tb ? k : n, .transposed = tb};
+    float* row_bias = random_matrix(m);
+    float* column_bias = random_matrix(n);
+    const int64_t ldc = n + 5;
+    float* initial = random_matrix(m * ldc);
+    float* packed_b = NULL;
+    if (packed) {
+        packed_b = hc_aligned_alloc((size_t)hc_gemm_packed_b_floats(isa, k, n) * sizeof(float));
+        hc_gemm_pack_b(isa, b, k, n, packed_b);
+    }
+    float* first = NULL;
+    for (int threads = 1; threads <= 3; threads++) {
+        float* c = malloc((size_t)(m * ldc) * sizeof(float));
+        memcpy(c, initial, (size_t)(m * ldc) * sizeof(float));
+        const hc_gemm_args args = {
+            .m = m, .n = n, .k = k, .a = a, .b = b, .packed_b = packed_b, .c = c, .ldc = ldc, .accumulate = accumulate,
+            .row_bias = biases ? row_bias : NULL, .column_bias = biases ? column_bias : NULL, .activation = activation, .alpha = 0.25f,
+        };
+        CHECK(hc_gemm(&args, isa, threads) == HC_STATUS_OK, "hc_gemm failed");
+        int wrong = 0;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < ldc; j++) {
+                double expected = initial[i * ldc + j];
+                if (j < n) {
+                    double sum = accumulate ? (double)initial[i * ldc + j] : biases ? (double)row_bias[i] + column_bias[j] : 0.0;
+                    for (int64_t kk = 0; kk < k; kk++) sum += (double)at(a, i, kk) * at(b, kk, j);
+                    expected = activate(activation, 0.25f, sum);
+                }
+                if (c[i * ldc + j] != (float)expected) wrong++;
+            }
+        CHECK(wrong == 0, "%s gemm m=%lld n=%lld k=%lld ta=%d tb=%d packed=%d accumulate=%d biases=%d: %d elements wrong with %d threads",
+              hc_isa_string(isa), (long long)m, (long long)n, (long long)k, ta, tb, packed, accumulate, biases, wrong, threads);
+        if (first == NULL) {
+            first = c;
+        } else {
+            CHECK(memcmp(first, c, (size_t)(m * ldc) * sizeof(float)) == 0, "%s gemm: %d threads differ from 1", hc_isa_string(isa), threads);
+            free(c);
+        }
+    }
+    free(first);
+    free(a_data);
+    free(b_data);
+    free(row_bias);
+    free(column_bias);
+    free(initial);
+    hc_aligned_free(packed_b);
+}
+
+static void test_driver(hc_isa isa) {
+    const hc_sgemm_kernel* kernel = hc_gemm_kernel(isa);
+    const int64_t MR = kernel->mr, NR = kernel->nr, KC = kernel->kc_max;
+    /* Sizes around every edge: one element, partial panels, whole panels, several k blocks and items. */
+    const int64_t ms[] = {1, MR - 1, MR + 1, 16 * MR + 3}, ns[] = {1, NR - 1, NR + 1, 520}, ks[] = {0, 1, KC + 1, 2 * KC + 5};
+    for (size_t im = 0; im < 4; im++)
+        for (size_t in = 0; in < 4; in++)
+            for (size_t ik = 0; ik < 4; ik++) {
+                const int variant = (int)(im * 16 + in * 4 + ik);
+                test_driver_case(isa, ms[im], ns[in], ks[ik], variant % 2, variant / 2 % 2, variant % 3 == 0, variant % 5 == 1, variant % 4 == 2,
+                                 variant % 3 == 1 ? HC_ACTIVATION_LEAKY_RELU : HC_ACTIVATION_NONE);
+            }
+}
+
+int main(void) {
+    const hc_isa best = hc_best_isa();
+    test_ukernel(&hc_sgemm_kernel_4x16__generic, "generic");
+    test_driver(HC_ISA_GENERIC);
+    if (best >= HC_ISA_AVX2) {
+        test_ukernel(&hc_sgemm_kernel_6x16__avx2, "avx2");
+        test_driver(HC_ISA_AVX2);
+    }
+    if (best >= HC_ISA_AVX512) {
+        test_ukernel(&hc_sgemm_kernel_8x32__avx512, "avx512");
+        test_driver(HC_ISA_AVX512);
+    }
+    printf("%d checks, %d failed\n", checks_run, checks_failed);
+    return checks_failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,102 @@
+using HpcCnn.Cpu;
+
+namespace HpcCnn.Tests;
+
+/// <summary>
+/// The training directions (forward training, backward data, backward weights and bias) of every
+/// operation on every native code path against the oracle: 300 seeded random problems per
+/// (operation, direction), the edge cases and suites run backward, and identical bits for any
+/// thread count. The OpenCL counterparts are in <see cref="OpenClCrossBackendTests"/>.
+/// </summary>
+public class BackwardCrossBackendTests
+{
+    /// <summary>Random problems of one (operation, direction); offsets keep them apart from the forward tests' problems.</summary>
+    internal static Problem RandomProblem(string kind, int seed) => kind switch
+    {
+        "conv BWD_D" => RandomProblems.Conv(RandomProblems.Count + seed) with { Direction = Direction.BackwardData },
+        "conv BWD_W" => RandomProblems.Conv(2 * RandomProblems.Count + seed) with { Direction = Direction.BackwardWeights },
+        "conv BWD_WB" => RandomProblems.Conv(3 * RandomProblems.Count + seed) with { Direction = Direction.BackwardWeightsAndBias },
+        "pool FWD_D" => RandomProblems.Pool(RandomProblems.Count + seed) with { Direction = Direction.ForwardTraining },
+        "pool BWD_D" => RandomProblems.Pool(2 * RandomProblems.Count + seed) with { Direction = Direction.BackwardData },
+        "ip FWD_D" => RandomProblems.Dense(seed) with { Direction = Direction.ForwardTraining },
+        "ip BWD_D" => RandomProblems.Dense(RandomProblems.Count + seed) with { Direction = Direction.BackwardData },
+        "ip BWD_W" => RandomProblems.Dense(2 * RandomProblems.Count + seed) with { Direction = Direction.BackwardWeights },
+        "ip BWD_WB" => RandomProblems.Dense(3 * RandomProblems.Count + seed) with { Direction = Direction.BackwardWeightsAndBias },
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown kind of random problem"),
+    };
+
+    public static readonly string[] Kinds = ["conv BWD_D", "conv BWD_W", "conv BWD_WB", "pool FWD_D", "pool BWD_D", "ip FWD_D", "ip BWD_D", "ip BWD_W", "ip BWD_WB"];
+
+    public static IEnumerable<object[]> RandomCases() =>
+        Kinds.SelectMany(kind => Enumerable.Range(0, RandomProblems.BackwardCount).Select(seed => new object[] { kind, seed }));
+
+    public static IEnumerable<object[]> EdgeCases() =>
+        ((IEnumerable<object[]>)ConvCrossBackendTests.EdgeCases).SelectMany(row => new[] { Direction.BackwardData, Direction.BackwardWeightsAndBias }
+                .Select(direction => new object[] { (ConvProblem.Parse((string)row[0]) with { Direction = direction }).ToString() }))
+            .Concat(((IEnumerable<object[]>)PoolCrossBackendTests.EdgeCases).SelectMany(row => new[] { Direction.ForwardTraining, Direction.BackwardData }
+                .Select(direction => new object[] { (PoolProblem.Parse((string)row[0]) with { Direction = direction }).ToString() })));
+
+    [Theory]
+    [MemberData(nameof(RandomCases))]
+    public void Random_problem_matches_oracle(string kind, int seed) => TestBackends.Check(RandomProblem(kind, seed), seed, TestBackends.UnderTest());
+
+    [Theory]
+    [MemberData(nameof(EdgeCases))]
+    public void Edge_case_matches_oracle(string descriptor) => TestBackends.Check(ProblemSuite.Parse([descriptor]).Single(), 11, TestBackends.UnderTest());
+
+    [Fact]
+    public void Random_backward_problems_reach_every_backward_algorithm()
+    {
+        var algorithms = Enumerable.Range(0, RandomProblems.BackwardCount)
+            .SelectMany(seed => Kinds.Select(kind => (Problem: RandomProblem(kind, seed), Seed: seed)))
+            .Select(item =>
+            {
+                using var prepared = item.Problem.Operation.Prepare(TestBackends.Cpu.Value, item.Problem, item.Seed);
+                return prepared.Algorithm;
+            })
+            .ToHashSet();
+        foreach (var expected in new[] { "as_forward", "backward_data_generic", "backward_weights_generic", "max_argmax_generic", "backward_generic",
+                     "gemm_" + (NativeLibraryInfo.BestIsa == "avx512" ? "8x32_avx512" : NativeLibraryInfo.BestIsa == "avx2" ? "6x16_avx2" : "4x16_generic") })
+            Assert.Contains(expected, algorithms);
+    }
+
+    [Fact]
+    public void Training_directions_give_the_same_bits_for_any_thread_count()
+    {
+        var problems = new[]
+        {
+            "--dir=BWD_D mb3ic16ih12oc24kh3ph1", "--dir=BWD_D mb2ic8ih13oc6kh3sh2ph1", "--dir=BWD_D --attr-post-ops=tanh g4mb2ic8ih9oc8kh3ph1",
+            "--dir=BWD_WB mb3ic16ih12oc24kh3ph1", "--dir=BWD_WB --attr-post-ops=relu mb2ic8ih13oc6kh3sh2ph1",
+            "--dir=FWD_D --alg=max mb4ic16ih28kh2sh2", "--dir=BWD_D --alg=max mb3ic8ih17kh3sh2ph1", "--dir=BWD_D --alg=avg_p mb2ic32ih30kh3sh2ph1",
+            "--ip --dir=FWD_D --attr-post-ops=relu mb96ic300oc200", "--ip --dir=BWD_D mb96ic300oc200", "--ip --dir=BWD_WB --attr-post-ops=tanh mb96ic300oc200",
+        }.Select(text => ProblemSuite.Parse([text]).Single())
+            .Append(new EltwiseProblem { Activation = Activation.Sigmoid, Length = 300000, Direction = Direction.BackwardData });
+        foreach (var problem in problems)
+        {
+            float[]? first = null;
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                var outputs = problem.Operation.Run(new CpuBackend(new CpuBackendOptions { Threads = threads }), problem, FillKind.Real, seed: 5);
+                first ??= outputs;
+                Assert.True(first.AsSpan().SequenceEqual(outputs), $"{problem}: {threads} threads differ from 1 thread");
+            }
+        }
+    }
+
+    public static IEnumerable<object[]> TrainingSuite() => TestBackends.Suite("training_suite.txt").Select(p => new object[] { p.ToString() });
+
+    [Theory]
+    [MemberData(nameof(TrainingSuite))]
+    public void Training_suite_problem_matches_oracle(string descriptor) =>
+        TestBackends.Check(ProblemSuite.Parse([descriptor]).Single(), 7, TestBackends.UnderTest());
+
+    [Fact]
+    public void Training_suite_holds_every_driver_and_direction()
+    {
+        var suite = TestBackends.Suite("training_suite.txt");
+        foreach (var operation in new[] { Operation.Conv, Operation.Pool, Operation.Dense })
+            Assert.Contains(suite, p => p.Operation == operation);
+        foreach (var direction in new[] { Direction.ForwardTraining, Direction.BackwardData, Direction.BackwardWeightsAndBias })
+            Assert.Contains(suite, p => p.Direction == direction);
+    }
+}
