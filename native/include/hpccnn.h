@@ -213,7 +213,7 @@ HC_API const char* hc_status_string(hc_status status);
 HC_API const char* hc_last_error(void);
 /* Library version, "major.minor.patch". */
 HC_API const char* hc_version(void);
-/* The CPU features detected and the code path the dispatcher chose, e.g. "path=avx2 cpu=avx2 fma". */
+/* The CPU features detected and the code path the dispatcher chose, e.g. "path=avx2 cpu=avx2 fma l2=1024KiB" (the per-core L2 size blockings use). */
 HC_API const char* hc_cpu_features(void);
 /* The best instruction set this CPU supports, capped by HPCCNN_MAX_ISA. */
 HC_API hc_isa hc_best_isa(void);

@@ -145,6 +145,35 @@ static void test_driver_case(hc_isa isa, int64_t m, int64_t n, int64_t k, bool t
     hc_aligned_free(packed_b);
 }
 
+/* B given as gathered rows of Bᵀ (runs of `width` elements `pitch` apart, rows at scattered
+ * offsets), as convolution's weight gradient reads a padded image. */
+static void test_rows_case(hc_isa isa, int64_t m, int64_t n, int64_t k, int64_t width, int64_t pitch) {
+    const int64_t row_span = width == INT64_MAX ? k : (k / width + 1) * pitch, storage_length = (n + 2) * row_span;
+    float* storage = random_matrix(storage_length);
+    float* a_data = random_matrix(m * k);
+    int64_t* offsets = malloc((size_t)n * sizeof(int64_t));
+    for (int64_t j = 0; j < n; j++) offsets[j] = (j * 7 % n) * row_span + j % 3; /* out of order, unaligned */
+    const hc_gemm_rows rows = {.base = storage, .offsets = offsets, .width = width, .pitch = pitch};
+    float* c = malloc((size_t)(m * n) * sizeof(float));
+    for (int threads = 1; threads <= 2; threads++) {
+        const hc_gemm_args args = {.m = m, .n = n, .k = k, .a = {.data = a_data, .ld = k}, .b_rows = &rows, .c = c, .ldc = n};
+        CHECK(hc_gemm(&args, isa, threads) == HC_STATUS_OK, "hc_gemm failed");
+        int wrong = 0;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                double sum = 0.0;
+                for (int64_t kk = 0; kk < k; kk++) sum += (double)a_data[i * k + kk] * storage[offsets[j] + hc_gemm_rows_offset(&rows, kk)];
+                if (c[i * n + j] != (float)sum) wrong++;
+            }
+        CHECK(wrong == 0, "%s gemm with gathered B rows m=%lld n=%lld k=%lld width=%lld: %d elements wrong with %d threads",
+              hc_isa_string(isa), (long long)m, (long long)n, (long long)k, (long long)width, wrong, threads);
+    }
+    free(c);
+    free(offsets);
+    free(a_data);
+    free(storage);
+}
+
 static void test_driver(hc_isa isa) {
     const hc_sgemm_kernel* kernel = hc_gemm_kernel(isa);
     const int64_t MR = kernel->mr, NR = kernel->nr, KC = kernel->kc_max;
@@ -157,6 +186,9 @@ static void test_driver(hc_isa isa) {
                 test_driver_case(isa, ms[im], ns[in], ks[ik], variant % 2, variant / 2 % 2, variant % 3 == 0, variant % 5 == 1, variant % 4 == 2,
                                  variant % 3 == 1 ? HC_ACTIVATION_LEAKY_RELU : HC_ACTIVATION_NONE);
             }
+    /* Runs shorter than, equal to and longer than a tile of the transposing packer, and a plain row. */
+    const int64_t widths[] = {1, 5, 14, 16, 29, INT64_MAX};
+    for (size_t w = 0; w < 6; w++) test_rows_case(isa, MR + 1, 2 * NR + 3, 2 * KC + 37, widths[w], widths[w] == INT64_MAX ? 0 : widths[w] + 3);
 }
 
 int main(void) {

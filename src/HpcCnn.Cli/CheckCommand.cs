@@ -82,7 +82,7 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
                     checkCount++;
                     if (!result.Passed) failures.Add(result);
                     table.AddRow(
-                        Markup.Escape(Label(problem)), Markup.Escape(result.Backend), Markup.Escape(result.Algorithm), result.Output,
+                        Markup.Escape(problem.DisplayName), Markup.Escape(result.Backend), Markup.Escape(result.Algorithm), result.Output,
                         fill == FillKind.SmallIntegers ? (result.BitExactRequired ? "integer (exact)" : "integer") : "real",
                         result.MaxAbsError.ToString("0.0e+0", CultureInfo.InvariantCulture),
                         result.MaxErrorOverBound.ToString("0.000", CultureInfo.InvariantCulture),
@@ -99,8 +99,4 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
             : $"[red]{failures.Count} of {checks} checks failed[/]{skipped}");
         return failures.Count == 0 ? 0 : 1;
     }
-
-    /// <summary>The problem's name with its direction, or its text.</summary>
-    private static string Label(Problem problem) =>
-        problem.Name is null ? problem.ToString() : problem.Direction == Direction.ForwardInference ? problem.Name : $"{problem.Name} {DirectionText.Name(problem.Direction)}";
 }

@@ -23,11 +23,17 @@ static const hc_algorithm* const forward_algorithms[] = {
 
 static const hc_algorithm* const backward_data_algorithms[] = {
     &hc_conv2d_backward_data_as_forward,
+    &hc_conv2d_backward_data_gemm_col2im_8x32_avx512,
+    &hc_conv2d_backward_data_gemm_col2im_6x16_avx2,
+    &hc_conv2d_backward_data_gemm_col2im_4x16_generic,
     &hc_conv2d_backward_data_generic,
     NULL,
 };
 
 static const hc_algorithm* const backward_weights_algorithms[] = {
+    &hc_conv2d_backward_weights_im2col_gemm_8x32_avx512,
+    &hc_conv2d_backward_weights_im2col_gemm_6x16_avx2,
+    &hc_conv2d_backward_weights_im2col_gemm_4x16_generic,
     &hc_conv2d_backward_weights_generic,
     NULL,
 };

@@ -59,16 +59,20 @@ static bool accepts_as_forward(const hc_plan* base) {
            d->pad_left <= d->dilation_width * (d->kernel_width - 1) && d->pad_right <= d->dilation_width * (d->kernel_width - 1);
 }
 
-/* Creates the forward plan on first use, then gives it the flipped, transposed weights. */
+/* Creates the forward plan the backward pass runs through. */
+static hc_status prepare_as_forward(hc_plan* base) {
+    hc_conv2d* plan = hc_conv_mutable(base);
+    const hc_conv2d_desc forward = forward_of_backward_desc(&plan->desc);
+    const hc_plan_options options = {.num_threads = base->num_threads, .max_isa = base->isa};
+    hc_status status = hc_conv2d_create(&forward, HC_DIRECTION_FORWARD_INFERENCE, NULL, 0, NULL, 0, &options, &plan->forward_of_backward);
+    base->delegate = plan->forward_of_backward;
+    return status;
+}
+
+/* Gives the forward plan the flipped, transposed weights. */
 static hc_status pack_as_forward(hc_plan* base) {
     hc_conv2d* plan = hc_conv_mutable(base);
     const hc_conv2d_desc* d = &plan->desc;
-    if (plan->forward_of_backward == NULL) {
-        const hc_conv2d_desc forward = forward_of_backward_desc(d);
-        const hc_plan_options options = {.num_threads = base->num_threads, .max_isa = base->isa};
-        hc_status status = hc_conv2d_create(&forward, HC_DIRECTION_FORWARD_INFERENCE, NULL, 0, NULL, 0, &options, &plan->forward_of_backward);
-        if (status != HC_STATUS_OK) return status;
-    }
     const int64_t groups = d->groups, k_per_group = d->out_channels / groups, c_per_group = d->in_channels / groups;
     const int64_t kh = d->kernel_height, kw = d->kernel_width, taps = kh * kw;
     float* flipped = malloc((size_t)plan->weights_length * sizeof(float));
@@ -96,7 +100,8 @@ static hc_status run_as_forward(const hc_plan* base, const hc_args* args) {
 }
 
 const hc_algorithm hc_conv2d_backward_data_as_forward = {
-    .name = "as_forward", .isa = HC_ISA_GENERIC, .accepts = accepts_as_forward, .pack = pack_as_forward, .run = run_as_forward};
+    .name = "as_forward", .isa = HC_ISA_GENERIC, .accepts = accepts_as_forward, .pack = pack_as_forward, .run = run_as_forward,
+    .prepare = prepare_as_forward};
 
 /* ---- backward data, plain C ----
  * dL/dx[n][c][i][j] = sum over the group's k, and taps (r, s) with i + pad_top - r*dh = oh*sh and
@@ -149,8 +154,27 @@ const hc_algorithm hc_conv2d_backward_data_generic = {
 
 /* ---- weights gradient, plain C ----
  * dL/dw[k][c][r][s] = sum over n, oh, ow of dL/dz[n][k][oh][ow] * x[n][g*Cg + c][oh*sh - pad_top + r*dh][ow*sw - pad_left + s*dw]
- * and dL/db[k] = sum over n, oh, ow of dL/dz[n][k][oh][ow]; summed in (n, oh, ow) order. One
+ * and dL/db[k] = sum over n, oh, ow of dL/dz[n][k][oh][ow]. Each sum runs in 8 fixed lanes (ow mod 8
+ * within the row's valid columns, which the compiler vectorises) added in order at the end. One
  * output channel per task. */
+#define LANES 8
+
+/* lanes[i mod 8] += a[i] * b[i * stride] for i < count. */
+static inline void dot_into_lanes(const float* a, const float* b, int64_t stride, int64_t count, float lanes[LANES]) {
+    int64_t i = 0;
+    if (stride == 1) {
+        for (; i + LANES <= count; i += LANES)
+            for (int l = 0; l < LANES; l++) lanes[l] += a[i + l] * b[i + l];
+    }
+    for (int l = 0; i < count; i++, l = (l + 1) % LANES) lanes[l] += a[i] * b[i * stride];
+}
+
+static inline float sum_lanes(const float lanes[LANES]) {
+    float sum = 0.0f;
+    for (int l = 0; l < LANES; l++) sum += lanes[l];
+    return sum;
+}
+
 static hc_status run_backward_weights_generic(const hc_plan* base, const hc_args* args) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
@@ -160,8 +184,8 @@ static hc_status run_backward_weights_generic(const hc_plan* base, const hc_args
     float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
     float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
     const int64_t c_per_group = d->in_channels / d->groups, k_per_group = d->out_channels / d->groups;
-    const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
-    const int64_t taps = d->kernel_height * d->kernel_width;
+    const int64_t in_plane = d->in_height * d->in_width, out_w = plan->out_width, out_plane = plan->out_height * out_w;
+    const int64_t taps = d->kernel_height * d->kernel_width, sw = d->stride_width;
     const double flops = 2.0 * (double)plan->output_length * (double)(c_per_group * taps);
     const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
     int finished = 0;
@@ -171,31 +195,31 @@ static hc_status run_backward_weights_generic(const hc_plan* base, const hc_args
         for (int64_t k = 0; k < d->out_channels; k++) {
             const int64_t g = k / k_per_group;
             if (db != NULL) {
-                float sum = 0.0f;
+                float lanes[LANES] = {0};
                 for (int64_t n = 0; n < d->batch; n++) {
                     const float* grad = dz + (n * d->out_channels + k) * out_plane;
-                    for (int64_t o = 0; o < out_plane; o++) sum += grad[o];
+                    for (int64_t o = 0; o < out_plane; o++) lanes[o % LANES] += grad[o];
                 }
-                db[k] = sum;
+                db[k] = sum_lanes(lanes);
             }
             for (int64_t c = 0; c < c_per_group; c++)
                 for (int64_t r = 0; r < d->kernel_height; r++)
                     for (int64_t s = 0; s < d->kernel_width; s++) {
-                        float sum = 0.0f;
-                        for (int64_t n = 0; n < d->batch; n++) {
+                        /* Output columns whose tap reads inside the image: [first, last). */
+                        const int64_t shift = d->pad_left - s * d->dilation_width, reach = d->in_width - 1 + shift;
+                        const int64_t first = shift > 0 ? (shift + sw - 1) / sw : 0;
+                        const int64_t last = reach < 0 ? 0 : (reach / sw + 1 < out_w ? reach / sw + 1 : out_w);
+                        float lanes[LANES] = {0};
+                        for (int64_t n = 0; n < d->batch && first < last; n++) {
                             const float* grad = dz + (n * d->out_channels + k) * out_plane;
                             const float* image = x + (n * d->in_channels + g * c_per_group + c) * in_plane;
                             for (int64_t oh = 0; oh < plan->out_height; oh++) {
                                 const int64_t ih = oh * d->stride_height - d->pad_top + r * d->dilation_height;
                                 if (ih < 0 || ih >= d->in_height) continue;
-                                for (int64_t ow = 0; ow < plan->out_width; ow++) {
-                                    const int64_t iw = ow * d->stride_width - d->pad_left + s * d->dilation_width;
-                                    if (iw < 0 || iw >= d->in_width) continue;
-                                    sum += grad[oh * plan->out_width + ow] * image[ih * d->in_width + iw];
-                                }
+                                dot_into_lanes(grad + oh * out_w + first, image + ih * d->in_width + first * sw - shift, sw, last - first, lanes);
                             }
                         }
-                        dw[((k * c_per_group + c) * d->kernel_height + r) * d->kernel_width + s] = sum;
+                        dw[((k * c_per_group + c) * d->kernel_height + r) * d->kernel_width + s] = sum_lanes(lanes);
                     }
         }
         hc_parallel_join(&finished);

@@ -63,8 +63,18 @@ extern const hc_algorithm hc_conv2d_direct_generic;
  * a forward convolution of dL/dy with the kernels flipped and input and output channels swapped,
  * so it runs on the fastest forward algorithm. */
 extern const hc_algorithm hc_conv2d_backward_data_as_forward;
+/* Backward data as a GEMM (the weights transposed times dL/dz) into im2col columns, added back
+ * onto dL/dx (col2im); any stride, padding and dilation, 4 or more output channels per group. */
+extern const hc_algorithm hc_conv2d_backward_data_gemm_col2im_8x32_avx512;
+extern const hc_algorithm hc_conv2d_backward_data_gemm_col2im_6x16_avx2;
+extern const hc_algorithm hc_conv2d_backward_data_gemm_col2im_4x16_generic;
 /* Backward data in plain C: each input element gathers the outputs its taps reach. Last entry. */
 extern const hc_algorithm hc_conv2d_backward_data_generic;
+/* Weights gradient as GEMMs of dL/dz with the im2col columns of each block of output rows,
+ * accumulated in order; 4 or more output channels per group. */
+extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_8x32_avx512;
+extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_6x16_avx2;
+extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_4x16_generic;
 /* Weights (and bias) gradient in plain C, one output channel per task. Last entry. */
 extern const hc_algorithm hc_conv2d_backward_weights_generic;
 

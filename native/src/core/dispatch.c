@@ -7,12 +7,23 @@
 #include <string.h>
 #include <threads.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 static once_flag dispatch_once = ONCE_FLAG_INIT;
 static hc_isa best_isa = HC_ISA_GENERIC;
 static bool verbose;
+static int64_t l2_bytes;
+
+/* The per-core L2 size from the C library (CPUID on x86), else 1 MiB: the size blockings aim at. */
+static int64_t detect_l2_bytes(void) {
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    const long bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (bytes >= 64 * 1024 && bytes <= 64L * 1024 * 1024) return bytes;
+#endif
+    return 1024 * 1024;
+}
 
 static hc_isa detect_cpu_isa(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -29,6 +40,7 @@ static void init_dispatch(void) {
     const char* verbose_env = getenv("HPCCNN_VERBOSE");
     verbose = verbose_env != NULL && verbose_env[0] != '\0' && strcmp(verbose_env, "0") != 0;
     best_isa = detect_cpu_isa();
+    l2_bytes = detect_l2_bytes();
     const char* cap = getenv("HPCCNN_MAX_ISA");
     if (cap == NULL || cap[0] == '\0') return;
     if (strcmp(cap, "generic") == 0) {
@@ -45,6 +57,11 @@ static void init_dispatch(void) {
 hc_isa hc_best_isa(void) {
     call_once(&dispatch_once, init_dispatch);
     return best_isa;
+}
+
+int64_t hc_l2_cache_bytes(void) {
+    call_once(&dispatch_once, init_dispatch);
+    return l2_bytes;
 }
 
 const char* hc_isa_string(hc_isa isa) {

@@ -64,6 +64,9 @@ bool hc_resolve_num_threads(const hc_plan_options* options, int32_t* num_threads
 /* The instruction set a plan may use: the best allowed by CPU, HPCCNN_MAX_ISA and options. */
 bool hc_resolve_isa(const hc_plan_options* options, hc_isa* isa);
 
+/* The per-core L2 cache size, read once at run time (1 MiB when the system does not say). */
+int64_t hc_l2_cache_bytes(void);
+
 /* HPCCNN_VERBOSE: one stderr line per plan creation and run. */
 bool hc_verbose(void);
 void hc_log(const char* format, ...) HC_PRINTF(1, 2);
@@ -78,6 +81,8 @@ void* hc_thread_workspace(size_t bytes);
 /* This thread's second scratch buffer, for an operation that calls kernels (which use the
  * workspace above) while keeping data of its own; same rules. */
 void* hc_thread_scratch(size_t bytes);
+/* A third buffer, for a matrix an operation builds between the two above (im2col columns). */
+void* hc_thread_columns(size_t bytes);
 
 /* benchdnn text of a problem, for the verbose log. */
 void hc_describe_conv2d(const hc_conv2d_desc* desc, char* text, size_t size);

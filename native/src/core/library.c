@@ -38,6 +38,8 @@ const char* hc_cpu_features(void) {
 #else
     append_feature(text, sizeof text, "non-x86", 1);
 #endif
+    const size_t used = strlen(text);
+    snprintf(text + used, sizeof text - used, " l2=%" PRId64 "KiB", hc_l2_cache_bytes() / 1024);
     memcpy(report, text, sizeof report);
     atomic_store_explicit(&ready, 1, memory_order_release);
     return report;

@@ -17,8 +17,9 @@ void hc_aligned_free(void* pointer) { free(pointer); }
 /* Growing buffers per thread, freed when the thread exits. A plan may run on several threads at
  * once, so scratch space cannot live in the plan; steady-state runs allocate nothing. Slot 0 is
  * the kernels' workspace; slot 1 holds what an operation keeps across the kernels it calls on the
- * calling thread (which takes part in those kernels and uses its slot 0 there). */
-#define SLOTS 2
+ * calling thread (which takes part in those kernels and uses its slot 0 there); slot 2 a matrix
+ * it builds for the GEMM driver while slot 1 is in use. */
+#define SLOTS 3
 
 typedef struct workspace {
     void* data[SLOTS];
@@ -59,3 +60,5 @@ static void* thread_buffer(int slot, size_t bytes) {
 void* hc_thread_workspace(size_t bytes) { return thread_buffer(0, bytes); }
 
 void* hc_thread_scratch(size_t bytes) { return thread_buffer(1, bytes); }
+
+void* hc_thread_columns(size_t bytes) { return thread_buffer(2, bytes); }

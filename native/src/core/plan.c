@@ -1,6 +1,7 @@
 /* The plan skeleton shared by every operation: algorithm choice, argument checks, weights,
  * execution, information, logging and destruction (plan.h). */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,17 @@ hc_status hc_plan_finish(hc_plan* plan, const float* weights, int64_t weights_le
         return hc_fail(HC_STATUS_INTERNAL, "no %s %s algorithm accepted the problem", plan->operation->name,
                        hc_direction_name(plan->direction));
     plan->operation->describe(plan, plan->text, sizeof plan->text);
+    if (plan->algorithm->prepare != NULL) {
+        hc_status status = plan->algorithm->prepare(plan);
+        if (status != HC_STATUS_OK) return status;
+    }
+    if (plan->delegate != NULL) {
+        snprintf(plan->algorithm_name, sizeof plan->algorithm_name, "%s:%.63s", plan->algorithm->name, plan->delegate->algorithm_name);
+        plan->algorithm_isa = plan->delegate->algorithm_isa;
+    } else {
+        snprintf(plan->algorithm_name, sizeof plan->algorithm_name, "%s", plan->algorithm->name);
+        plan->algorithm_isa = plan->algorithm->isa;
+    }
     if (plan->weights_length > 0) {
         if (weights != NULL || weights_length != 0) {
             hc_status status = store_weights(plan, weights, weights_length, bias, bias_length);
@@ -105,7 +117,7 @@ hc_status hc_plan_finish(hc_plan* plan, const float* weights, int64_t weights_le
     }
     if (hc_verbose())
         hc_log("create %s %s %s alg=%s isa=%s threads=%d time=%.3fms", plan->operation->name, hc_direction_name(plan->direction),
-               plan->text, plan->algorithm->name, hc_isa_string(plan->algorithm->isa), plan->num_threads, hc_now_ms() - start_ms);
+               plan->text, plan->algorithm_name, hc_isa_string(plan->algorithm_isa), plan->num_threads, hc_now_ms() - start_ms);
     return HC_STATUS_OK;
 }
 
@@ -127,7 +139,7 @@ hc_status hc_plan_set_weights(hc_plan* plan, const float* weights, int64_t weigh
     hc_status status = store_weights(plan, weights, weights_length, bias, bias_length);
     if (status == HC_STATUS_OK && hc_verbose())
         hc_log("set_weights %s %s %s alg=%s time=%.3fms", plan->operation->name, hc_direction_name(plan->direction), plan->text,
-               plan->algorithm->name, hc_now_ms() - start);
+               plan->algorithm_name, hc_now_ms() - start);
     return status;
 }
 
@@ -187,7 +199,7 @@ hc_status hc_plan_execute(const hc_plan* plan, const hc_arg* args, int32_t count
     const double start = hc_now_ms();
     status = plan->algorithm->run(plan, &resolved);
     hc_log("run %s %s %s alg=%s isa=%s threads=%d time=%.3fms", plan->operation->name, hc_direction_name(plan->direction), plan->text,
-           plan->algorithm->name, hc_isa_string(plan->algorithm->isa), plan->num_threads, hc_now_ms() - start);
+           plan->algorithm_name, hc_isa_string(plan->algorithm_isa), plan->num_threads, hc_now_ms() - start);
     return status;
 }
 
@@ -195,8 +207,8 @@ hc_status hc_plan_get_info(const hc_plan* plan, hc_plan_info* info) {
     hc_clear_error();
     if (!hc_check_not_null(plan, "plan") || !hc_check_not_null(info, "info")) return HC_STATUS_INVALID_ARGUMENT;
     *info = (hc_plan_info){
-        .algorithm = plan->algorithm->name,
-        .isa = hc_isa_string(plan->algorithm->isa),
+        .algorithm = plan->algorithm_name,
+        .isa = hc_isa_string(plan->algorithm_isa),
         .num_threads = plan->num_threads,
         .workspace_bytes = 0,
     };

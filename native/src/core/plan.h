@@ -43,6 +43,8 @@ typedef struct hc_algorithm {
     bool (*accepts)(const struct hc_plan* plan);
     hc_status (*pack)(struct hc_plan* plan);
     hc_status (*run)(const struct hc_plan* plan, const hc_args* args);
+    /* Optional: runs once when chosen, before any weights (creates a plan it runs through, say). */
+    hc_status (*prepare)(struct hc_plan* plan);
 } hc_algorithm;
 
 /* What an operation tells the skeleton. */
@@ -76,6 +78,11 @@ typedef struct hc_plan {
     float* packed;
     size_t packed_bytes;
     char text[192];
+    /* A plan this one runs its work through (prepare sets it; owned by the operation), whose
+     * algorithm the info and log name after this one's: "as_forward:gemm_implicit_8x32_avx512". */
+    const struct hc_plan* delegate;
+    char algorithm_name[96];
+    hc_isa algorithm_isa;
 } hc_plan;
 
 /* Starts a plan: checks the direction against the operation's lists and resolves threads and

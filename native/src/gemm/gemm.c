@@ -6,18 +6,15 @@
 
 /* Rows of C per work item: 16 micro-panels, so the item's A block (16 MR x kc) stays in L2. */
 #define MC_PANELS 16
-/* Columns of C per work item: the B block (kc x NC) stays in L2 while the A panels stream past. */
-#define NC 512
+/* Most columns of C per work item; fewer when a kc x NC block of B would take over half the L2. */
+#define NC_MAX 1024
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 const hc_sgemm_kernel* hc_gemm_kernel(hc_isa isa) {
     return isa >= HC_ISA_AVX512 ? &hc_sgemm_kernel_8x32__avx512 : isa >= HC_ISA_AVX2 ? &hc_sgemm_kernel_6x16__avx2 : &hc_sgemm_kernel_4x16__generic;
-}
-
-static inline float element(hc_gemm_matrix x, int64_t row, int64_t column) {
-    return x.transposed ? x.data[column * x.ld + row] : x.data[row * x.ld + column];
 }
 
 int64_t hc_gemm_packed_b_floats(hc_isa isa, int64_t k, int64_t n) {
@@ -25,50 +22,100 @@ int64_t hc_gemm_packed_b_floats(hc_isa isa, int64_t k, int64_t n) {
     return ceil_div(n, nr) * nr * (k > 0 ? k : 1);
 }
 
-/* Panels of NR columns: packed[(panel * k + row) * NR + column]. */
-static void pack_b_panels(hc_gemm_matrix b, int64_t k0, int64_t kc, int64_t k_stride, int64_t j0, int64_t jn, int64_t nr, float* packed) {
-    for (int64_t q = 0; q * nr < jn; q++)
-        for (int64_t kk = 0; kk < kc; kk++) {
-            float* row = packed + (q * k_stride + kk) * nr;
+/* Panels of NR columns: packed[(panel * k_stride + row) * NR + column], zero past the last
+ * column, from a row-major B (rows copied whole) or from rows of Bᵀ (the kernel's vectorised
+ * transposing packer where it has one). */
+static void pack_b_panels(const hc_sgemm_kernel* kernel, hc_gemm_matrix b, const hc_gemm_rows* b_rows, int64_t k0, int64_t kc,
+                          int64_t k_stride, int64_t j0, int64_t jn, float* packed) {
+    const int64_t nr = kernel->nr;
+    if (b_rows == NULL && !b.transposed) {
+        for (int64_t q = 0; q * nr < jn; q++) {
+            float* panel = packed + q * k_stride * nr;
             const int64_t columns = min64(nr, jn - q * nr);
-            if (!b.transposed) {
-                memcpy(row, b.data + (k0 + kk) * b.ld + j0 + q * nr, (size_t)columns * sizeof(float));
-            } else {
-                for (int64_t j = 0; j < columns; j++) row[j] = b.data[(j0 + q * nr + j) * b.ld + k0 + kk];
+            for (int64_t kk = 0; kk < kc; kk++) {
+                memcpy(panel + kk * nr, b.data + (k0 + kk) * b.ld + j0 + q * nr, (size_t)columns * sizeof(float));
+                for (int64_t j = columns; j < nr; j++) panel[kk * nr + j] = 0.0f;
             }
-            for (int64_t j = columns; j < nr; j++) row[j] = 0.0f;
         }
+        return;
+    }
+    const hc_gemm_rows rows = b_rows != NULL ? *b_rows : (hc_gemm_rows){.base = b.data, .ld = b.ld, .width = INT64_MAX};
+    if (kernel->pack_b_rows != NULL) {
+        kernel->pack_b_rows(&rows, k0, kc, j0, jn, k_stride, packed);
+        return;
+    }
+    for (int64_t q = 0; q * nr < jn; q++) {
+        float* panel = packed + q * k_stride * nr;
+        const int64_t columns = min64(nr, jn - q * nr);
+        for (int64_t j = 0; j < columns; j++) {
+            const int64_t column = j0 + q * nr + j;
+            const float* row = rows.base + (rows.offsets != NULL ? rows.offsets[column] : column * rows.ld);
+            for (int64_t kk = 0; kk < kc; kk++) panel[kk * nr + j] = row[hc_gemm_rows_offset(&rows, k0 + kk)];
+        }
+        for (int64_t kk = 0; kk < kc; kk++)
+            for (int64_t j = columns; j < nr; j++) panel[kk * nr + j] = 0.0f;
+    }
 }
 
 void hc_gemm_pack_b(hc_isa isa, hc_gemm_matrix b, int64_t k, int64_t n, float* packed) {
-    pack_b_panels(b, 0, k, k, 0, n, hc_gemm_kernel(isa)->nr, packed);
+    pack_b_panels(hc_gemm_kernel(isa), b, NULL, 0, k, k, 0, n, packed);
 }
 
-/* Panels of MR rows: packed[(panel * kc + kk) * MR + row], zero past the last row. */
-static void pack_a_panels(hc_gemm_matrix a, int64_t i0, int64_t im, int64_t k0, int64_t kc, int64_t mr, float* packed) {
-    for (int64_t p = 0; p * mr < im; p++)
-        for (int64_t kk = 0; kk < kc; kk++) {
-            float* column = packed + (p * kc + kk) * mr;
-            for (int64_t r = 0; r < mr; r++) {
-                const int64_t i = p * mr + r;
-                column[r] = i < im ? element(a, i0 + i, k0 + kk) : 0.0f;
+/* Panels of MR rows: packed[(panel * kc + kk) * MR + row], zero past the last row; the source
+ * is read contiguously either way. */
+static void pack_a_panels(const hc_sgemm_kernel* kernel, hc_gemm_matrix a, int64_t i0, int64_t im, int64_t k0, int64_t kc,
+                          float* packed) {
+    const int64_t mr = kernel->mr;
+    if (!a.transposed && kernel->pack_a_rows != NULL) {
+        kernel->pack_a_rows(a.data, a.ld, i0, im, k0, kc, packed);
+        return;
+    }
+    for (int64_t p = 0; p * mr < im; p++) {
+        float* panel = packed + p * kc * mr;
+        const int64_t rows = min64(mr, im - p * mr);
+        if (!a.transposed) {
+            for (int64_t r = 0; r < rows; r++) {
+                const float* source = a.data + (i0 + p * mr + r) * a.ld + k0;
+                for (int64_t kk = 0; kk < kc; kk++) panel[kk * mr + r] = source[kk];
             }
+        } else {
+            for (int64_t kk = 0; kk < kc; kk++) memcpy(panel + kk * mr, a.data + (k0 + kk) * a.ld + i0 + p * mr, (size_t)rows * sizeof(float));
         }
+        if (rows < mr)
+            for (int64_t kk = 0; kk < kc; kk++)
+                for (int64_t r = rows; r < mr; r++) panel[kk * mr + r] = 0.0f;
+    }
 }
+
+/* Splits `length` into `blocks` equal parts rounded up to `unit`; returns the part. */
+static int64_t balanced_block(int64_t length, int64_t blocks, int64_t unit) { return ceil_div(ceil_div(length, blocks), unit) * unit; }
 
 hc_status hc_gemm(const hc_gemm_args* g, hc_isa isa, int32_t threads) {
     if (g->m <= 0 || g->n <= 0) return HC_STATUS_OK;
     const hc_sgemm_kernel* kernel = hc_gemm_kernel(isa);
-    const int64_t MR = kernel->mr, NR = kernel->nr, mc = MR * MC_PANELS;
+    const int64_t MR = kernel->mr, NR = kernel->nr;
     /* Equal reduction blocks of at most kc_max, from k alone: the same blocks for any thread count. */
     const int64_t kc_step = g->k > 0 ? ceil_div(g->k, ceil_div(g->k, kernel->kc_max)) : 0;
-    const int64_t m_blocks = ceil_div(g->m, mc), n_blocks = ceil_div(g->n, NC), items = m_blocks * n_blocks;
     const double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
-    const int team = flops < HC_PARALLEL_MIN_FLOPS || items == 1 ? 1 : threads;
-    const size_t a_floats = (size_t)(mc * kc_step), b_floats = g->packed_b != NULL ? 0 : (size_t)(ceil_div(NC, NR) * NR * kc_step);
+    const int team = flops < HC_PARALLEL_MIN_FLOPS ? 1 : threads;
+    /* A B block (kc x nc) takes half the L2; the other half holds the item's A panels and C. */
+    const int64_t nc_max = kc_step > 0 ? min64(NC_MAX, max64(4 * NR, hc_l2_cache_bytes() / 2 / (kc_step * (int64_t)sizeof(float)) / NR * NR)) : NC_MAX;
+    int64_t m_blocks = ceil_div(g->m, MR * MC_PANELS), n_blocks = ceil_div(g->n, nc_max);
+    if (team > 1) {
+        /* A whole number of items per thread, split along n first (each item packs its own B). */
+        const int64_t wanted = ceil_div(m_blocks * n_blocks, team) * team;
+        n_blocks = min64(ceil_div(g->n, NR), ceil_div(wanted, m_blocks));
+        if (m_blocks * n_blocks < wanted) m_blocks = min64(ceil_div(g->m, MR), ceil_div(wanted, n_blocks));
+    }
+    const int64_t mc = balanced_block(g->m, m_blocks, MR), nc = balanced_block(g->n, n_blocks, NR);
+    m_blocks = ceil_div(g->m, mc);
+    n_blocks = ceil_div(g->n, nc);
+    const int64_t items = m_blocks * n_blocks;
+    /* The B block starts 64-byte aligned: micro-kernels load its panels with aligned loads. */
+    const size_t a_floats = (size_t)(ceil_div(mc * kc_step, 16) * 16), b_floats = g->packed_b != NULL ? 0 : (size_t)(nc * kc_step);
     const size_t workspace_bytes = (a_floats + b_floats + 16) * sizeof(float);
     int failed = 0, finished = 0;
-#pragma omp parallel num_threads(team) if (team > 1)
+#pragma omp parallel num_threads(team) if (team > 1 && items > 1)
     {
 #pragma omp for schedule(dynamic, 1) nowait
         for (int64_t item = 0; item < items; item++) {
@@ -80,12 +127,12 @@ hc_status hc_gemm(const hc_gemm_args* g, hc_isa isa, int32_t threads) {
             }
             float* b_pack = a_pack + a_floats;
             const int64_t i0 = item / n_blocks * mc, im = min64(mc, g->m - i0);
-            const int64_t j0 = item % n_blocks * NC, jn = min64(NC, g->n - j0);
+            const int64_t j0 = item % n_blocks * nc, jn = min64(nc, g->n - j0);
             int64_t k0 = 0;
             do {
                 const int64_t kc = min64(kc_step, g->k - k0);
-                pack_a_panels(g->a, i0, im, k0, kc, MR, a_pack);
-                if (g->packed_b == NULL) pack_b_panels(g->b, k0, kc, kc, j0, jn, NR, b_pack);
+                pack_a_panels(kernel, g->a, i0, im, k0, kc, a_pack);
+                if (g->packed_b == NULL) pack_b_panels(kernel, g->b, g->b_rows, k0, kc, kc, j0, jn, b_pack);
                 for (int64_t q = 0; q * NR < jn; q++) {
                     const int n_valid = (int)min64(NR, jn - q * NR);
                     const float* b = g->packed_b != NULL ? g->packed_b + ((j0 / NR + q) * g->k + k0) * NR : b_pack + q * kc * NR;

@@ -29,6 +29,9 @@ typedef struct hc_gemm_args {
     hc_gemm_matrix b;
     /* B packed by hc_gemm_pack_b for this k, n and instruction set, or NULL to pack per call. */
     const float* packed_b;
+    /* Or B given as rows of Bᵀ (sgemm.h: an im2col read in place from a padded image, say);
+     * then b is not read. */
+    const hc_gemm_rows* b_rows;
     float* c;
     int64_t ldc;
     bool accumulate;

@@ -28,6 +28,31 @@ typedef struct hc_gemm_epilogue {
 typedef void (*hc_sgemm_ukernel_fn)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                                     int m, int n, const hc_gemm_epilogue* epilogue);
 
+/* Bᵀ as rows in memory, row j being column j of B: it starts at base + (offsets ? offsets[j] :
+ * j * ld), and its element k lies k / width * pitch + k % width floats further (runs of `width`
+ * elements `pitch` apart: an im2col row read from a padded image). A plain transposed matrix has
+ * no offsets and width = INT64_MAX. */
+typedef struct hc_gemm_rows {
+    const float* base;
+    const int64_t* offsets;
+    int64_t ld, width, pitch;
+} hc_gemm_rows;
+
+/* Packs columns [j0, j0 + jn) and rows [k0, k0 + kc) of B, given as rows of Bᵀ, into
+ * ceil(jn / nr) panels k_stride * nr floats apart, row kk of a panel at kk * nr, zero past
+ * column jn. */
+typedef void (*hc_sgemm_pack_rows_fn)(const hc_gemm_rows* bt, int64_t k0, int64_t kc, int64_t j0, int64_t jn, int64_t k_stride,
+                                      float* packed);
+
+/* Where element k of a row of `rows` lies from the row's start. */
+static inline int64_t hc_gemm_rows_offset(const hc_gemm_rows* rows, int64_t k) {
+    return rows->width == INT64_MAX ? k : k / rows->width * rows->pitch + k % rows->width;
+}
+
+/* Packs rows [i0, i0 + im) and columns [k0, k0 + kc) of a row-major A (ld floats per row) into
+ * ceil(im / mr) panels of kc x mr floats, row r of step kk at panel[kk * mr + r], zero past im. */
+typedef void (*hc_sgemm_pack_a_fn)(const float* a, int64_t ld, int64_t i0, int64_t im, int64_t k0, int64_t kc, float* packed);
+
 /* A micro-kernel and the panel shapes it consumes. */
 typedef struct hc_sgemm_kernel {
     int mr, nr;
@@ -35,6 +60,10 @@ typedef struct hc_sgemm_kernel {
     hc_sgemm_ukernel_fn run;
     /* Optional: the same kernel for panels with at most nr/2 valid columns. */
     hc_sgemm_ukernel_fn run_half;
+    /* Optional: vectorised packers of A panels from a row-major A and of B panels from rows of Bᵀ
+     * (the driver's plain loops otherwise). */
+    hc_sgemm_pack_a_fn pack_a_rows;
+    hc_sgemm_pack_rows_fn pack_b_rows;
 } hc_sgemm_kernel;
 
 /* The micro-kernels with their panel shapes, one per instruction set; convolution's GEMM paths

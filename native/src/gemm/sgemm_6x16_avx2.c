@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "sgemm.h"
+#include "transpose_avx2.h"
 
 /* Up to 8 floats from p (the first `valid`), zero past them. */
 static inline __m256 load_valid8(const float* p, int valid) {
@@ -97,5 +98,46 @@ void hc_sgemm_ukernel_6x16__avx2(int64_t kc, const float* restrict a, const floa
     }
 }
 
+/* hc_sgemm_pack_rows_fn for 16-column panels: 8 x 8 tiles, transposed in registers. The 8
+ * elements of a tile's row are gathered by masked loads, one per run of the row they cross. */
+static void pack_b_rows_16(const hc_gemm_rows* bt, int64_t k0, int64_t kc, int64_t j0, int64_t jn, int64_t k_stride, float* packed) {
+    for (int64_t kk = 0; kk < kc; kk += 8) {
+        const int count = kc - kk < 8 ? (int)(kc - kk) : 8;
+        __m256i masks[8];
+        int64_t offsets[8];
+        int runs = 0;
+        for (int lane = 0; lane < count; runs++) {
+            const int64_t k = k0 + kk + lane;
+            int64_t length = count - lane;
+            if (bt->width != INT64_MAX && bt->width - k % bt->width < length) length = bt->width - k % bt->width;
+            masks[runs] = _mm256_andnot_si256(hc_first_lanes8(lane), hc_first_lanes8(lane + (int)length));
+            offsets[runs] = hc_gemm_rows_offset(bt, k) - lane;
+            lane += (int)length;
+        }
+        for (int64_t q = 0; q * 16 < jn; q++)
+            for (int half = 0; half < 2; half++) {
+                const int64_t j_first = q * 16 + half * 8, rows = jn - j_first;
+                __m256 r[8];
+                for (int i = 0; i < 8; i++) {
+                    r[i] = _mm256_setzero_ps();
+                    if (i >= rows) continue;
+                    const int64_t j = j0 + j_first + i;
+                    const float* row = bt->base + (bt->offsets != NULL ? bt->offsets[j] : j * bt->ld);
+                    for (int run = 0; run < runs; run++) r[i] = _mm256_or_ps(r[i], _mm256_maskload_ps(row + offsets[run], masks[run]));
+                }
+                hc_transpose8x8(r);
+                float* out = packed + q * k_stride * 16 + half * 8 + kk * 16;
+                for (int t = 0; t < count; t++) _mm256_storeu_ps(out + t * 16, r[t]);
+            }
+    }
+}
+
+/* hc_sgemm_pack_a_fn for 6-row panels. */
+static void pack_a_rows_6(const float* a, int64_t ld, int64_t i0, int64_t im, int64_t k0, int64_t kc, float* packed) {
+    for (int64_t p = 0; p * 6 < im; p++)
+        hc_pack_a_panel_avx2(a, ld, i0 + p * 6, im - p * 6 < 6 ? (int)(im - p * 6) : 6, k0, kc, 6, packed + p * kc * 6);
+}
+
 /* kc_max keeps a 6 x 320 A sliver and a 320 x 16 B panel (27.5 KiB) together in L1. */
-const hc_sgemm_kernel hc_sgemm_kernel_6x16__avx2 = {.mr = 6, .nr = 16, .kc_max = 320, .run = hc_sgemm_ukernel_6x16__avx2};
+const hc_sgemm_kernel hc_sgemm_kernel_6x16__avx2 = {
+    .mr = 6, .nr = 16, .kc_max = 320, .run = hc_sgemm_ukernel_6x16__avx2, .pack_a_rows = pack_a_rows_6, .pack_b_rows = pack_b_rows_16};

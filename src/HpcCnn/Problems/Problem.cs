@@ -24,8 +24,9 @@ public abstract record Problem
     /// <summary>The canonical text form, which <c>Parse</c> reads back into an equal problem.</summary>
     public abstract override string ToString();
 
-    /// <summary>The name if there is one, else the text form.</summary>
-    public string DisplayName => Name ?? ToString();
+    /// <summary>The name, followed by the direction unless forward inference, or the text when unnamed.</summary>
+    public string DisplayName =>
+        Name is null ? ToString() : Direction == Direction.ForwardInference ? Name : $"{Name} {DirectionText.Name(Direction)}";
 
     /// <summary>The same problem with another minibatch (benchdnn's <c>--mb=N</c>).</summary>
     internal abstract Problem WithBatch(int batch);

@@ -1,0 +1,268 @@
+/* Convolution backward passes on the GEMM driver (gemm.h), image by image and group by group,
+ * through the im2col matrix
+ *   columns[(c, r, s)][(oh, ow)] = x[c][oh*sh - pad_top + r*dh][ow*sw - pad_left + s*dw], 0 outside:
+ *   weights gradient  dW_g[Kg x CKK] += dZ_g[Kg x P] · columnsᵀ, image after image, the driver
+ *                     packing columnsᵀ straight from x (implicit im2col: no matrix is stored);
+ *   data gradient     columns = W_gᵀ · dZ_g[Kg x block] for a block of output rows, each element
+ *                     then added back onto the dx element it was gathered from (col2im).
+ * Kg is the group's output channels, CKK its input channels times the taps, dZ = act'(y) · dY.
+ *
+ * Determinism: blocks are sized from the problem and the L2 only, images and blocks run in order,
+ * the GEMM reduces every element in a fixed order and col2im adds in a fixed order, so any thread
+ * count gives the same bits. */
+#include "../gemm/gemm.h"
+#include "conv2d_internal.h"
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+static int64_t taps_per_group(const hc_conv2d_desc* d) { return d->in_channels / d->groups * d->kernel_height * d->kernel_width; }
+
+/* A GEMM whose reduction or output side is the group's output channels wastes most of the
+ * micro-kernel below a few of them (depthwise has one): those stay on the plain C algorithms. */
+static bool accepts_gemm(const hc_plan* base) {
+    const hc_conv2d_desc* d = &hc_conv(base)->desc;
+    return d->out_channels / d->groups >= 4 && taps_per_group(d) >= 4;
+}
+
+/* Output rows per block: the block's columns take about half the L2, at least one row. */
+static int64_t block_rows(const hc_conv2d* plan) {
+    const int64_t row_floats = taps_per_group(&plan->desc) * plan->out_width;
+    return min64(plan->out_height, max64(1, hc_l2_cache_bytes() / 2 / (int64_t)sizeof(float) / row_floats));
+}
+
+/* Output columns ow whose tap at kernel column s reads inside the image: [*first, *last). */
+static void inside_columns(const hc_conv2d* plan, int64_t s, int64_t* first, int64_t* last) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t shift = d->pad_left - s * d->dilation_width; /* iw = ow*sw - shift */
+    *first = shift > 0 ? min64(plan->out_width, ceil_div(shift, d->stride_width)) : 0;
+    const int64_t reach = d->in_width - 1 + shift;
+    *last = reach < 0 ? 0 : min64(plan->out_width, reach / d->stride_width + 1);
+    if (*last < *first) *last = *first;
+}
+
+/* The weights gradient reads the im2col rows in place from a zero-padded copy of the image split
+ * by stride phase (as the forward rows-window path does): plane (c, ph, pc) holds element (i, j) =
+ * x[c][i*sh + ph - pad_top][j*sw + pc - pad_left], so tap (c, r, s) of output (oh, ow) is element
+ * (oh + r*dh / sh, ow + s*dw / sw) of plane (c, r*dh % sh, s*dw % sw): a row of the im2col matrix
+ * is runs of out_w elements `pitch` apart from one offset. */
+typedef struct phase_window {
+    int64_t rows, pitch, plane;
+} phase_window;
+
+static phase_window window_of(const hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t rows = plan->out_height + (d->kernel_height - 1) * d->dilation_height / d->stride_height;
+    const int64_t pitch = plan->out_width + (d->kernel_width - 1) * d->dilation_width / d->stride_width;
+    return (phase_window){.rows = rows, .pitch = pitch, .plane = rows * pitch};
+}
+
+static int64_t window_floats(const hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    return d->in_channels / d->groups * d->stride_height * d->stride_width * window_of(plan).plane;
+}
+
+/* Where each im2col row (tap) starts in the window. */
+static void tap_offsets(const hc_conv2d* plan, int64_t* offsets) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const phase_window w = window_of(plan);
+    const int64_t sh = d->stride_height, sw = d->stride_width, taps = d->kernel_height * d->kernel_width;
+    for (int64_t tap = 0; tap < taps_per_group(d); tap++) {
+        const int64_t c = tap / taps, row = tap % taps / d->kernel_width * d->dilation_height;
+        const int64_t column = tap % d->kernel_width * d->dilation_width;
+        offsets[tap] = ((c * sh + row % sh) * sw + column % sw) * w.plane + row / sh * w.pitch + column / sw;
+    }
+}
+
+/* Fills the window from the group's channels x. */
+static void fill_window(const hc_conv2d* plan, const float* x, float* window) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const phase_window w = window_of(plan);
+    const int64_t sh = d->stride_height, sw = d->stride_width;
+    for (int64_t c = 0; c < d->in_channels / d->groups; c++)
+        for (int64_t ph = 0; ph < sh; ph++)
+            for (int64_t pc = 0; pc < sw; pc++) {
+                /* Columns j with 0 <= j*sw + pc - pad_left < in_width: [first, last). */
+                const int64_t lead = d->pad_left - pc, reach = d->in_width - 1 + d->pad_left - pc;
+                const int64_t first = lead > 0 ? min64(w.pitch, ceil_div(lead, sw)) : 0;
+                const int64_t last = reach < 0 ? 0 : min64(w.pitch, reach / sw + 1);
+                float* plane = window + ((c * sh + ph) * sw + pc) * w.plane;
+                for (int64_t i = 0; i < w.rows; i++) {
+                    float* out = plane + i * w.pitch;
+                    const int64_t ih = i * sh + ph - d->pad_top;
+                    int64_t j = 0;
+                    if (ih >= 0 && ih < d->in_height && first < last) {
+                        const float* in = x + (c * d->in_height + ih) * d->in_width - d->pad_left + pc;
+                        for (; j < first; j++) out[j] = 0.0f;
+                        for (; j < last; j++) out[j] = in[j * sw];
+                    }
+                    for (; j < w.pitch; j++) out[j] = 0.0f;
+                }
+            }
+}
+
+/* The inverse gather for input channels [c_begin, c_end) of the group: dx[c][ih][iw] += every
+ * column element gathered from there, in (r, s, oh, ow) order. */
+static void col2im(const hc_conv2d* plan, const float* columns, int64_t oh0, int64_t rows, int64_t c_begin, int64_t c_end, float* dx) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t ow_count = plan->out_width, ld = rows * ow_count, sw = d->stride_width;
+    for (int64_t c = c_begin; c < c_end; c++)
+        for (int64_t r = 0; r < d->kernel_height; r++)
+            for (int64_t s = 0; s < d->kernel_width; s++) {
+                int64_t first, last;
+                inside_columns(plan, s, &first, &last);
+                const float* from = columns + ((c * d->kernel_height + r) * d->kernel_width + s) * ld;
+                const int64_t column0 = first * sw - d->pad_left + s * d->dilation_width;
+                for (int64_t i = 0; i < rows; i++) {
+                    const int64_t ih = (oh0 + i) * d->stride_height - d->pad_top + r * d->dilation_height;
+                    if (ih < 0 || ih >= d->in_height) continue;
+                    const float* line = from + i * ow_count;
+                    float* out = dx + (c * d->in_height + ih) * d->in_width + column0;
+                    if (sw == 1) {
+                        for (int64_t j = first; j < last; j++) out[j - first] += line[j];
+                    } else {
+                        for (int64_t j = first; j < last; j++) out[(j - first) * sw] += line[j];
+                    }
+                }
+            }
+}
+
+/* dL/db[k] = sum over images and pixels of dZ, in 16 fixed lanes (pixel mod 16), then in order. */
+static void bias_gradient(const hc_conv2d* plan, const float* dz, float* db) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t pixels = plan->out_height * plan->out_width;
+    for (int64_t k = 0; k < d->out_channels; k++) {
+        float lanes[16] = {0};
+        for (int64_t n = 0; n < d->batch; n++) {
+            const float* plane = dz + (n * d->out_channels + k) * pixels;
+            int64_t p = 0;
+            for (; p + 16 <= pixels; p += 16)
+                for (int l = 0; l < 16; l++) lanes[l] += plane[p + l];
+            for (int l = 0; p < pixels; p++, l++) lanes[l] += plane[p];
+        }
+        float sum = 0.0f;
+        for (int l = 0; l < 16; l++) sum += lanes[l];
+        db[k] = sum;
+    }
+}
+
+static hc_status backward_weights(const hc_plan* base, const hc_args* args, hc_isa isa) {
+    const hc_conv2d* plan = hc_conv(base);
+    const hc_conv2d_desc* d = &plan->desc;
+    const float* dz = hc_conv2d_diff_pre_activation(plan, args);
+    if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
+    const float* x = hc_arg_in(args, HC_ARG_SRC);
+    float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
+    float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
+    if (db != NULL) bias_gradient(plan, dz, db);
+    const int64_t groups = d->groups, kg = d->out_channels / groups, cg = d->in_channels / groups, ckk = taps_per_group(d);
+    const int64_t pixels = plan->out_height * plan->out_width, plane = d->in_height * d->in_width;
+    const int64_t offset_floats = ceil_div(ckk * (int64_t)sizeof(int64_t), 64) * 16;
+    float* buffer = hc_thread_columns((size_t)(offset_floats + window_floats(plan)) * sizeof(float));
+    if (buffer == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the padded image");
+    int64_t* offsets = (int64_t*)buffer;
+    float* window = buffer + offset_floats;
+    tap_offsets(plan, offsets);
+    const hc_gemm_rows columns = {.base = window, .offsets = offsets, .width = plan->out_width, .pitch = window_of(plan).pitch};
+    for (int64_t g = 0; g < groups; g++)
+        for (int64_t n = 0; n < d->batch; n++) {
+            fill_window(plan, x + (n * d->in_channels + g * cg) * plane, window);
+            const hc_gemm_args gemm = {
+                .m = kg, .n = ckk, .k = pixels,
+                .a = {.data = dz + (n * d->out_channels + g * kg) * pixels, .ld = pixels},
+                .b_rows = &columns,
+                .c = dw + g * kg * ckk, .ldc = ckk,
+                .accumulate = n > 0,
+            };
+            const hc_status status = hc_gemm(&gemm, isa, base->num_threads);
+            if (status != HC_STATUS_OK) return status;
+        }
+    return HC_STATUS_OK;
+}
+
+/* One image's group: columns = W_gᵀ · dZ block, then col2im into dx (zeroed by the caller). With
+ * `threads` > 1 the GEMM and the col2im (by input channel) share the threads. */
+static hc_status backward_data_image(const hc_conv2d* plan, const float* dz, float* dx, int64_t n, int64_t g, hc_isa isa, int threads) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t kg = d->out_channels / d->groups, cg = d->in_channels / d->groups, ckk = taps_per_group(d);
+    const int64_t pixels = plan->out_height * plan->out_width, rows = block_rows(plan);
+    float* columns = hc_thread_columns((size_t)(ckk * rows * plan->out_width) * sizeof(float));
+    if (columns == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the im2col columns");
+    float* image = dx + (n * d->in_channels + g * cg) * d->in_height * d->in_width;
+    for (int64_t oh0 = 0; oh0 < plan->out_height; oh0 += rows) {
+        const int64_t block = min64(rows, plan->out_height - oh0), width = block * plan->out_width;
+        const hc_gemm_args gemm = {
+            .m = ckk, .n = width, .k = kg,
+            .a = {.data = plan->base.weights + g * kg * ckk, .ld = ckk, .transposed = true},
+            .b = {.data = dz + (n * d->out_channels + g * kg) * pixels + oh0 * plan->out_width, .ld = pixels},
+            .c = columns, .ldc = width,
+        };
+        const hc_status status = hc_gemm(&gemm, isa, threads);
+        if (status != HC_STATUS_OK) return status;
+        if (threads == 1) {
+            col2im(plan, columns, oh0, block, 0, cg, image);
+        } else {
+            int finished = 0;
+#pragma omp parallel num_threads(threads)
+            {
+#pragma omp for schedule(static) nowait
+                for (int64_t c = 0; c < cg; c++) col2im(plan, columns, oh0, block, c, c + 1, image);
+                hc_parallel_join(&finished);
+            }
+        }
+    }
+    return HC_STATUS_OK;
+}
+
+static hc_status backward_data(const hc_plan* base, const hc_args* args, hc_isa isa) {
+    const hc_conv2d* plan = hc_conv(base);
+    const hc_conv2d_desc* d = &plan->desc;
+    const float* dz = hc_conv2d_diff_pre_activation(plan, args);
+    if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
+    float* dx = hc_arg_out(args, HC_ARG_DIFF_SRC);
+    const int64_t images = d->batch * d->groups;
+    const double flops = 2.0 * (double)plan->output_length * (double)taps_per_group(d);
+    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
+    int failed = 0;
+    if (images >= 2 * threads || threads == 1) {
+        /* Whole images per thread, each GEMM on one thread. */
+        int finished = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+        {
+#pragma omp for schedule(dynamic, 1) nowait
+            for (int64_t item = 0; item < images; item++) {
+                const int64_t n = item / d->groups, g = item % d->groups, cg = d->in_channels / d->groups;
+                float* image = dx + (n * d->in_channels + g * cg) * d->in_height * d->in_width;
+                for (int64_t i = 0; i < cg * d->in_height * d->in_width; i++) image[i] = 0.0f;
+                if (backward_data_image(plan, dz, dx, n, g, isa, 1) != HC_STATUS_OK) {
+#pragma omp atomic write
+                    failed = 1;
+                }
+            }
+            hc_parallel_join(&finished);
+        }
+        return failed ? HC_STATUS_OUT_OF_MEMORY : HC_STATUS_OK;
+    }
+    for (int64_t i = 0; i < plan->input_length; i++) dx[i] = 0.0f;
+    for (int64_t item = 0; item < images; item++) {
+        const hc_status status = backward_data_image(plan, dz, dx, item / d->groups, item % d->groups, isa, threads);
+        if (status != HC_STATUS_OK) return status;
+    }
+    return HC_STATUS_OK;
+}
+
+/* The algorithms of one instruction set: the GEMM driver on that set's micro-kernel. */
+#define BACKWARD_GEMM_ALGORITHMS(suffix, isa_value)                                                                             \
+    static hc_status backward_data_##suffix(const hc_plan* plan, const hc_args* args) { return backward_data(plan, args, isa_value); } \
+    static hc_status backward_weights_##suffix(const hc_plan* plan, const hc_args* args) {                                      \
+        return backward_weights(plan, args, isa_value);                                                                          \
+    }                                                                                                                            \
+    const hc_algorithm hc_conv2d_backward_data_gemm_col2im_##suffix = {                                                         \
+        .name = "gemm_col2im_" #suffix, .isa = isa_value, .accepts = accepts_gemm, .pack = NULL, .run = backward_data_##suffix};  \
+    const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_##suffix = {                                                      \
+        .name = "im2col_gemm_" #suffix, .isa = isa_value, .accepts = accepts_gemm, .pack = NULL, .run = backward_weights_##suffix}
+
+BACKWARD_GEMM_ALGORITHMS(8x32_avx512, HC_ISA_AVX512);
+BACKWARD_GEMM_ALGORITHMS(6x16_avx2, HC_ISA_AVX2);
+BACKWARD_GEMM_ALGORITHMS(4x16_generic, HC_ISA_GENERIC);
