@@ -93,7 +93,9 @@ typedef enum hc_arg_kind {
     HC_ARG_DIFF_DST = 4,     /* dL/dy, read */
     HC_ARG_DIFF_WEIGHTS = 5, /* dL/dweights, written */
     HC_ARG_DIFF_BIAS = 6,    /* dL/dbias, written */
-    HC_ARG_WORKSPACE = 7     /* int32: written by forward training, read by backward data */
+    HC_ARG_WORKSPACE = 7,    /* int32: written by forward training, read by backward data */
+    HC_ARG_LABELS = 8,       /* int32 class indices, read */
+    HC_ARG_LOSS = 9          /* one float, written */
 } hc_arg_kind;
 
 /* One buffer of a call: its role, its first element (float, or int32 where the role says so)
@@ -203,6 +205,50 @@ typedef struct hc_dense_desc {
     float activation_alpha;
 } hc_dense_desc;
 
+/* Softmax over the classes of each row, fused with categorical cross-entropy for training. */
+typedef struct hc_softmax_desc {
+    int64_t batch;
+    int64_t classes;
+} hc_softmax_desc;
+
+/* Inverted dropout: each element is kept with probability 1 - rate and scaled by 1 / (1 - rate).
+ * Whether element i is kept at training step `step` is decided by Philox4x32-10 (Salmon et al.,
+ * 2011) with key (seed low, seed high) and counter (i / 4 low, i / 4 high, step low, step high):
+ * word i % 4 of the result, r, keeps the element when (r >> 8) * 2^-24 >= rate. The mask is thus a
+ * function of (seed, step, i) alone: the same on every backend and thread count, recomputed by the
+ * backward pass instead of stored. DropConnect is this mask on a dense layer's weights. */
+typedef struct hc_dropout_desc {
+    float rate; /* in [0, 1) */
+    uint64_t seed;
+} hc_dropout_desc;
+
+/* Stochastic gradient descent, as PyTorch's torch.optim.SGD (dampening 0):
+ *   g = gradient + weight_decay * w
+ *   v = momentum * v + g                                 (when momentum != 0)
+ *   w = w - learning_rate * (nesterov ? g + momentum * v : momentum != 0 ? v : g)
+ * each step evaluated in float in this order, without fused multiply-adds. */
+typedef struct hc_sgd_desc {
+    float learning_rate;
+    float momentum;
+    float weight_decay;
+    int32_t nesterov; /* 0 or 1; needs momentum > 0 */
+} hc_sgd_desc;
+
+/* Adam with bias correction, as PyTorch's torch.optim.Adam (weight decay added to the gradient):
+ *   g = gradient + weight_decay * w
+ *   m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g * g
+ *   w = w - step_size * m / (sqrt(v) / root_correction2 + epsilon)
+ * with step_size = learning_rate / (1 - beta1^t) and root_correction2 = sqrt(1 - beta2^t), both
+ * computed in double and rounded to float, t the 1-based step; in float, in this order, without
+ * fused multiply-adds. */
+typedef struct hc_adam_desc {
+    float learning_rate;
+    float beta1;
+    float beta2;
+    float epsilon;
+    float weight_decay;
+} hc_adam_desc;
+
 typedef struct hc_plan hc_plan;
 
 /* ---- library ---- */
@@ -283,6 +329,34 @@ HC_API hc_status hc_dense_create(const hc_dense_desc* desc, hc_direction directi
  * Backward data: DST (the forward output) and DIFF_DST -> DIFF_SRC (which may be DIFF_DST itself). */
 HC_API hc_status hc_eltwise_create(const hc_eltwise_desc* desc, hc_direction direction,
                                    const hc_plan_options* options, hc_plan** plan);
+
+/* ---- softmax with cross-entropy ----
+ * Forward inference: SRC (logits, batch x classes) -> DST (probabilities).
+ * Forward training: SRC and LABELS (int32, batch, each in [0, classes)) -> DST and LOSS (one
+ *   float: the mean over the batch of -log p[label], computed as log-sum-exp minus the label's
+ *   logit with the row's maximum subtracted first, so logits of any finite size work). LABELS
+ *   and LOSS may both be left out (probabilities only).
+ * Backward data: DST (the probabilities) and LABELS -> DIFF_SRC = (p - onehot(label)) / batch,
+ *   the gradient of the mean loss. */
+HC_API hc_status hc_softmax_create(const hc_softmax_desc* desc, hc_direction direction,
+                                   const hc_plan_options* options, hc_plan** plan);
+
+/* ---- dropout (hc_dropout_desc) ----
+ * Forward at training step `step`: y = kept ? x * scale : 0 with scale = 1 / (1 - rate) in
+ * float; backward: dx = kept ? dy * scale : 0 with the same mask. y may be x and dx may be dy (in
+ * place); otherwise the buffers must not overlap. */
+HC_API hc_status hc_dropout_forward(const hc_dropout_desc* desc, int64_t step, const float* x, float* y, int64_t length,
+                                    const hc_plan_options* options);
+HC_API hc_status hc_dropout_backward(const hc_dropout_desc* desc, int64_t step, const float* dy, float* dx, int64_t length,
+                                     const hc_plan_options* options);
+
+/* ---- optimizer updates, in place ----
+ * velocity may be NULL when momentum is 0; the moments start at zero and step counts from 1.
+ * The buffers must not overlap one another. */
+HC_API hc_status hc_sgd_update(const hc_sgd_desc* desc, float* weights, const float* gradients, float* velocity, int64_t length,
+                               const hc_plan_options* options);
+HC_API hc_status hc_adam_update(const hc_adam_desc* desc, int64_t step, float* weights, const float* gradients, float* first_moment,
+                                float* second_moment, int64_t length, const hc_plan_options* options);
 
 #ifdef __cplusplus
 }

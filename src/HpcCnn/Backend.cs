@@ -18,7 +18,7 @@ namespace HpcCnn;
 /// plan.Forward(input, output);
 /// </code>
 /// </example>
-public abstract class Backend : IDisposable
+public abstract partial class Backend : IDisposable
 {
     /// <summary>The managed oracle: straight loops from the definitions, double accumulation.</summary>
     public static Backend Reference { get; } = new ReferenceBackend();
@@ -69,6 +69,15 @@ public abstract class Backend : IDisposable
         return CreateEltwisePlanCore(problem);
     }
 
+    /// <summary>Creates a softmax cross-entropy plan for <see cref="Problem.Direction"/>.</summary>
+    /// <exception cref="ArgumentException">The problem is invalid.</exception>
+    public SoftmaxPlan CreateSoftmaxPlan(SoftmaxProblem problem)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        problem.Validate();
+        return CreateSoftmaxPlanCore(problem);
+    }
+
     /// <summary>
     /// output[i] = activation(input[i]) for every element of <paramref name="input"/>: a convenience
     /// that makes a plan per call. <paramref name="output"/> may be <paramref name="input"/> itself
@@ -96,6 +105,7 @@ public abstract class Backend : IDisposable
     private protected abstract DensePlan CreateDensePlanCore(DenseProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias);
     private protected abstract PoolPlan CreatePoolPlanCore(PoolProblem problem);
     private protected abstract EltwisePlan CreateEltwisePlanCore(EltwiseProblem problem);
+    private protected abstract SoftmaxPlan CreateSoftmaxPlanCore(SoftmaxProblem problem);
 
     /// <summary>
     /// Every backend this machine can run, with the reason for each one it cannot

@@ -4,7 +4,7 @@ namespace HpcCnn;
 /// A float buffer where a backend computes: host memory for <c>Reference</c> and <c>Cpu</c>, device
 /// memory for <c>OpenCl</c> (see <see cref="OpenCl.OpenClTensor"/>). Plans run on buffers of their
 /// own backend without copies, so a chain of operations on an OpenCL device never returns to the
-/// host between layers; only <see cref="Download"/> reads results back. Integer roles (max
+/// host between layers; only <see cref="Download(Span{float}, long)"/> reads results back. Integer roles (max
 /// pooling's argmax) use a buffer of the same element count.
 /// </summary>
 public abstract class DeviceBuffer : IDisposable
@@ -23,6 +23,12 @@ public abstract class DeviceBuffer : IDisposable
 
     /// <summary>Waits for queued work that writes the buffer, then copies elements from <paramref name="offset"/> on.</summary>
     public abstract void Download(Span<float> destination, long offset = 0);
+
+    /// <summary>Copies int32 values (labels, argmax indices) in, bit for bit, from element <paramref name="offset"/> on.</summary>
+    public void Upload(ReadOnlySpan<int> source, long offset = 0) => Upload(System.Runtime.InteropServices.MemoryMarshal.Cast<int, float>(source), offset);
+
+    /// <summary>Copies elements out as the int32 values they hold.</summary>
+    public void Download(Span<int> destination, long offset = 0) => Download(System.Runtime.InteropServices.MemoryMarshal.Cast<int, float>(destination), offset);
 
     /// <summary>The whole buffer as a new array (waits for queued work).</summary>
     public float[] ToArray()

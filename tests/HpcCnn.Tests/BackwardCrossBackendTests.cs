@@ -22,10 +22,14 @@ public class BackwardCrossBackendTests
         "ip BWD_D" => RandomProblems.Dense(RandomProblems.Count + seed) with { Direction = Direction.BackwardData },
         "ip BWD_W" => RandomProblems.Dense(2 * RandomProblems.Count + seed) with { Direction = Direction.BackwardWeights },
         "ip BWD_WB" => RandomProblems.Dense(3 * RandomProblems.Count + seed) with { Direction = Direction.BackwardWeightsAndBias },
+        "softmax FWD_I" => RandomProblems.Softmax(seed),
+        "softmax FWD_D" => RandomProblems.Softmax(RandomProblems.Count + seed) with { Direction = Direction.ForwardTraining },
+        "softmax BWD_D" => RandomProblems.Softmax(2 * RandomProblems.Count + seed) with { Direction = Direction.BackwardData },
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown kind of random problem"),
     };
 
-    public static readonly string[] Kinds = ["conv BWD_D", "conv BWD_W", "conv BWD_WB", "pool FWD_D", "pool BWD_D", "ip FWD_D", "ip BWD_D", "ip BWD_W", "ip BWD_WB"];
+    public static readonly string[] Kinds = ["conv BWD_D", "conv BWD_W", "conv BWD_WB", "pool FWD_D", "pool BWD_D", "ip FWD_D", "ip BWD_D", "ip BWD_W", "ip BWD_WB",
+        "softmax FWD_I", "softmax FWD_D", "softmax BWD_D"];
 
     public static IEnumerable<object[]> RandomCases() =>
         Kinds.SelectMany(kind => Enumerable.Range(0, RandomProblems.BackwardCount).Select(seed => new object[] { kind, seed }));
@@ -57,7 +61,7 @@ public class BackwardCrossBackendTests
             .ToHashSet();
         var gemm = NativeLibraryInfo.BestIsa == "avx512" ? "8x32_avx512" : NativeLibraryInfo.BestIsa == "avx2" ? "6x16_avx2" : "4x16_generic";
         foreach (var expected in new[] { "as_forward", "gemm_col2im_" + gemm, "backward_data_generic", "im2col_gemm_" + gemm, "backward_weights_generic",
-                     "max_argmax_generic", "backward_generic", "gemm_" + gemm })
+                     "max_argmax_generic", "backward_generic", "gemm_" + gemm, "softmax_generic", "softmax_cross_entropy_backward_generic" })
             Assert.Contains(expected, algorithms);
     }
 
@@ -73,7 +77,9 @@ public class BackwardCrossBackendTests
             "--dir=FWD_D --alg=max mb4ic16ih28kh2sh2", "--dir=BWD_D --alg=max mb3ic8ih17kh3sh2ph1", "--dir=BWD_D --alg=avg_p mb2ic32ih30kh3sh2ph1",
             "--ip --dir=FWD_D --attr-post-ops=relu mb96ic300oc200", "--ip --dir=BWD_D mb96ic300oc200", "--ip --dir=BWD_WB --attr-post-ops=tanh mb96ic300oc200",
         }.Select(text => ProblemSuite.Parse([text]).Single())
-            .Append(new EltwiseProblem { Activation = Activation.Sigmoid, Length = 300000, Direction = Direction.BackwardData });
+            .Append(new EltwiseProblem { Activation = Activation.Sigmoid, Length = 300000, Direction = Direction.BackwardData })
+            .Append(new SoftmaxProblem { Batch = 9000, Classes = 10, Direction = Direction.ForwardTraining })
+            .Append(new SoftmaxProblem { Batch = 9000, Classes = 10, Direction = Direction.BackwardData });
         foreach (var problem in problems)
         {
             float[]? first = null;
@@ -97,7 +103,7 @@ public class BackwardCrossBackendTests
     public void Training_suite_holds_every_driver_and_direction()
     {
         var suite = TestBackends.Suite("training_suite.txt");
-        foreach (var operation in new[] { Operation.Conv, Operation.Pool, Operation.Dense })
+        foreach (var operation in new[] { Operation.Conv, Operation.Pool, Operation.Dense, Operation.Softmax, Operation.Eltwise })
             Assert.Contains(suite, p => p.Operation == operation);
         foreach (var direction in new[] { Direction.ForwardTraining, Direction.BackwardData, Direction.BackwardWeightsAndBias })
             Assert.Contains(suite, p => p.Direction == direction);

@@ -37,6 +37,18 @@ internal static class RandomProblems
         };
     }
 
+    /// <summary>A random batch and class count: mostly small, sometimes wide rows (ImageNet's 1000 classes) or a large batch that runs on several threads.</summary>
+    public static SoftmaxProblem Softmax(int seed)
+    {
+        var random = new Random(7000 + seed);
+        return random.Next(10) switch
+        {
+            0 => new SoftmaxProblem { Batch = random.Next(1, 5), Classes = random.Next(500, 1200) },
+            1 => new SoftmaxProblem { Batch = random.Next(2000, 9000), Classes = random.Next(9, 40) },
+            _ => new SoftmaxProblem { Batch = random.Next(1, 130), Classes = random.Next(1, 40) },
+        };
+    }
+
     /// <summary>
     /// A random activation, slope and length: mostly short, sometimes long enough for the native
     /// code to use several threads. LeakyReLU slopes are non-negative, as the backward pass needs.

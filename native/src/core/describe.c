@@ -119,6 +119,10 @@ void hc_describe_eltwise(const hc_eltwise_desc* d, char* text, size_t size) {
     }
 }
 
+void hc_describe_softmax(const hc_softmax_desc* d, char* text, size_t size) {
+    snprintf(text, size, "%" PRId64 "x%" PRId64, d->batch, d->classes);
+}
+
 void hc_describe_dense(const hc_dense_desc* d, char* text, size_t size) {
     text_buffer b = {text, size, 0};
     text[0] = '\0';

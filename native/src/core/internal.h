@@ -88,6 +88,7 @@ void* hc_thread_columns(size_t bytes);
 void hc_describe_conv2d(const hc_conv2d_desc* desc, char* text, size_t size);
 void hc_describe_pool2d(const hc_pool2d_desc* desc, char* text, size_t size);
 void hc_describe_eltwise(const hc_eltwise_desc* desc, char* text, size_t size);
+void hc_describe_softmax(const hc_softmax_desc* desc, char* text, size_t size);
 void hc_describe_dense(const hc_dense_desc* desc, char* text, size_t size);
 
 #endif

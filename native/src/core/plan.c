@@ -8,7 +8,7 @@
 #include "plan.h"
 
 static const char* const arg_names[HC_ARG_KIND_COUNT] = {
-    "?", "SRC", "DST", "DIFF_SRC", "DIFF_DST", "DIFF_WEIGHTS", "DIFF_BIAS", "WORKSPACE",
+    "?", "SRC", "DST", "DIFF_SRC", "DIFF_DST", "DIFF_WEIGHTS", "DIFF_BIAS", "WORKSPACE", "LABELS", "LOSS",
 };
 
 static const char* arg_name(hc_arg_kind kind) { return kind > 0 && kind < HC_ARG_KIND_COUNT ? arg_names[kind] : "?"; }

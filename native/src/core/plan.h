@@ -9,7 +9,7 @@
 #include "internal.h"
 
 #define HC_DIRECTION_COUNT 4
-#define HC_ARG_KIND_COUNT 8 /* hc_arg_kind values are 1 .. HC_ARG_KIND_COUNT - 1 */
+#define HC_ARG_KIND_COUNT 10 /* hc_arg_kind values are 1 .. HC_ARG_KIND_COUNT - 1 */
 #define HC_MAX_ARGS 6
 
 /* What a direction of an operation reads or writes under one role. */

@@ -111,6 +111,77 @@ public sealed unsafe class CpuBackend : Backend
         return new CpuDensePlan(problem, new NativePlan(status, handle, nameof(NativeMethods.hc_dense_create)), hasWeights: !weights.IsEmpty);
     }
 
+    private protected override SoftmaxPlan CreateSoftmaxPlanCore(SoftmaxProblem problem)
+    {
+        var desc = new hc_softmax_desc { batch = problem.Batch, classes = problem.Classes };
+        var planOptions = options;
+        var status = NativeMethods.hc_softmax_create(&desc, NativePlan.Direction(problem.Direction), &planOptions, out var handle);
+        return new CpuSoftmaxPlan(problem, new NativePlan(status, handle, nameof(NativeMethods.hc_softmax_create)));
+    }
+
+    private protected override void DropoutCore(Training.Dropout dropout, long step, ReadOnlySpan<float> input, Span<float> output)
+    {
+        var desc = new hc_dropout_desc { rate = dropout.Rate, seed = dropout.Seed };
+        var planOptions = options;
+        fixed (float* x = input, y = output)
+            NativeStatus.Check(NativeMethods.hc_dropout_forward(&desc, step, x, y, input.Length, &planOptions), nameof(NativeMethods.hc_dropout_forward));
+    }
+
+    private protected override void SgdCore(Training.Sgd sgd, Span<float> weights, ReadOnlySpan<float> gradients, Span<float> velocity)
+    {
+        var desc = new hc_sgd_desc { learning_rate = sgd.LearningRate, momentum = sgd.Momentum, weight_decay = sgd.WeightDecay, nesterov = sgd.Nesterov ? 1 : 0 };
+        var planOptions = options;
+        fixed (float* w = weights, g = gradients, v = velocity)
+            NativeStatus.Check(NativeMethods.hc_sgd_update(&desc, w, g, v, weights.Length, &planOptions), nameof(NativeMethods.hc_sgd_update));
+    }
+
+    private protected override void AdamCore(Training.Adam adam, long step, Span<float> weights, ReadOnlySpan<float> gradients,
+        Span<float> firstMoment, Span<float> secondMoment)
+    {
+        var desc = new hc_adam_desc
+        {
+            learning_rate = adam.LearningRate, beta1 = adam.Beta1, beta2 = adam.Beta2, epsilon = adam.Epsilon, weight_decay = adam.WeightDecay,
+        };
+        var planOptions = options;
+        fixed (float* w = weights, g = gradients, m = firstMoment, v = secondMoment)
+            NativeStatus.Check(NativeMethods.hc_adam_update(&desc, step, w, g, m, v, weights.Length, &planOptions), nameof(NativeMethods.hc_adam_update));
+    }
+
+    private sealed class CpuSoftmaxPlan(SoftmaxProblem problem, NativePlan native) : SoftmaxPlan(problem)
+    {
+        public override string Algorithm => native.Algorithm;
+        public override string Isa => native.Isa;
+
+        private protected override float ForwardCore(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> probabilities)
+        {
+            float loss = float.NaN;
+            fixed (float* x = logits, p = probabilities)
+            fixed (int* l = labels)
+            {
+                if (labels.IsEmpty)
+                {
+                    native.Execute([NativePlan.Arg(hc_arg_kind.HC_ARG_SRC, x, logits.Length), NativePlan.Arg(hc_arg_kind.HC_ARG_DST, p, probabilities.Length)]);
+                }
+                else
+                {
+                    native.Execute([NativePlan.Arg(hc_arg_kind.HC_ARG_SRC, x, logits.Length), NativePlan.Arg(hc_arg_kind.HC_ARG_LABELS, l, labels.Length),
+                        NativePlan.Arg(hc_arg_kind.HC_ARG_DST, p, probabilities.Length), NativePlan.Arg(hc_arg_kind.HC_ARG_LOSS, &loss, 1)]);
+                }
+            }
+            return loss;
+        }
+
+        private protected override void BackwardCore(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels, Span<float> diffLogits)
+        {
+            fixed (float* p = probabilities, dx = diffLogits)
+            fixed (int* l = labels)
+                native.Execute([NativePlan.Arg(hc_arg_kind.HC_ARG_DST, p, probabilities.Length), NativePlan.Arg(hc_arg_kind.HC_ARG_LABELS, l, labels.Length),
+                    NativePlan.Arg(hc_arg_kind.HC_ARG_DIFF_SRC, dx, diffLogits.Length)]);
+        }
+
+        private protected override void ReleaseResources() => native.Dispose();
+    }
+
     private sealed class CpuConvPlan : ConvPlan
     {
         private readonly NativePlan native;

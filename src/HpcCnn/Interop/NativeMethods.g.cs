@@ -49,6 +49,8 @@ internal enum hc_arg_kind
     HC_ARG_DIFF_WEIGHTS = 5,
     HC_ARG_DIFF_BIAS = 6,
     HC_ARG_WORKSPACE = 7,
+    HC_ARG_LABELS = 8,
+    HC_ARG_LOSS = 9,
 }
 
 internal enum hc_isa
@@ -142,6 +144,39 @@ internal unsafe struct hc_dense_desc
     public float activation_alpha;
 }
 
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct hc_softmax_desc
+{
+    public long batch;
+    public long classes;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct hc_dropout_desc
+{
+    public float rate;
+    public ulong seed;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct hc_sgd_desc
+{
+    public float learning_rate;
+    public float momentum;
+    public float weight_decay;
+    public int nesterov;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct hc_adam_desc
+{
+    public float learning_rate;
+    public float beta1;
+    public float beta2;
+    public float epsilon;
+    public float weight_decay;
+}
+
 /// <summary>Owns one <c>hc_plan*</c>; releasing it calls <c>hc_plan_destroy</c>.</summary>
 internal sealed class hc_plan_handle : SafeHandle
 {
@@ -213,6 +248,21 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(LibraryName)]
     internal static partial hc_status hc_eltwise_create(hc_eltwise_desc* desc, hc_direction direction, hc_plan_options* options, out hc_plan_handle plan);
+
+    [LibraryImport(LibraryName)]
+    internal static partial hc_status hc_softmax_create(hc_softmax_desc* desc, hc_direction direction, hc_plan_options* options, out hc_plan_handle plan);
+
+    [LibraryImport(LibraryName)]
+    internal static partial hc_status hc_dropout_forward(hc_dropout_desc* desc, long step, float* x, float* y, long length, hc_plan_options* options);
+
+    [LibraryImport(LibraryName)]
+    internal static partial hc_status hc_dropout_backward(hc_dropout_desc* desc, long step, float* dy, float* dx, long length, hc_plan_options* options);
+
+    [LibraryImport(LibraryName)]
+    internal static partial hc_status hc_sgd_update(hc_sgd_desc* desc, float* weights, float* gradients, float* velocity, long length, hc_plan_options* options);
+
+    [LibraryImport(LibraryName)]
+    internal static partial hc_status hc_adam_update(hc_adam_desc* desc, long step, float* weights, float* gradients, float* first_moment, float* second_moment, long length, hc_plan_options* options);
 }
 
 /// <summary>Size and field offsets (bytes) of each struct as the C compiler lays it out.</summary>
@@ -227,5 +277,9 @@ internal static class NativeLayout
         ("hc_plan_info", 32, [("algorithm", 0), ("isa", 8), ("num_threads", 16), ("workspace_bytes", 24)]),
         ("hc_eltwise_desc", 16, [("activation", 0), ("alpha", 4), ("length", 8)]),
         ("hc_dense_desc", 32, [("batch", 0), ("in_features", 8), ("out_features", 16), ("activation", 24), ("activation_alpha", 28)]),
+        ("hc_softmax_desc", 16, [("batch", 0), ("classes", 8)]),
+        ("hc_dropout_desc", 16, [("rate", 0), ("seed", 8)]),
+        ("hc_sgd_desc", 16, [("learning_rate", 0), ("momentum", 4), ("weight_decay", 8), ("nesterov", 12)]),
+        ("hc_adam_desc", 20, [("learning_rate", 0), ("beta1", 4), ("beta2", 8), ("epsilon", 12), ("weight_decay", 16)]),
     ];
 }

@@ -64,6 +64,7 @@ public sealed class OpenClBackend : Backend
 {
     private readonly OpenClDevice device;
     private readonly OpenClKernelStyle style;
+    private readonly Lazy<OpenClTraining> training;
     private int disposed;
 
     /// <summary>Opens the selected device (default: the first GPU, else the first device).</summary>
@@ -79,6 +80,7 @@ public sealed class OpenClBackend : Backend
         bool gpuStyle = style == OpenClKernelStyle.Gpu || (style == OpenClKernelStyle.Auto && info.IsGpu);
         device = new OpenClDevice(id, info, gpuStyle,
             options.UseProgramCache ? options.ProgramCacheDirectory ?? ProgramCache.DefaultDirectory() : null);
+        training = new Lazy<OpenClTraining>(() => new OpenClTraining(device));
     }
 
     public override string Name => "opencl";
@@ -170,6 +172,40 @@ public sealed class OpenClBackend : Backend
         return new OpenClEltwisePlan(device, problem);
     }
 
+    private protected override SoftmaxPlan CreateSoftmaxPlanCore(SoftmaxProblem problem)
+    {
+        ThrowIfDisposed();
+        return new OpenClSoftmaxPlan(device, problem);
+    }
+
+    private OpenClTraining Training
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return training.Value;
+        }
+    }
+
+    private protected override void DropoutCore(Training.Dropout dropout, long step, ReadOnlySpan<float> input, Span<float> output) =>
+        Training.Dropout(dropout, step, input, output);
+
+    private protected override void DropoutCore(Training.Dropout dropout, long step, DeviceBuffer input, DeviceBuffer output, long length) =>
+        Training.Dropout(dropout, step, input, output, length);
+
+    private protected override void SgdCore(Training.Sgd sgd, Span<float> weights, ReadOnlySpan<float> gradients, Span<float> velocity) =>
+        Training.Sgd(sgd, weights, gradients, velocity);
+
+    private protected override void SgdCore(Training.Sgd sgd, DeviceBuffer weights, DeviceBuffer gradients, DeviceBuffer? velocity, long length) =>
+        Training.Sgd(sgd, weights, gradients, velocity, length);
+
+    private protected override void AdamCore(Training.Adam adam, long step, Span<float> weights, ReadOnlySpan<float> gradients,
+        Span<float> firstMoment, Span<float> secondMoment) => Training.Adam(adam, step, weights, gradients, firstMoment, secondMoment);
+
+    private protected override void AdamCore(Training.Adam adam, long step, DeviceBuffer weights, DeviceBuffer gradients,
+        DeviceBuffer firstMoment, DeviceBuffer secondMoment, long length) =>
+        Training.Adam(adam, step, weights, gradients, firstMoment, secondMoment, length);
+
     private static (nint Id, OpenClDeviceInfo Info) Select(IReadOnlyList<(nint Id, OpenClDeviceInfo Info)> devices, OpenClBackendOptions options)
     {
         string Listing() => devices.Count == 0 ? "none" : string.Join("; ", devices.Select(d => $"{d.Info.Index}: {d.Info.Name} ({d.Info.Type})"));
@@ -197,6 +233,7 @@ public sealed class OpenClBackend : Backend
     public override void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        if (training.IsValueCreated) training.Value.Dispose();
         device.ReleaseReference();
         base.Dispose();
     }

@@ -55,6 +55,9 @@ internal sealed unsafe class OpenClDevice
 
     /// <summary>Kernels shaped for GPUs (see <see cref="OpenClKernelStyle.Gpu"/>), else for CPU devices.</summary>
     public bool GpuStyle { get; }
+
+    /// <summary>Whether float division and sqrt are correctly rounded here (programs are then built so), as the oracle's are.</summary>
+    public bool CorrectlyRoundedDivideSqrt => correctlyRoundedDivide;
     public string? CacheDirectory => diskCache?.Directory;
 
     /// <summary>Programs built from source in this process (the rest came from memory or the disk cache).</summary>

@@ -16,11 +16,12 @@ public abstract class Operation
     public static Operation Pool { get; } = new PoolOperation();
     public static Operation Dense { get; } = new DenseOperation();
     public static Operation Eltwise { get; } = new EltwiseOperation();
+    public static Operation Softmax { get; } = new SoftmaxOperation();
 
     /// <summary>Every operation, in the order suites and tables list them.</summary>
-    public static IReadOnlyList<Operation> All { get; } = [Conv, Pool, Dense, Eltwise];
+    public static IReadOnlyList<Operation> All { get; } = [Conv, Pool, Dense, Eltwise, Softmax];
 
-    /// <summary>benchdnn's driver name: a suite's <c>--conv</c>, <c>--pool</c>, <c>--ip</c>, <c>--eltwise</c>.</summary>
+    /// <summary>benchdnn's driver name: a suite's <c>--conv</c>, <c>--pool</c>, <c>--ip</c>, <c>--eltwise</c>, <c>--softmax</c>.</summary>
     public abstract string Driver { get; }
 
     /// <summary>The directions a plan of this operation can take.</summary>

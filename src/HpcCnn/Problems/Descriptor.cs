@@ -167,6 +167,30 @@ internal sealed class Descriptor
         if (value != omitWhen) text.Append(key).Append(value.ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// benchdnn's dims form of the drivers without spatial keys (eltwise, softmax): sizes joined by
+    /// <c>x</c>, then an optional <c>n"name"</c> (after an optional <c>_</c>).
+    /// </summary>
+    public static (long[] Sizes, string? Name) ParseDims(string text)
+    {
+        string? name = null;
+        string dims = text;
+        int nameAt = dims.IndexOf("n\"", StringComparison.Ordinal);
+        if (nameAt >= 0)
+        {
+            if (!dims.EndsWith('"') || dims.Length < nameAt + 3) throw new FormatException($"'{text}': unterminated quoted name");
+            name = dims[(nameAt + 2)..^1];
+            dims = dims[..nameAt].TrimEnd('_');
+        }
+        var parts = dims.Split('x');
+        var sizes = new long[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!long.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out sizes[i]) ||
+                sizes[i] > int.MaxValue)
+                throw new FormatException($"'{text}': dimensions must be sizes joined by 'x', e.g. 64x6x28x28");
+        return (sizes, name);
+    }
+
     public static void AppendName(StringBuilder text, string? name)
     {
         if (name is null) return;

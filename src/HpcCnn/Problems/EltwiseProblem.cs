@@ -54,21 +54,9 @@ public sealed record EltwiseProblem : Problem
         foreach (var key in options.Keys)
             if (key is not ("alg" or "alpha" or "dir"))
                 throw new FormatException($"'{dims}': option --{key} does not apply to eltwise (allowed: --alg, --alpha, --dir)");
-        string? name = null;
-        int nameAt = dims.IndexOf("n\"", StringComparison.Ordinal);
-        if (nameAt >= 0)
-        {
-            if (!dims.EndsWith('"') || dims.Length < nameAt + 3) throw new FormatException($"'{dims}': unterminated quoted name");
-            name = dims[(nameAt + 2)..^1];
-            dims = dims[..nameAt].TrimEnd('_');
-        }
+        var (sizes, name) = Descriptor.ParseDims(dims);
         long length = 1;
-        foreach (var part in dims.Split('x'))
-        {
-            if (!long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out long size) || size > int.MaxValue)
-                throw new FormatException($"'{dims}': dimensions must be sizes joined by 'x', e.g. 64x6x28x28");
-            length = length <= int.MaxValue ? length * size : length;
-        }
+        foreach (long size in sizes) length = length <= int.MaxValue ? length * size : length;
         float alpha = 0f;
         if (options.TryGetValue("alpha", out var alphaText) &&
             !float.TryParse(alphaText, NumberStyles.Float, CultureInfo.InvariantCulture, out alpha))

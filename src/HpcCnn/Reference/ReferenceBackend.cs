@@ -17,6 +17,17 @@ internal sealed class ReferenceBackend : Backend
 
     private protected override EltwisePlan CreateEltwisePlanCore(EltwiseProblem problem) => new ReferenceEltwisePlan(problem);
 
+    private protected override SoftmaxPlan CreateSoftmaxPlanCore(SoftmaxProblem problem) => new ReferenceSoftmaxPlan(problem);
+
+    private protected override void DropoutCore(Training.Dropout dropout, long step, ReadOnlySpan<float> input, Span<float> output) =>
+        ReferenceTraining.Dropout(dropout, step, input, output);
+
+    private protected override void SgdCore(Training.Sgd sgd, Span<float> weights, ReadOnlySpan<float> gradients, Span<float> velocity) =>
+        ReferenceTraining.Sgd(sgd, weights, gradients, velocity);
+
+    private protected override void AdamCore(Training.Adam adam, long step, Span<float> weights, ReadOnlySpan<float> gradients,
+        Span<float> firstMoment, Span<float> secondMoment) => ReferenceTraining.Adam(adam, step, weights, gradients, firstMoment, secondMoment);
+
     private sealed class ReferenceConvPlan : ConvPlan
     {
         private float[] weights = [], bias = [];
@@ -189,6 +200,34 @@ internal sealed class ReferenceBackend : Backend
         {
             for (int i = 0; i < output.Length; i++)
                 diffInput[i] = (float)ReferenceKernels.ActivateBackward(Problem.Activation, Problem.Alpha, output[i], diffOutput[i]);
+        }
+    }
+
+    private sealed class ReferenceSoftmaxPlan(SoftmaxProblem problem) : SoftmaxPlan(problem)
+    {
+        public override string Algorithm => "reference";
+        public override string Isa => "managed";
+
+        private protected override float ForwardCore(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> probabilities)
+        {
+            int classes = Problem.Classes;
+            var p = new double[classes];
+            double total = 0;
+            for (int b = 0; b < Problem.Batch; b++)
+            {
+                var row = logits.Slice(b * classes, classes);
+                double logSumExp = ReferenceKernels.SoftmaxRow(row, p);
+                Store(p, probabilities.Slice(b * classes, classes));
+                if (!labels.IsEmpty) total += logSumExp - row[labels[b]];
+            }
+            return labels.IsEmpty ? float.NaN : (float)(total / Problem.Batch);
+        }
+
+        private protected override void BackwardCore(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels, Span<float> diffLogits)
+        {
+            int classes = Problem.Classes;
+            for (int i = 0; i < probabilities.Length; i++)
+                diffLogits[i] = (float)((probabilities[i] - (i % classes == labels[i / classes] ? 1.0 : 0.0)) / Problem.Batch);
         }
     }
 

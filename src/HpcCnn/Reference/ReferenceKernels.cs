@@ -317,4 +317,18 @@ internal static class ReferenceKernels
                     }
             }
     }
+
+    /// <summary>
+    /// Softmax of one row in double, the maximum subtracted first; returns log-sum-exp of the row
+    /// (the loss of label j is that minus x[j]).
+    /// </summary>
+    public static double SoftmaxRow(ReadOnlySpan<float> x, Span<double> p)
+    {
+        double maximum = double.NegativeInfinity;
+        foreach (float v in x) maximum = Math.Max(maximum, v);
+        double sum = 0;
+        for (int j = 0; j < x.Length; j++) sum += p[j] = Math.Exp(x[j] - maximum);
+        for (int j = 0; j < x.Length; j++) p[j] /= sum;
+        return maximum + Math.Log(sum);
+    }
 }
