@@ -89,7 +89,7 @@ public sealed unsafe class CpuBackend : Backend
 
     private protected override EltwisePlan CreateEltwisePlanCore(EltwiseProblem problem)
     {
-        var desc = new hc_eltwise_desc { activation = NativeDescriptors.Activation(problem.Activation), alpha = problem.Alpha, length = problem.Length };
+        var desc = NativeDescriptors.Eltwise(problem);
         var planOptions = options;
         var status = NativeMethods.hc_eltwise_create(&desc, NativePlan.Direction(problem.Direction), &planOptions, out var handle);
         return new CpuEltwisePlan(problem, new NativePlan(status, handle, nameof(NativeMethods.hc_eltwise_create)));
@@ -97,11 +97,7 @@ public sealed unsafe class CpuBackend : Backend
 
     private protected override DensePlan CreateDensePlanCore(DenseProblem problem, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
     {
-        var desc = new hc_dense_desc
-        {
-            batch = problem.Batch, in_features = problem.InFeatures, out_features = problem.OutChannels,
-            activation = NativeDescriptors.Activation(problem.Activation), activation_alpha = problem.ActivationAlpha,
-        };
+        var desc = NativeDescriptors.Dense(problem);
         var planOptions = options;
         hc_plan_handle handle;
         hc_status status;
@@ -113,7 +109,7 @@ public sealed unsafe class CpuBackend : Backend
 
     private protected override SoftmaxPlan CreateSoftmaxPlanCore(SoftmaxProblem problem)
     {
-        var desc = new hc_softmax_desc { batch = problem.Batch, classes = problem.Classes };
+        var desc = NativeDescriptors.Softmax(problem);
         var planOptions = options;
         var status = NativeMethods.hc_softmax_create(&desc, NativePlan.Direction(problem.Direction), &planOptions, out var handle);
         return new CpuSoftmaxPlan(problem, new NativePlan(status, handle, nameof(NativeMethods.hc_softmax_create)));

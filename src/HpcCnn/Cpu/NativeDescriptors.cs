@@ -51,6 +51,19 @@ internal static class NativeDescriptors
         pad_right = p.PadRight,
     };
 
+    public static hc_dense_desc Dense(DenseProblem p) => new()
+    {
+        batch = p.Batch,
+        in_features = p.InFeatures,
+        out_features = p.OutChannels,
+        activation = Activation(p.Activation),
+        activation_alpha = p.ActivationAlpha,
+    };
+
+    public static hc_softmax_desc Softmax(SoftmaxProblem p) => new() { batch = p.Batch, classes = p.Classes };
+
+    public static hc_eltwise_desc Eltwise(EltwiseProblem p) => new() { activation = Activation(p.Activation), alpha = p.Alpha, length = p.Length };
+
     /// <summary>The numbers are the same by design (Problems/Activation.cs); a test checks them.</summary>
     public static hc_activation Activation(Activation activation) =>
         Enum.IsDefined(activation) ? (hc_activation)(int)activation : throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation");
