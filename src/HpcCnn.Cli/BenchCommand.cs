@@ -59,7 +59,11 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
     }
 
     private sealed record Row(Problem Problem, string Backend, int Threads, double MedianMs, double? Gflops, double? PercentOfPeak,
-        double GigabytesPerSecond, string Algorithm, string Isa);
+        double GigabytesPerSecond, string Algorithm, string Isa)
+    {
+        /// <summary>For a memory-bound problem on the CPU: its time over that of one thread copying the same bytes.</summary>
+        public double? TimesCopy { get; init; }
+    }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
@@ -115,17 +119,18 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
             foreach (var problem in problems)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                rows.Add(Measure(backend, problem, peak, minTime));
+                var row = Measure(backend, problem, peak, minTime);
+                rows.Add(problem.Operation.Flops(problem) > 0 ? row : row with { TimesCopy = row.MedianMs / CopyMilliseconds(problem.Operation.Bytes(problem), minTime) });
             }
         }
 
         if (settings.Csv)
         {
-            Console.WriteLine("name,descriptor,backend,threads,median_ms,gflops,pct_peak,algorithm,isa");
+            Console.WriteLine("name,descriptor,backend,threads,median_ms,gflops,pct_peak,gbps,times_copy,algorithm,isa");
             foreach (var r in rows)
                 Console.WriteLine(string.Join(",", Csv(r.Problem.Name ?? ""), Csv(r.Problem.ToString()), r.Backend, r.Threads,
                     F(r.MedianMs, "0.######"), r.Gflops is { } g ? F(g, "0.##") : "", r.PercentOfPeak is { } p && !double.IsNaN(p) ? F(p, "0.#") : "",
-                    r.Algorithm, r.Isa));
+                    F(r.GigabytesPerSecond, "0.##"), r.TimesCopy is { } c ? F(c, "0.##") : "", r.Algorithm, r.Isa));
             return 0;
         }
 
@@ -133,11 +138,12 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         var table = new Table()
             .AddColumn("problem").AddColumn(new TableColumn("median ms").RightAligned())
             .AddColumn(new TableColumn("GFLOP/s").RightAligned()).AddColumn(new TableColumn("% peak").RightAligned())
-            .AddColumn(new TableColumn("GB/s").RightAligned()).AddColumn("backend").AddColumn("algorithm");
+            .AddColumn(new TableColumn("GB/s").RightAligned()).AddColumn(new TableColumn("× copy").RightAligned())
+            .AddColumn("backend").AddColumn("algorithm");
         foreach (var r in rows)
             table.AddRow(Markup.Escape(r.Problem.DisplayName), F(r.MedianMs, "0.0000"), r.Gflops is { } g ? F(g, "0.0") : "",
-                r.PercentOfPeak is { } p && !double.IsNaN(p) ? F(p, "0.0") : "", F(r.GigabytesPerSecond, "0.0"), Markup.Escape(r.Backend),
-                Markup.Escape($"{r.Algorithm} ({r.Isa})"));
+                r.PercentOfPeak is { } p && !double.IsNaN(p) ? F(p, "0.0") : "", F(r.GigabytesPerSecond, "0.0"),
+                r.TimesCopy is { } c ? F(c, "0.00") : "", Markup.Escape(r.Backend), Markup.Escape($"{r.Algorithm} ({r.Isa})"));
         AnsiConsole.Write(table);
         return 0;
     }
@@ -165,6 +171,18 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
     {
         using var prepared = problem.Operation.Prepare(backend, problem, seed: 1);
         return ToRow(problem, backend.ToString(), backend.Threads, MedianMilliseconds(prepared.Run, minTime), peak, prepared.Algorithm, prepared.Isa);
+    }
+
+    /// <summary>
+    /// The yardstick of memory-bound operations: one thread copying half the bytes an operation
+    /// moves (so the copy reads and writes as many bytes as the operation does), median time.
+    /// </summary>
+    private static double CopyMilliseconds(double bytes, TimeSpan minTime)
+    {
+        var source = new float[Math.Max(1, (long)(bytes / 2 / sizeof(float)))];
+        var destination = new float[source.Length];
+        source.AsSpan().Fill(1f);
+        return MedianMilliseconds(() => source.AsSpan().CopyTo(destination), minTime);
     }
 
     /// <summary>Median of single-run times after a warm-up, over at least minTime and 5 runs.</summary>

@@ -16,6 +16,8 @@ static const hc_algorithm* const forward_algorithms[] = {
 
 /* Max pooling saves its argmax for the backward pass; the averages need nothing saved. */
 static const hc_algorithm* const forward_training_algorithms[] = {
+    &hc_pool2d_max_argmax_avx512,
+    &hc_pool2d_max_argmax_avx2,
     &hc_pool2d_max_argmax_generic,
     &hc_pool2d_3x3s2_avx512,
     &hc_pool2d_2x2s2_avx2,
@@ -26,6 +28,8 @@ static const hc_algorithm* const forward_training_algorithms[] = {
 };
 
 static const hc_algorithm* const backward_algorithms[] = {
+    &hc_pool2d_backward_avx512,
+    &hc_pool2d_backward_avx2,
     &hc_pool2d_backward_generic,
     NULL,
 };

@@ -67,10 +67,14 @@ extern const hc_algorithm hc_pool2d_direct_generic;
 /* ---- training ---- */
 
 /* Max pooling forward that also writes each window's argmax (the first maximum in row-major
- * window order) into the workspace, plain C. */
+ * window order) into the workspace; the same C compiled per instruction set. */
+extern const hc_algorithm hc_pool2d_max_argmax_avx512;
+extern const hc_algorithm hc_pool2d_max_argmax_avx2;
 extern const hc_algorithm hc_pool2d_max_argmax_generic;
-/* Backward data in plain C: max pooling adds dL/dy at the saved argmax; averages give each input
- * element the sum of dL/dy / window size over the windows holding it. */
+/* Backward data: max pooling routes dL/dy to the saved argmax; averages give each input element
+ * the sum of dL/dy / window size over the windows holding it; per instruction set likewise. */
+extern const hc_algorithm hc_pool2d_backward_avx512;
+extern const hc_algorithm hc_pool2d_backward_avx2;
 extern const hc_algorithm hc_pool2d_backward_generic;
 
 #endif

@@ -1,0 +1,201 @@
+/* Pooling for training: max pooling that saves its argmax, and the backward pass of every
+ * algorithm. One (image, channel) plane per task; within a plane the outputs are visited in
+ * order, so results do not depend on the thread count.
+ *
+ * Plain C written for the compiler to vectorise (contiguous row loops without stores feeding
+ * later loads), compiled once per instruction set: the including file defines POOL_ISA (an
+ * hc_isa), and POOL_MAX_ARGMAX / POOL_BACKWARD with their names, the algorithms it defines. */
+#include <math.h>
+
+#include "pool2d_internal.h"
+
+static bool accepts_max(const hc_plan* plan) { return hc_pool(plan)->desc.algorithm == HC_POOL_MAX; }
+
+static bool accepts_any(const hc_plan* plan) {
+    (void)plan;
+    return true;
+}
+
+static int threads_for(const hc_pool2d* pool) {
+    const hc_pool2d_desc* d = &pool->desc;
+    /* Below 32K input elements a parallel region costs more than it saves. */
+    return (double)d->batch * (double)d->channels * (double)(d->in_height * d->in_width) < 32768.0 ? 1 : pool->base.num_threads;
+}
+
+/* The first maximum in row-major window order: ties keep the earlier element, so every backend
+ * routes the gradient to the same input. */
+static hc_status run_max_argmax(const hc_plan* plan, const hc_args* args) {
+    const hc_pool2d* pool = hc_pool(plan);
+    const hc_pool2d_desc* d = &pool->desc;
+    const float* input = hc_arg_in(args, HC_ARG_SRC);
+    float* output = hc_arg_out(args, HC_ARG_DST);
+    int32_t* argmax = (int32_t*)args->at[HC_ARG_WORKSPACE];
+    const int64_t planes = d->batch * d->channels, in_plane = d->in_height * d->in_width;
+    const int64_t out_plane = pool->out_height * pool->out_width;
+    const int threads = threads_for(pool);
+    int finished = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+#pragma omp for schedule(dynamic, hc_dynamic_chunk(planes, threads)) nowait
+        for (int64_t p = 0; p < planes; p++) {
+            const float* x = input + p * in_plane;
+            for (int64_t oh = 0; oh < pool->out_height; oh++)
+                for (int64_t ow = 0; ow < pool->out_width; ow++) {
+                    const hc_pool_window w = hc_pool_window_at(pool, oh, ow);
+                    int64_t best_index = w.h0 * d->in_width + w.w0;
+                    float best = x[best_index];
+                    /* Selects, not branches: which element wins is data. */
+                    for (int64_t h = w.h0; h < w.h1; h++)
+                        for (int64_t c = w.w0; c < w.w1; c++) {
+                            const float v = x[h * d->in_width + c];
+                            const bool greater = v > best;
+                            best = greater ? v : best;
+                            best_index = greater ? h * d->in_width + c : best_index;
+                        }
+                    const int64_t o = p * out_plane + oh * pool->out_width + ow;
+                    output[o] = best;
+                    argmax[o] = (int32_t)best_index;
+                }
+        }
+        hc_parallel_join(&finished);
+    }
+    return HC_STATUS_OK;
+}
+
+/* dx of one plane for the averages, separably. Each window's share dy / window size; per output
+ * row, the shares added onto the input columns each window covers, one kernel column offset t at
+ * a time from the last to the first, so every element gathers its windows in row-major order
+ * without a store feeding the next load; then each input row h the sum of output rows
+ * first_row[h] .. last_row[h], whose windows cover it, written once. `scratch` holds out_height x
+ * in_width row sums and out_width shares; `column_width` each output column's window width inside
+ * the image (for the average that excludes padding). The order is fixed: the result does not
+ * depend on the thread count. */
+static void average_backward_plane(const hc_pool2d* pool, const float* dy, float* dx, float* scratch, const float* column_width,
+                                   const int32_t* first_row, const int32_t* last_row) {
+    const hc_pool2d_desc* d = &pool->desc;
+    const bool include_padding = d->algorithm == HC_POOL_AVERAGE_INCLUDE_PADDING;
+    const int64_t width = d->in_width, out_w = pool->out_width, sw = d->stride_width;
+    float* rows = scratch;
+    float* share = scratch + pool->out_height * width;
+    for (int64_t oh = 0; oh < pool->out_height; oh++) {
+        const hc_pool_window w = hc_pool_window_at(pool, oh, 0);
+        const float* gradient = dy + oh * out_w;
+        if (include_padding) {
+            const float count = (float)(d->kernel_height * d->kernel_width);
+            for (int64_t ow = 0; ow < out_w; ow++) share[ow] = gradient[ow] / count;
+        } else {
+            const float height = (float)(w.h1 - w.h0);
+            for (int64_t ow = 0; ow < out_w; ow++) share[ow] = gradient[ow] / (height * column_width[ow]);
+        }
+        float* row = rows + oh * width;
+        for (int64_t c = 0; c < width; c++) row[c] = 0.0f;
+        for (int64_t t = d->kernel_width - 1; t >= 0; t--) {
+            /* Output columns whose offset-t tap lies in the image: 0 <= ow*sw - pad_left + t < width. */
+            const int64_t lead = d->pad_left - t;
+            const int64_t ow0 = lead > 0 ? (lead + sw - 1) / sw : 0;
+            const int64_t reach = width - 1 + d->pad_left - t;
+            const int64_t ow1 = reach < 0 ? -1 : (reach / sw < out_w - 1 ? reach / sw : out_w - 1);
+            float* target = row - d->pad_left + t;
+            if (sw == 1) {
+                for (int64_t ow = ow0; ow <= ow1; ow++) target[ow] += share[ow];
+            } else {
+                for (int64_t ow = ow0; ow <= ow1; ow++) target[ow * sw] += share[ow];
+            }
+        }
+    }
+    for (int64_t h = 0; h < d->in_height; h++) {
+        float* out = dx + h * width;
+        const int32_t first = first_row[h], last = last_row[h];
+        if (first > last) {
+            for (int64_t c = 0; c < width; c++) out[c] = 0.0f;
+            continue;
+        }
+        const float* row = rows + first * width;
+        for (int64_t c = 0; c < width; c++) out[c] = row[c];
+        for (int32_t oh = first + 1; oh <= last; oh++) {
+            row = rows + oh * width;
+            for (int64_t c = 0; c < width; c++) out[c] += row[c];
+        }
+    }
+}
+
+/* dx of one plane for max pooling: dy routed to each window's argmax in row-major window order,
+ * input rows zeroed just before the first window that reaches them (while they are in cache). A
+ * scatter with a store per output beats a gather with a test per input: argmax positions are
+ * data, and a test per input mispredicts or gathers. */
+static void max_backward_plane(const hc_pool2d* pool, const float* dy, const int32_t* argmax, float* dx) {
+    const hc_pool2d_desc* d = &pool->desc;
+    const int64_t in_plane = d->in_height * d->in_width, width = d->in_width;
+    int64_t zeroed = 0; /* rows [0, zeroed) are zero or hold gradients */
+    for (int64_t oh = 0; oh < pool->out_height; oh++) {
+        const int64_t end = hc_pool_window_at(pool, oh, 0).h1;
+        for (; zeroed < end; zeroed++)
+            for (int64_t c = 0; c < width; c++) dx[zeroed * width + c] = 0.0f;
+        /* An index from elsewhere than a forward pass of this plan is ignored, never followed out of the rows zeroed. */
+        for (int64_t ow = 0; ow < pool->out_width; ow++) {
+            const int64_t o = oh * pool->out_width + ow, i = argmax[o];
+            if (i >= 0 && i < zeroed * width) dx[i] += dy[o];
+        }
+    }
+    for (int64_t i = zeroed * width; i < in_plane; i++) dx[i] = 0.0f;
+}
+
+static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
+    const hc_pool2d* pool = hc_pool(plan);
+    const hc_pool2d_desc* d = &pool->desc;
+    const float* diff_dst = hc_arg_in(args, HC_ARG_DIFF_DST);
+    float* diff_src = hc_arg_out(args, HC_ARG_DIFF_SRC);
+    const int32_t* argmax = (const int32_t*)args->at[HC_ARG_WORKSPACE];
+    const int64_t planes = d->batch * d->channels, in_plane = d->in_height * d->in_width;
+    const int64_t out_plane = pool->out_height * pool->out_width;
+    const int threads = threads_for(pool);
+    const size_t scratch_bytes = (size_t)(pool->out_height * d->in_width + pool->out_width) * sizeof(float);
+    /* For the averages, the same for every plane: each output column's window width inside the
+     * image, and the output rows whose windows cover each input row. */
+    float* column_width = NULL;
+    int32_t *first_row = NULL, *last_row = NULL;
+    if (d->algorithm != HC_POOL_MAX) {
+        column_width = hc_thread_scratch((size_t)(pool->out_width + 2 * d->in_height) * sizeof(float));
+        if (column_width == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the pooling gradient's window sizes");
+        first_row = (int32_t*)(column_width + pool->out_width);
+        last_row = first_row + d->in_height;
+        for (int64_t ow = 0; ow < pool->out_width; ow++) {
+            const hc_pool_window w = hc_pool_window_at(pool, 0, ow);
+            column_width[ow] = (float)(w.w1 - w.w0);
+        }
+        for (int64_t h = 0; h < d->in_height; h++) {
+            const int64_t lowest = h + d->pad_top - d->kernel_height + 1;
+            const int64_t first = lowest <= 0 ? 0 : (lowest + d->stride_height - 1) / d->stride_height;
+            const int64_t last = (h + d->pad_top) / d->stride_height;
+            first_row[h] = (int32_t)first;
+            last_row[h] = (int32_t)(last < pool->out_height - 1 ? last : pool->out_height - 1);
+        }
+    }
+    int finished = 0, failed = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+#pragma omp for schedule(dynamic, hc_dynamic_chunk(planes, threads)) nowait
+        for (int64_t p = 0; p < planes; p++) {
+            const float* dy = diff_dst + p * out_plane;
+            float* dx = diff_src + p * in_plane;
+            if (d->algorithm != HC_POOL_MAX) {
+                float* scratch = hc_thread_workspace(scratch_bytes);
+                if (scratch == NULL) {
+#pragma omp atomic write
+                    failed = 1;
+                    continue;
+                }
+                average_backward_plane(pool, dy, dx, scratch, column_width, first_row, last_row);
+            } else {
+                max_backward_plane(pool, dy, argmax + p * out_plane, dx);
+            }
+        }
+        hc_parallel_join(&finished);
+    }
+    return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the pooling gradient's rows") : HC_STATUS_OK;
+}
+
+const hc_algorithm POOL_MAX_ARGMAX = {
+    .name = POOL_MAX_ARGMAX_NAME, .isa = POOL_ISA, .accepts = accepts_max, .pack = NULL, .run = run_max_argmax};
+
+const hc_algorithm POOL_BACKWARD = {.name = POOL_BACKWARD_NAME, .isa = POOL_ISA, .accepts = accepts_any, .pack = NULL, .run = run_backward};
