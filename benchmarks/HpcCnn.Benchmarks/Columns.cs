@@ -10,13 +10,12 @@ namespace HpcCnn.Benchmarks;
 internal sealed class ThroughputColumn(string name, Func<Problem, int, double, string> format) : IColumn
 {
     public static readonly ThroughputColumn Gflops = new("GFLOP/s", (p, _, ns) =>
-        p is ConvProblem c ? (c.Flops / ns).ToString("0.0") : "-");
+        p.Operation.Flops(p) is > 0 and var flops ? (flops / ns).ToString("0.0") : "-");
 
     public static readonly ThroughputColumn PercentOfPeak = new("% peak", (p, threads, ns) =>
-        p is ConvProblem c ? (c.Flops / ns / Peak(threads) * 100).ToString("0.0") : "-");
+        p.Operation.Flops(p) is > 0 and var flops ? (flops / ns / Peak(threads) * 100).ToString("0.0") : "-");
 
-    public static readonly ThroughputColumn GigabytesPerSecond = new("GB/s", (p, _, ns) =>
-        ((p.InputLength + p.OutputLength) * sizeof(float) / ns).ToString("0.0"));
+    public static readonly ThroughputColumn GigabytesPerSecond = new("GB/s", (p, _, ns) => (p.Operation.Bytes(p) / ns).ToString("0.0"));
 
     private static readonly Dictionary<int, double> Peaks = [];
 
@@ -39,9 +38,9 @@ internal sealed class ThroughputColumn(string name, Func<Problem, int, double, s
     public UnitType UnitType => UnitType.Dimensionless;
     public string Legend => name switch
     {
-        "GFLOP/s" => "Nominal FLOPs (2·N·K·Ho·Wo·C/G·R·S) per nanosecond of the median",
+        "GFLOP/s" => "Nominal FLOPs of the problem's direction (Operation.Flops) per nanosecond of the median",
         "% peak" => "GFLOP/s over the FMA peak hc_measure_fma_peak measures with the same thread count",
-        _ => "Input plus output bytes per nanosecond of the median",
+        _ => "Bytes the direction reads and writes (Operation.Bytes) per nanosecond of the median",
     };
 
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
@@ -50,6 +49,8 @@ internal sealed class ThroughputColumn(string name, Func<Problem, int, double, s
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
+        // Only methods that run the problem itself have its FLOPs and bytes (not set_weights, say).
+        if (benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttributes(typeof(NotTheProblemAttribute), false).Length > 0) return "-";
         var median = summary[benchmarkCase]?.ResultStatistics?.Median;
         var problemName = benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Problem")?.Value as string;
         if (median is not > 0 || problemName is null) return "-";
@@ -59,3 +60,7 @@ internal sealed class ThroughputColumn(string name, Func<Problem, int, double, s
 
     public override string ToString() => ColumnName;
 }
+
+/// <summary>Marks a benchmark method that times something other than one run of its Problem (no throughput columns).</summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class NotTheProblemAttribute : Attribute;
