@@ -177,7 +177,8 @@ typedef struct hc_plan_options {
     hc_isa max_isa;
 } hc_plan_options;
 
-/* What a plan chose, for logs and benchmarks. The strings are static and never freed. */
+/* What a plan chose, for logs and benchmarks. algorithm lives as long as the plan (a plan that
+ * runs through another names both: "as_forward:gemm_implicit_8x32_avx512"); isa is static. */
 typedef struct hc_plan_info {
     const char* algorithm;
     const char* isa;
@@ -283,8 +284,8 @@ HC_API hc_status hc_measure_fma_peak(int32_t num_threads, double* gflops);
  * present, once; roles it does not use are refused. */
 HC_API hc_status hc_plan_execute(const hc_plan* plan, const hc_arg* args, int32_t count);
 /* Replaces the plan's weights (and bias; NULL with bias_length 0 keeps none, or removes a bias
- * the plan had) and repacks them. Only for plans that use weights: convolution forward and
- * backward data. Must not run while the plan executes on another thread. */
+ * the plan had) and repacks them. Only for plans that use weights: convolution and dense,
+ * forward and backward data. Must not run while the plan executes on another thread. */
 HC_API hc_status hc_plan_set_weights(hc_plan* plan, const float* weights, int64_t weights_length,
                                      const float* bias, int64_t bias_length);
 HC_API hc_status hc_plan_get_info(const hc_plan* plan, hc_plan_info* info);

@@ -216,4 +216,43 @@ public class TrainingKernelTests
             Assert.Contains("labels[1] = 4 is not a class", Assert.Throws<ArgumentOutOfRangeException>(() => plan.Forward(logits, [0, 4, 1], p)).Message);
         }
     }
+
+    /// <summary>The README's training snippet, as written there, runs (and the step moves the weights).</summary>
+    [Fact]
+    public void Readme_training_example_runs()
+    {
+        using var cpu = new CpuBackend(new CpuBackendOptions { Threads = 2 });
+        var layer = Problems.ConvProblem.Parse("mb64ic6ih14oc16kh5") with { Activation = Activation.Tanh };
+        var (weights, bias) = (Values((int)layer.WeightsLength, 1), Values(layer.BiasLength, 2));
+        var (x, dy) = (Values((int)layer.InputLength, 3), Values((int)layer.OutputLength, 4));
+        var (y, dx, dw, db, velocity) = (new float[layer.OutputLength], new float[layer.InputLength], new float[layer.WeightsLength],
+            new float[layer.BiasLength], new float[layer.WeightsLength]);
+        using var forward = cpu.CreateConvPlan(layer with { Direction = Direction.ForwardTraining }, weights, bias);
+        using var data = cpu.CreateConvPlan(layer with { Direction = Direction.BackwardData }, weights, bias);
+        using var grads = cpu.CreateConvPlan(layer with { Direction = Direction.BackwardWeightsAndBias });
+        var before = (float[])weights.Clone();
+        forward.Forward(x, y);
+        data.BackwardData(dy, dx, output: y);
+        grads.BackwardWeights(x, dy, dw, db, output: y);
+        cpu.Update(new Sgd { LearningRate = 0.05f, Momentum = 0.9f }, weights, dw, velocity);
+        forward.SetWeights(weights, bias);
+        Assert.False(before.AsSpan().SequenceEqual(weights));
+
+        var loss = new Problems.SoftmaxProblem { Batch = 64, Classes = 10, Direction = Direction.ForwardTraining };
+        var (logits, labels) = (Values(640, 5), Enumerable.Range(0, 64).Select(i => i % 10).ToArray());
+        var (probabilities, dlogits) = (new float[640], new float[640]);
+        using var softmax = cpu.CreateSoftmaxPlan(loss);
+        float mean = softmax.Forward(logits, labels, probabilities);
+        using var softmaxBackward = cpu.CreateSoftmaxPlan(loss with { Direction = Direction.BackwardData });
+        softmaxBackward.Backward(probabilities, labels, dlogits);
+        Assert.InRange(mean, 0.5f, 10f);
+
+        var dropout = new Dropout(Rate: 0.5f, Seed: 42);
+        long step = 1;
+        var (activations, gradient, m, v) = (Values(1000, 6), Values(1000, 7), new float[weights.Length], new float[weights.Length]);
+        cpu.DropoutForward(dropout, step, activations, activations);
+        cpu.DropoutBackward(dropout, step, gradient, gradient);
+        cpu.Update(new Adam { LearningRate = 1e-3f }, step, weights, dw, m, v);
+        Assert.Equal(activations.Select(a => a == 0), gradient.Select(g => g == 0));
+    }
 }
