@@ -11,19 +11,7 @@
 #include <string.h>
 
 #include "../src/gemm/gemm.h"
-
-static int checks_run, checks_failed;
-
-#define CHECK(condition, ...)                                   \
-    do {                                                        \
-        checks_run++;                                           \
-        if (!(condition)) {                                     \
-            checks_failed++;                                    \
-            fprintf(stderr, "%s:%d: check failed: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                       \
-            fprintf(stderr, "\n");                              \
-        }                                                       \
-    } while (0)
+#include "check.h"
 
 static unsigned seed_state = 12345u;
 
@@ -203,6 +191,5 @@ int main(void) {
         test_ukernel(&hc_sgemm_kernel_8x32__avx512, "avx512");
         test_driver(HC_ISA_AVX512);
     }
-    printf("%d checks, %d failed\n", checks_run, checks_failed);
-    return checks_failed == 0 ? 0 : 1;
+    return check_summary();
 }

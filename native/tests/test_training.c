@@ -11,19 +11,7 @@
 
 #include "../src/core/philox.h"
 #include "hpccnn.h"
-
-static int checks_run, checks_failed;
-
-#define CHECK(condition, ...)                                               \
-    do {                                                                    \
-        checks_run++;                                                       \
-        if (!(condition)) {                                                 \
-            checks_failed++;                                                \
-            fprintf(stderr, "%s:%d: check failed: ", __FILE__, __LINE__);   \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-        }                                                                   \
-    } while (0)
+#include "check.h"
 
 static float uniform(unsigned* state) {
     *state = *state * 1103515245u + 12345u;
@@ -184,6 +172,5 @@ int main(void) {
     test_dropout();
     test_optimizers();
     test_softmax();
-    printf("%d checks, %d failed\n", checks_run, checks_failed);
-    return checks_failed == 0 ? 0 : 1;
+    return check_summary();
 }

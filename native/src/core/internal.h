@@ -58,6 +58,12 @@ static inline int64_t hc_dynamic_chunk(int64_t items, int threads) { return item
  * entered back-to-back regions 7-44 us late; 2-thread resnet_3x3 ran 3-5% faster with this. */
 void hc_parallel_join(int* finished);
 
+/* Elementwise work: body(context, begin, end) over fixed chunks of [0, length) (a multiple of 16
+ * elements each, whatever the thread count), on up to `threads` threads once length is large
+ * enough to pay for them. */
+typedef void (*hc_chunk_fn)(const void* context, int64_t begin, int64_t end);
+void hc_for_chunks(int64_t length, int32_t threads, hc_chunk_fn body, const void* context);
+
 /* Threads a plan uses: options->num_threads, or the default when options is NULL or says 0. */
 bool hc_resolve_num_threads(const hc_plan_options* options, int32_t* num_threads);
 

@@ -1,4 +1,5 @@
-/* The end of a kernel's parallel region: the team waits for its last thread awake (internal.h). */
+/* The end of a kernel's parallel region: the team waits for its last thread awake; and the
+ * chunked loop of the elementwise kernels (internal.h). */
 #include <omp.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -26,5 +27,22 @@ void hc_parallel_join(int* finished) {
         if (count >= team) return;
         HC_CPU_RELAX();
         if (spins % 64 == 0 && hc_now_ms() > deadline) return;
+    }
+}
+
+/* Fixed chunks, a multiple of every vector width and of Philox's block of 4. */
+#define CHUNK 16384
+/* Below this many elements a parallel region costs more than it saves. */
+#define PARALLEL_MIN 65536
+
+void hc_for_chunks(int64_t length, int32_t threads, hc_chunk_fn body, const void* context) {
+    if (length < PARALLEL_MIN) threads = 1;
+    const int64_t chunks = (length + CHUNK - 1) / CHUNK;
+    int finished = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+#pragma omp for schedule(dynamic, hc_dynamic_chunk(chunks, threads)) nowait
+        for (int64_t c = 0; c < chunks; c++) body(context, c * CHUNK, c * CHUNK + CHUNK < length ? c * CHUNK + CHUNK : length);
+        hc_parallel_join(&finished);
     }
 }

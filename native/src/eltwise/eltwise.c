@@ -8,11 +8,6 @@
 #include "../core/plan.h"
 #include "eltwise_internal.h"
 
-/* Below this many elements a parallel region costs more than it saves. */
-#define PARALLEL_MIN 65536
-/* Fixed chunks (a multiple of every vector width), whatever the thread count. */
-#define CHUNK 16384
-
 typedef struct hc_eltwise {
     hc_plan base;
     hc_eltwise_desc desc;
@@ -27,30 +22,32 @@ static void backward_plain(hc_activation activation, float alpha, const float* y
     for (int64_t i = begin; i < end; i++) dx[i] = hc_activation_backward(activation, alpha, y[i], dy[i]);
 }
 
+typedef struct eltwise_call {
+    hc_activation activation;
+    float alpha;
+    const float *a, *dy;
+    float* out;
+    hc_eltwise_forward_fn forward;
+    hc_eltwise_backward_fn backward;
+} eltwise_call;
+
+static void eltwise_range(const void* context, int64_t begin, int64_t end) {
+    const eltwise_call* c = context;
+    if (c->dy == NULL) {
+        c->forward(c->activation, c->alpha, c->a, c->out, begin, end);
+    } else {
+        c->backward(c->activation, c->alpha, c->a, c->dy, c->out, begin, end);
+    }
+}
+
 void hc_eltwise_pass(hc_activation activation, float alpha, const float* a, const float* dy, float* out, int64_t length, hc_isa isa,
                      int32_t threads) {
-    const hc_eltwise_forward_fn forward = isa >= HC_ISA_AVX512 ? hc_eltwise_forward__avx512
-                                          : isa >= HC_ISA_AVX2 ? hc_eltwise_forward__avx2
-                                                               : forward_plain;
-    const hc_eltwise_backward_fn backward = isa >= HC_ISA_AVX512 ? hc_eltwise_backward__avx512
-                                            : isa >= HC_ISA_AVX2 ? hc_eltwise_backward__avx2
-                                                                 : backward_plain;
-    if (length < PARALLEL_MIN) threads = 1;
-    const int64_t chunks = (length + CHUNK - 1) / CHUNK;
-    int finished = 0;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-#pragma omp for schedule(dynamic, hc_dynamic_chunk(chunks, threads)) nowait
-        for (int64_t c = 0; c < chunks; c++) {
-            const int64_t begin = c * CHUNK, end = begin + CHUNK < length ? begin + CHUNK : length;
-            if (dy == NULL) {
-                forward(activation, alpha, a, out, begin, end);
-            } else {
-                backward(activation, alpha, a, dy, out, begin, end);
-            }
-        }
-        hc_parallel_join(&finished);
-    }
+    const eltwise_call call = {
+        .activation = activation, .alpha = alpha, .a = a, .dy = dy, .out = out,
+        .forward = isa >= HC_ISA_AVX512 ? hc_eltwise_forward__avx512 : isa >= HC_ISA_AVX2 ? hc_eltwise_forward__avx2 : forward_plain,
+        .backward = isa >= HC_ISA_AVX512 ? hc_eltwise_backward__avx512 : isa >= HC_ISA_AVX2 ? hc_eltwise_backward__avx2 : backward_plain,
+    };
+    hc_for_chunks(length, threads, eltwise_range, &call);
 }
 
 const float* hc_eltwise_pre_activation(hc_activation activation, float alpha, const float* y, const float* dy, int64_t length, hc_isa isa,

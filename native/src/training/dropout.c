@@ -7,10 +7,6 @@
 #include "../core/internal.h"
 #include "../core/philox.h"
 
-/* Fixed chunks (a multiple of 4, Philox's block), whatever the thread count. */
-#define CHUNK 16384
-#define PARALLEL_MIN 65536
-
 static bool check_dropout(const hc_dropout_desc* desc, const float* in, const float* out, int64_t length, const char* in_name,
                           const char* out_name) {
     if (!hc_check_not_null(desc, "desc") || !hc_check_dimension(length, 0, "length")) return false;
@@ -26,8 +22,20 @@ static bool check_dropout(const hc_dropout_desc* desc, const float* in, const fl
     return true;
 }
 
+typedef struct dropout_call {
+    const hc_dropout_desc* desc;
+    int64_t step;
+    const float* in;
+    float* out;
+} dropout_call;
+
 /* out[i] = kept(i) ? in[i] * scale : 0 for the elements of [begin, end), begin a multiple of 4. */
-static void apply_mask(const hc_dropout_desc* desc, int64_t step, const float* in, float* out, int64_t begin, int64_t end) {
+static void apply_mask(const void* context, int64_t begin, int64_t end) {
+    const dropout_call* call = context;
+    const hc_dropout_desc* desc = call->desc;
+    const int64_t step = call->step;
+    const float* in = call->in;
+    float* out = call->out;
     const float scale = 1.0f / (1.0f - desc->rate);
     for (int64_t block = begin / 4; block * 4 < end; block++) {
         float u[4];
@@ -45,16 +53,8 @@ static hc_status run(const hc_dropout_desc* desc, int64_t step, const float* in,
     int32_t threads;
     if (!check_dropout(desc, in, out, length, in_name, out_name) || !hc_resolve_num_threads(options, &threads))
         return HC_STATUS_INVALID_ARGUMENT;
-    if (length < PARALLEL_MIN) threads = 1;
-    const int64_t chunks = (length + CHUNK - 1) / CHUNK;
-    int finished = 0;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-#pragma omp for schedule(static) nowait
-        for (int64_t c = 0; c < chunks; c++)
-            apply_mask(desc, step, in, out, c * CHUNK, c * CHUNK + CHUNK < length ? c * CHUNK + CHUNK : length);
-        hc_parallel_join(&finished);
-    }
+    const dropout_call call = {.desc = desc, .step = step, .in = in, .out = out};
+    hc_for_chunks(length, threads, apply_mask, &call);
     return HC_STATUS_OK;
 }
 

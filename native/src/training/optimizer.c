@@ -6,9 +6,6 @@
 
 #include "../core/internal.h"
 
-#define CHUNK 16384
-#define PARALLEL_MIN 65536
-
 static bool check_buffers(int64_t length, const float* const* buffers, const char* const* names, int count) {
     if (!hc_check_dimension(length, 0, "length")) return false;
     for (int i = 0; i < count; i++) {
@@ -28,7 +25,19 @@ static bool finite_at_least(float value, float minimum, const char* name) {
     return false;
 }
 
-static void sgd_range(const hc_sgd_desc* d, float* w, const float* gradient, float* v, int64_t begin, int64_t end) {
+typedef struct sgd_call {
+    const hc_sgd_desc* desc;
+    float* w;
+    const float* gradient;
+    float* v;
+} sgd_call;
+
+static void sgd_range(const void* context, int64_t begin, int64_t end) {
+    const sgd_call* call = context;
+    const hc_sgd_desc* d = call->desc;
+    float* w = call->w;
+    const float* gradient = call->gradient;
+    float* v = call->v;
     const float lr = d->learning_rate, momentum = d->momentum, decay = d->weight_decay;
     for (int64_t i = begin; i < end; i++) {
         const float g = gradient[i] + decay * w[i];
@@ -56,24 +65,23 @@ hc_status hc_sgd_update(const hc_sgd_desc* desc, float* weights, const float* gr
     const float* buffers[] = {weights, gradients, velocity};
     const char* names[] = {"weights", "gradients", "velocity"};
     if (!check_buffers(length, buffers, names, moving ? 3 : 2)) return HC_STATUS_INVALID_ARGUMENT;
-    if (length < PARALLEL_MIN) threads = 1;
-    const int64_t chunks = (length + CHUNK - 1) / CHUNK;
-    int finished = 0;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-#pragma omp for schedule(static) nowait
-        for (int64_t c = 0; c < chunks; c++)
-            sgd_range(desc, weights, gradients, velocity, c * CHUNK, c * CHUNK + CHUNK < length ? c * CHUNK + CHUNK : length);
-        hc_parallel_join(&finished);
-    }
+    const sgd_call call = {.desc = desc, .w = weights, .gradient = gradients, .v = velocity};
+    hc_for_chunks(length, threads, sgd_range, &call);
     return HC_STATUS_OK;
 }
 
-typedef struct adam_step {
+typedef struct adam_call {
     float beta1, one_minus_beta1, beta2, one_minus_beta2, epsilon, decay, step_size, root_correction2;
-} adam_step;
+    float* w;
+    const float* gradient;
+    float *m, *v;
+} adam_call;
 
-static void adam_range(const adam_step* s, float* w, const float* gradient, float* m, float* v, int64_t begin, int64_t end) {
+static void adam_range(const void* context, int64_t begin, int64_t end) {
+    const adam_call* s = context;
+    float* w = s->w;
+    const float* gradient = s->gradient;
+    float *m = s->m, *v = s->v;
     for (int64_t i = begin; i < end; i++) {
         const float g = gradient[i] + s->decay * w[i];
         m[i] = s->beta1 * m[i] + s->one_minus_beta1 * g;
@@ -99,22 +107,14 @@ hc_status hc_adam_update(const hc_adam_desc* desc, int64_t step, float* weights,
     const float* buffers[] = {weights, gradients, first_moment, second_moment};
     const char* names[] = {"weights", "gradients", "first_moment", "second_moment"};
     if (!check_buffers(length, buffers, names, 4)) return HC_STATUS_INVALID_ARGUMENT;
-    const adam_step s = {
+    const adam_call s = {
         .beta1 = desc->beta1, .one_minus_beta1 = 1.0f - desc->beta1,
         .beta2 = desc->beta2, .one_minus_beta2 = 1.0f - desc->beta2,
         .epsilon = desc->epsilon, .decay = desc->weight_decay,
         .step_size = (float)((double)desc->learning_rate / (1.0 - pow((double)desc->beta1, (double)step))),
         .root_correction2 = (float)sqrt(1.0 - pow((double)desc->beta2, (double)step)),
+        .w = weights, .gradient = gradients, .m = first_moment, .v = second_moment,
     };
-    if (length < PARALLEL_MIN) threads = 1;
-    const int64_t chunks = (length + CHUNK - 1) / CHUNK;
-    int finished = 0;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-#pragma omp for schedule(static) nowait
-        for (int64_t c = 0; c < chunks; c++)
-            adam_range(&s, weights, gradients, first_moment, second_moment, c * CHUNK, c * CHUNK + CHUNK < length ? c * CHUNK + CHUNK : length);
-        hc_parallel_join(&finished);
-    }
+    hc_for_chunks(length, threads, adam_range, &s);
     return HC_STATUS_OK;
 }
