@@ -120,7 +120,9 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var row = Measure(backend, problem, peak, minTime);
-                rows.Add(problem.Operation.Flops(problem) > 0 ? row : row with { TimesCopy = row.MedianMs / CopyMilliseconds(problem.Operation.Bytes(problem), minTime) });
+                double copy = problem.Operation.Flops(problem) > 0 ? 0 : CopyMilliseconds(problem.Operation.Bytes(problem), minTime);
+                // A copy below the timer's resolution gives no ratio.
+                rows.Add(copy > 0 ? row with { TimesCopy = row.MedianMs / copy } : row);
             }
         }
 

@@ -4,7 +4,7 @@
 
 #include "gemm.h"
 
-/* Rows of C per work item: 16 micro-panels, so the item's A block (16 MR x kc) stays in L2. */
+/* Rows of C per row block: 16 micro-panels, so the A block (16 MR x kc) stays in L2. */
 #define MC_PANELS 16
 /* Most columns of C per work item; fewer when a kc x NC block of B would take over half the L2. */
 #define NC_MAX 1024
@@ -100,17 +100,23 @@ hc_status hc_gemm(const hc_gemm_args* g, hc_isa isa, int32_t threads) {
     const int team = flops < HC_PARALLEL_MIN_FLOPS ? 1 : threads;
     /* A B block (kc x nc) takes half the L2; the other half holds the item's A panels and C. */
     const int64_t nc_max = kc_step > 0 ? min64(NC_MAX, max64(4 * NR, hc_l2_cache_bytes() / 2 / (kc_step * (int64_t)sizeof(float)) / NR * NR)) : NC_MAX;
-    int64_t m_blocks = ceil_div(g->m, MR * MC_PANELS), n_blocks = ceil_div(g->n, nc_max);
+    /* Work items are (column block, run of row blocks): an item packs each B block once and runs
+     * every row block of its run against it, as BLIS orders its loops. With several threads the
+     * row blocks are shared out first, then the columns, so there is a whole number of items per
+     * thread. */
+    int64_t m_blocks = ceil_div(g->m, MR * MC_PANELS), n_blocks = ceil_div(g->n, nc_max), m_runs = 1;
     if (team > 1) {
-        /* A whole number of items per thread, split along n first (each item packs its own B). */
-        const int64_t wanted = ceil_div(m_blocks * n_blocks, team) * team;
-        n_blocks = min64(ceil_div(g->n, NR), ceil_div(wanted, m_blocks));
-        if (m_blocks * n_blocks < wanted) m_blocks = min64(ceil_div(g->m, MR), ceil_div(wanted, n_blocks));
+        m_runs = min64(ceil_div(g->m, MR), ceil_div(team, n_blocks));
+        m_blocks = max64(m_blocks, m_runs);
+        if (n_blocks * m_runs < team) n_blocks = min64(ceil_div(g->n, NR), ceil_div(team, m_runs));
+        n_blocks = ceil_div(n_blocks * m_runs, team) * team / m_runs;
+        n_blocks = min64(n_blocks, ceil_div(g->n, NR));
     }
     const int64_t mc = balanced_block(g->m, m_blocks, MR), nc = balanced_block(g->n, n_blocks, NR);
     m_blocks = ceil_div(g->m, mc);
     n_blocks = ceil_div(g->n, nc);
-    const int64_t items = m_blocks * n_blocks;
+    m_runs = min64(m_runs, m_blocks);
+    const int64_t items = n_blocks * m_runs;
     /* The B block starts 64-byte aligned: micro-kernels load its panels with aligned loads. */
     const size_t a_floats = (size_t)(ceil_div(mc * kc_step, 16) * 16), b_floats = g->packed_b != NULL ? 0 : (size_t)(nc * kc_step);
     const size_t workspace_bytes = (a_floats + b_floats + 16) * sizeof(float);
@@ -126,28 +132,31 @@ hc_status hc_gemm(const hc_gemm_args* g, hc_isa isa, int32_t threads) {
                 continue;
             }
             float* b_pack = a_pack + a_floats;
-            const int64_t i0 = item / n_blocks * mc, im = min64(mc, g->m - i0);
+            const int64_t run = item / n_blocks, mb_begin = run * m_blocks / m_runs, mb_end = (run + 1) * m_blocks / m_runs;
             const int64_t j0 = item % n_blocks * nc, jn = min64(nc, g->n - j0);
             int64_t k0 = 0;
             do {
                 const int64_t kc = min64(kc_step, g->k - k0);
-                pack_a_panels(kernel, g->a, i0, im, k0, kc, a_pack);
                 if (g->packed_b == NULL) pack_b_panels(kernel, g->b, g->b_rows, k0, kc, kc, j0, jn, b_pack);
-                for (int64_t q = 0; q * NR < jn; q++) {
-                    const int n_valid = (int)min64(NR, jn - q * NR);
-                    const float* b = g->packed_b != NULL ? g->packed_b + ((j0 / NR + q) * g->k + k0) * NR : b_pack + q * kc * NR;
-                    const hc_sgemm_ukernel_fn ukernel = kernel->run_half != NULL && 2 * n_valid <= NR ? kernel->run_half : kernel->run;
-                    for (int64_t p = 0; p * MR < im; p++) {
-                        const hc_gemm_epilogue epilogue = {
-                            .bias = g->row_bias != NULL && !g->accumulate ? g->row_bias + i0 + p * MR : NULL,
-                            .column_bias = g->column_bias != NULL && !g->accumulate ? g->column_bias + j0 + q * NR : NULL,
-                            .activation = g->activation,
-                            .alpha = g->alpha,
-                            .first = k0 == 0 && !g->accumulate,
-                            .last = k0 + kc >= g->k,
-                        };
-                        ukernel(kc, a_pack + p * kc * MR, b, NR, g->c + (i0 + p * MR) * g->ldc + j0 + q * NR, g->ldc,
-                                (int)min64(MR, im - p * MR), n_valid, &epilogue);
+                for (int64_t mb = mb_begin; mb < mb_end; mb++) {
+                    const int64_t i0 = mb * mc, im = min64(mc, g->m - i0);
+                    pack_a_panels(kernel, g->a, i0, im, k0, kc, a_pack);
+                    for (int64_t q = 0; q * NR < jn; q++) {
+                        const int n_valid = (int)min64(NR, jn - q * NR);
+                        const float* b = g->packed_b != NULL ? g->packed_b + ((j0 / NR + q) * g->k + k0) * NR : b_pack + q * kc * NR;
+                        const hc_sgemm_ukernel_fn ukernel = kernel->run_half != NULL && 2 * n_valid <= NR ? kernel->run_half : kernel->run;
+                        for (int64_t p = 0; p * MR < im; p++) {
+                            const hc_gemm_epilogue epilogue = {
+                                .bias = g->row_bias != NULL && !g->accumulate ? g->row_bias + i0 + p * MR : NULL,
+                                .column_bias = g->column_bias != NULL && !g->accumulate ? g->column_bias + j0 + q * NR : NULL,
+                                .activation = g->activation,
+                                .alpha = g->alpha,
+                                .first = k0 == 0 && !g->accumulate,
+                                .last = k0 + kc >= g->k,
+                            };
+                            ukernel(kc, a_pack + p * kc * MR, b, NR, g->c + (i0 + p * MR) * g->ldc + j0 + q * NR, g->ldc,
+                                    (int)min64(MR, im - p * MR), n_valid, &epilogue);
+                        }
                     }
                 }
                 k0 += kc;

@@ -8,9 +8,10 @@
  * op(A) is A (m x k, lda floats per row) or, when transposed, Aᵀ of A stored k x m. Likewise B
  * (k x n, or n x k transposed). The biases are added only when not accumulating.
  *
- * Blocking: items of MC rows x NC columns of C are shared between threads; each item walks the
- * reduction in blocks whose size depends on k and the micro-kernel only, packing its A panels
- * (and B, unless packed) into the thread's workspace. Every element of C is reduced by one thread
+ * Blocking: items of NC columns of C and a run of MC-row blocks are shared between threads; each
+ * item walks the reduction in blocks whose size depends on k and the micro-kernel only, packing
+ * B (unless packed) once per block and the A panels of each row block into the thread's
+ * workspace. Every element of C is reduced by one thread
  * in a fixed order, so any thread count gives the same bits. */
 #ifndef HPCCNN_GEMM_GEMM_H
 #define HPCCNN_GEMM_GEMM_H
