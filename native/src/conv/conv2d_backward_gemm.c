@@ -75,12 +75,12 @@ static void tap_offsets(const hc_conv2d* plan, int64_t* offsets) {
     }
 }
 
-/* Fills the window from the group's channels x. */
-static void fill_window(const hc_conv2d* plan, const float* x, float* window) {
+/* Fills channels [c_begin, c_end) of the window from the group's channels x. */
+static void fill_window(const hc_conv2d* plan, const float* x, float* window, int64_t c_begin, int64_t c_end) {
     const hc_conv2d_desc* d = &plan->desc;
     const phase_window w = window_of(plan);
     const int64_t sh = d->stride_height, sw = d->stride_width;
-    for (int64_t c = 0; c < d->in_channels / d->groups; c++)
+    for (int64_t c = c_begin; c < c_end; c++)
         for (int64_t ph = 0; ph < sh; ph++)
             for (int64_t pc = 0; pc < sw; pc++) {
                 /* Columns j with 0 <= j*sw + pc - pad_left < in_width: [first, last). */
@@ -128,22 +128,29 @@ static void col2im(const hc_conv2d* plan, const float* columns, int64_t oh0, int
             }
 }
 
-/* dL/db[k] = sum over images and pixels of dZ, in 16 fixed lanes (pixel mod 16), then in order. */
-static void bias_gradient(const hc_conv2d* plan, const float* dz, float* db) {
+/* dL/db[k] = sum over images and pixels of dZ, in 16 fixed lanes (pixel mod 16), then in order;
+ * one output channel per task. */
+static void bias_gradient(const hc_conv2d* plan, const float* dz, float* db, int threads) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t pixels = plan->out_height * plan->out_width;
-    for (int64_t k = 0; k < d->out_channels; k++) {
-        float lanes[16] = {0};
-        for (int64_t n = 0; n < d->batch; n++) {
-            const float* plane = dz + (n * d->out_channels + k) * pixels;
-            int64_t p = 0;
-            for (; p + 16 <= pixels; p += 16)
-                for (int l = 0; l < 16; l++) lanes[l] += plane[p + l];
-            for (int l = 0; p < pixels; p++, l++) lanes[l] += plane[p];
+    int finished = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+#pragma omp for schedule(static) nowait
+        for (int64_t k = 0; k < d->out_channels; k++) {
+            float lanes[16] = {0};
+            for (int64_t n = 0; n < d->batch; n++) {
+                const float* plane = dz + (n * d->out_channels + k) * pixels;
+                int64_t p = 0;
+                for (; p + 16 <= pixels; p += 16)
+                    for (int l = 0; l < 16; l++) lanes[l] += plane[p + l];
+                for (int l = 0; p < pixels; p++, l++) lanes[l] += plane[p];
+            }
+            float sum = 0.0f;
+            for (int l = 0; l < 16; l++) sum += lanes[l];
+            db[k] = sum;
         }
-        float sum = 0.0f;
-        for (int l = 0; l < 16; l++) sum += lanes[l];
-        db[k] = sum;
+        hc_parallel_join(&finished);
     }
 }
 
@@ -155,19 +162,36 @@ static hc_status backward_weights(const hc_plan* base, const hc_args* args, hc_i
     const float* x = hc_arg_in(args, HC_ARG_SRC);
     float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
     float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
-    if (db != NULL) bias_gradient(plan, dz, db);
     const int64_t groups = d->groups, kg = d->out_channels / groups, cg = d->in_channels / groups, ckk = taps_per_group(d);
     const int64_t pixels = plan->out_height * plan->out_width, plane = d->in_height * d->in_width;
-    const int64_t offset_floats = ceil_div(ckk * (int64_t)sizeof(int64_t), 64) * 16;
-    float* buffer = hc_thread_columns((size_t)(offset_floats + window_floats(plan)) * sizeof(float));
-    if (buffer == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the padded image");
+    const double flops = 2.0 * (double)plan->output_length * (double)ckk;
+    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
+    if (db != NULL) bias_gradient(plan, dz, db, threads);
+    /* One thread fills each image's window just before its GEMM, while it is in cache; several
+     * fill every image's window of a group at once, so filling is not a serial step per image. */
+    const bool bulk = threads > 1;
+    const int64_t offset_floats = ceil_div(ckk * (int64_t)sizeof(int64_t), 64) * 16, image_floats = ceil_div(window_floats(plan), 16) * 16;
+    float* buffer = hc_thread_columns((size_t)(offset_floats + (bulk ? d->batch : 1) * image_floats) * sizeof(float));
+    if (buffer == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the padded images");
     int64_t* offsets = (int64_t*)buffer;
-    float* window = buffer + offset_floats;
+    float* windows = buffer + offset_floats;
     tap_offsets(plan, offsets);
-    const hc_gemm_rows columns = {.base = window, .offsets = offsets, .width = plan->out_width, .pitch = window_of(plan).pitch};
-    for (int64_t g = 0; g < groups; g++)
+    for (int64_t g = 0; g < groups; g++) {
+        const int64_t tasks = bulk ? d->batch * cg : 0;
+        int finished = 0;
+#pragma omp parallel num_threads(threads) if (bulk)
+        {
+#pragma omp for schedule(static) nowait
+            for (int64_t t = 0; t < tasks; t++) {
+                const int64_t n = t / cg, c = t % cg;
+                fill_window(plan, x + (n * d->in_channels + g * cg) * plane, windows + n * image_floats, c, c + 1);
+            }
+            hc_parallel_join(&finished);
+        }
         for (int64_t n = 0; n < d->batch; n++) {
-            fill_window(plan, x + (n * d->in_channels + g * cg) * plane, window);
+            float* window = windows + (bulk ? n * image_floats : 0);
+            if (!bulk) fill_window(plan, x + (n * d->in_channels + g * cg) * plane, window, 0, cg);
+            const hc_gemm_rows columns = {.base = window, .offsets = offsets, .width = plan->out_width, .pitch = window_of(plan).pitch};
             const hc_gemm_args gemm = {
                 .m = kg, .n = ckk, .k = pixels,
                 .a = {.data = dz + (n * d->out_channels + g * kg) * pixels, .ld = pixels},
@@ -178,6 +202,7 @@ static hc_status backward_weights(const hc_plan* base, const hc_args* args, hc_i
             const hc_status status = hc_gemm(&gemm, isa, base->num_threads);
             if (status != HC_STATUS_OK) return status;
         }
+    }
     return HC_STATUS_OK;
 }
 
