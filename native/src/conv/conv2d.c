@@ -1,6 +1,5 @@
 /* Convolution plans: validation, the ordered algorithm list, run and destroy. */
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,7 +67,7 @@ static bool check_desc_sizes(const hc_conv2d_desc* d) {
            hc_check_dimension(d->groups, 1, "desc->groups");
 }
 
-static hc_status check_desc(const hc_conv2d_desc* d, hc_conv2d* shape) {
+static hc_status check_desc(const hc_conv2d_desc* d, hc_direction direction, hc_conv2d* shape) {
     if (!check_desc_sizes(d)) return HC_STATUS_INVALID_ARGUMENT;
     if (d->in_channels % d->groups != 0)
         return hc_fail(HC_STATUS_INVALID_ARGUMENT,
@@ -78,11 +77,7 @@ static hc_status check_desc(const hc_conv2d_desc* d, hc_conv2d* shape) {
         return hc_fail(HC_STATUS_INVALID_ARGUMENT,
                        "desc->groups (%" PRId64 ") must divide desc->out_channels (%" PRId64 ")",
                        d->groups, d->out_channels);
-    if (!hc_activation_is_valid(d->activation))
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "desc->activation has unknown value %d",
-                       (int)d->activation);
-    if (d->activation == HC_ACTIVATION_LEAKY_RELU && !isfinite(d->activation_alpha))
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "desc->activation_alpha must be finite");
+    if (!hc_check_activation(d->activation, d->activation_alpha, direction, "desc->activation_alpha")) return HC_STATUS_INVALID_ARGUMENT;
 
     shape->out_height = hc_output_size(d->in_height, d->kernel_height, d->stride_height,
                                        d->pad_top, d->pad_bottom, d->dilation_height);
@@ -160,12 +155,8 @@ hc_status hc_conv2d_create(const hc_conv2d_desc* desc, hc_direction direction,
     if (!hc_check_not_null(desc, "desc")) return HC_STATUS_INVALID_ARGUMENT;
     const double start = hc_verbose() ? hc_now_ms() : 0.0;
     hc_conv2d shape = {.desc = *desc};
-    hc_status status = check_desc(desc, &shape);
+    hc_status status = check_desc(desc, direction, &shape);
     if (status != HC_STATUS_OK) return status;
-    if ((direction == HC_DIRECTION_BACKWARD_DATA || direction == HC_DIRECTION_BACKWARD_WEIGHTS) && desc->activation == HC_ACTIVATION_LEAKY_RELU && !(desc->activation_alpha >= 0.0f))
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT,
-                       "the backward passes of LeakyReLU need desc->activation_alpha >= 0 (they read the output's sign), got %g",
-                       (double)desc->activation_alpha);
     hc_conv2d* created = calloc(1, sizeof *created);
     if (created == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory allocating a convolution plan");
     *created = shape;

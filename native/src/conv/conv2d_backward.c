@@ -17,11 +17,6 @@ const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args*
                                      plan->output_length, plan->base.isa, plan->base.num_threads);
 }
 
-static bool accepts_any(const hc_plan* plan) {
-    (void)plan;
-    return true;
-}
-
 /* ---- backward data as a forward convolution ----
  * With stride 1, dL/dx[c][i][j] = sum over k, r, s of dL/dz[k][i + pad_top - r*dh][j + pad_left - s*dw]
  * * w[k][c][r][s], a forward convolution of dL/dz (in_channels <- out_channels) with the kernel
@@ -150,7 +145,7 @@ static hc_status run_backward_data_generic(const hc_plan* base, const hc_args* a
 }
 
 const hc_algorithm hc_conv2d_backward_data_generic = {
-    .name = "backward_data_generic", .isa = HC_ISA_GENERIC, .accepts = accepts_any, .pack = NULL, .run = run_backward_data_generic};
+    .name = "backward_data_generic", .isa = HC_ISA_GENERIC, .accepts = hc_plan_accepts_any, .pack = NULL, .run = run_backward_data_generic};
 
 /* ---- weights gradient, plain C ----
  * dL/dw[k][c][r][s] = sum over n, oh, ow of dL/dz[n][k][oh][ow] * x[n][g*Cg + c][oh*sh - pad_top + r*dh][ow*sw - pad_left + s*dw]
@@ -228,4 +223,4 @@ static hc_status run_backward_weights_generic(const hc_plan* base, const hc_args
 }
 
 const hc_algorithm hc_conv2d_backward_weights_generic = {
-    .name = "backward_weights_generic", .isa = HC_ISA_GENERIC, .accepts = accepts_any, .pack = NULL, .run = run_backward_weights_generic};
+    .name = "backward_weights_generic", .isa = HC_ISA_GENERIC, .accepts = hc_plan_accepts_any, .pack = NULL, .run = run_backward_weights_generic};

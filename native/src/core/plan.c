@@ -1,6 +1,7 @@
 /* The plan skeleton shared by every operation: algorithm choice, argument checks, weights,
  * execution, information, logging and destruction (plan.h). */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,29 @@ hc_status hc_plan_finish(hc_plan* plan, const float* weights, int64_t weights_le
         hc_log("create %s %s %s alg=%s isa=%s threads=%d time=%.3fms", plan->operation->name, hc_direction_name(plan->direction),
                plan->text, plan->algorithm_name, hc_isa_string(plan->algorithm_isa), plan->num_threads, hc_now_ms() - start_ms);
     return HC_STATUS_OK;
+}
+
+bool hc_plan_accepts_any(const hc_plan* plan) {
+    (void)plan;
+    return true;
+}
+
+bool hc_check_activation(hc_activation activation, float alpha, hc_direction direction, const char* alpha_name) {
+    if (!hc_activation_is_valid(activation)) {
+        hc_fail(HC_STATUS_INVALID_ARGUMENT, "desc->activation has unknown value %d", (int)activation);
+        return false;
+    }
+    if (activation != HC_ACTIVATION_LEAKY_RELU) return true;
+    if (!isfinite(alpha)) {
+        hc_fail(HC_STATUS_INVALID_ARGUMENT, "%s must be finite", alpha_name);
+        return false;
+    }
+    if ((direction == HC_DIRECTION_BACKWARD_DATA || direction == HC_DIRECTION_BACKWARD_WEIGHTS) && !(alpha >= 0.0f)) {
+        hc_fail(HC_STATUS_INVALID_ARGUMENT, "the backward passes of LeakyReLU need %s >= 0 (they read the output's sign), got %g", alpha_name,
+                (double)alpha);
+        return false;
+    }
+    return true;
 }
 
 float* hc_plan_packed(hc_plan* plan, size_t bytes) {

@@ -104,6 +104,14 @@ hc_status hc_plan_finish(hc_plan* plan, const float* weights, int64_t weights_le
  * weights of the same problem reuses it. */
 float* hc_plan_packed(hc_plan* plan, size_t bytes);
 
+/* An algorithm's `accepts` for one that takes every problem (the portable last entry of a list). */
+bool hc_plan_accepts_any(const hc_plan* plan);
+
+/* Checks a fused or standalone activation for a plan of `direction`: a known value, a finite
+ * LeakyReLU slope (named alpha_name in the message), and for the backward passes, which read the
+ * output's sign, a slope of at least 0. */
+bool hc_check_activation(hc_activation activation, float alpha, hc_direction direction, const char* alpha_name);
+
 /* Runs another plan's algorithm on the given buffers, without checks (for composed plans). */
 static inline hc_status hc_plan_run_unchecked(const hc_plan* plan, const hc_args* args) { return plan->algorithm->run(plan, args); }
 

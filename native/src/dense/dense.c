@@ -4,7 +4,6 @@
  *   backward weights dW[out x in] = dZᵀ · X, dbias[o] = sum over the batch of dZ[·][o];
  * dZ = act'(y) · dY. W is packed once per set of weights, as the B operand of the direction. */
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 
 #include "../core/plan.h"
@@ -18,11 +17,6 @@ typedef struct hc_dense {
 } hc_dense;
 
 static const hc_dense* dense_of(const hc_plan* plan) { return (const hc_dense*)plan; }
-
-static bool accepts_any(const hc_plan* plan) {
-    (void)plan;
-    return true;
-}
 
 /* Forward packs Wᵀ (in x out), backward data W (out x in), each as the B operand. */
 static hc_status pack(hc_plan* plan, hc_isa isa) {
@@ -95,11 +89,11 @@ static hc_status backward_weights(const hc_plan* plan, const hc_args* args, hc_i
         return backward_weights(plan, args, isa_value);                                                                            \
     }                                                                                                                              \
     static const hc_algorithm forward_algorithm_##suffix = {                                                                      \
-        .name = "gemm_" #suffix, .isa = isa_value, .accepts = accepts_any, .pack = pack_##suffix, .run = forward_##suffix};         \
+        .name = "gemm_" #suffix, .isa = isa_value, .accepts = hc_plan_accepts_any, .pack = pack_##suffix, .run = forward_##suffix};         \
     static const hc_algorithm backward_data_algorithm_##suffix = {                                                                \
-        .name = "gemm_" #suffix, .isa = isa_value, .accepts = accepts_any, .pack = pack_##suffix, .run = backward_data_##suffix};   \
+        .name = "gemm_" #suffix, .isa = isa_value, .accepts = hc_plan_accepts_any, .pack = pack_##suffix, .run = backward_data_##suffix};   \
     static const hc_algorithm backward_weights_algorithm_##suffix = {                                                             \
-        .name = "gemm_" #suffix, .isa = isa_value, .accepts = accepts_any, .pack = NULL, .run = backward_weights_##suffix}
+        .name = "gemm_" #suffix, .isa = isa_value, .accepts = hc_plan_accepts_any, .pack = NULL, .run = backward_weights_##suffix}
 
 DENSE_ALGORITHMS(8x32_avx512, HC_ISA_AVX512);
 DENSE_ALGORITHMS(6x16_avx2, HC_ISA_AVX2);
@@ -131,15 +125,7 @@ hc_status hc_dense_create(const hc_dense_desc* desc, hc_direction direction, con
     if (!hc_check_dimension(desc->batch, 1, "desc->batch") || !hc_check_dimension(desc->in_features, 1, "desc->in_features") ||
         !hc_check_dimension(desc->out_features, 1, "desc->out_features"))
         return HC_STATUS_INVALID_ARGUMENT;
-    if (!hc_activation_is_valid(desc->activation))
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "desc->activation has unknown value %d", (int)desc->activation);
-    if (desc->activation == HC_ACTIVATION_LEAKY_RELU && !isfinite(desc->activation_alpha))
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "desc->activation_alpha must be finite");
-    if ((direction == HC_DIRECTION_BACKWARD_DATA || direction == HC_DIRECTION_BACKWARD_WEIGHTS) &&
-        desc->activation == HC_ACTIVATION_LEAKY_RELU && !(desc->activation_alpha >= 0.0f))
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT,
-                       "the backward passes of LeakyReLU need desc->activation_alpha >= 0 (they read the output's sign), got %g",
-                       (double)desc->activation_alpha);
+    if (!hc_check_activation(desc->activation, desc->activation_alpha, direction, "desc->activation_alpha")) return HC_STATUS_INVALID_ARGUMENT;
     hc_dense shape = {.desc = *desc};
     int64_t bytes;
     if (!hc_checked_mul(desc->batch, desc->in_features, &shape.input_length, "batch * in_features") ||

@@ -2,7 +2,6 @@
  * pass convolution's backward prologue shares. Each element is independent, so any split over
  * threads gives the same bits. */
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 
 #include "../core/plan.h"
@@ -64,11 +63,6 @@ const float* hc_eltwise_pre_activation(hc_activation activation, float alpha, co
 
 static const hc_eltwise* eltwise_of(const hc_plan* plan) { return (const hc_eltwise*)plan; }
 
-static bool accepts_any(const hc_plan* plan) {
-    (void)plan;
-    return true;
-}
-
 static hc_status run_forward(const hc_plan* plan, const hc_args* args, hc_isa isa) {
     const hc_eltwise_desc* d = &eltwise_of(plan)->desc;
     hc_eltwise_pass(d->activation, d->alpha, hc_arg_in(args, HC_ARG_SRC), NULL, hc_arg_out(args, HC_ARG_DST), d->length, isa,
@@ -88,9 +82,9 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args, hc_isa i
     static hc_status run_forward_##suffix(const hc_plan* plan, const hc_args* args) { return run_forward(plan, args, isa_value); }   \
     static hc_status run_backward_##suffix(const hc_plan* plan, const hc_args* args) { return run_backward(plan, args, isa_value); } \
     static const hc_algorithm forward_##suffix = {                                                                             \
-        .name = "eltwise_" #suffix, .isa = isa_value, .accepts = accepts_any, .pack = NULL, .run = run_forward_##suffix};      \
+        .name = "eltwise_" #suffix, .isa = isa_value, .accepts = hc_plan_accepts_any, .pack = NULL, .run = run_forward_##suffix};      \
     static const hc_algorithm backward_##suffix = {                                                                            \
-        .name = "eltwise_" #suffix, .isa = isa_value, .accepts = accepts_any, .pack = NULL, .run = run_backward_##suffix}
+        .name = "eltwise_" #suffix, .isa = isa_value, .accepts = hc_plan_accepts_any, .pack = NULL, .run = run_backward_##suffix}
 
 ELTWISE_ALGORITHMS(avx512, HC_ISA_AVX512);
 ELTWISE_ALGORITHMS(avx2, HC_ISA_AVX2);
@@ -114,13 +108,9 @@ hc_status hc_eltwise_create(const hc_eltwise_desc* desc, hc_direction direction,
     *plan = NULL;
     if (!hc_check_not_null(desc, "desc")) return HC_STATUS_INVALID_ARGUMENT;
     const double start = hc_verbose() ? hc_now_ms() : 0.0;
-    if (!hc_activation_is_valid(desc->activation))
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "desc->activation has unknown value %d", (int)desc->activation);
-    if (desc->activation == HC_ACTIVATION_LEAKY_RELU && !isfinite(desc->alpha))
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT, "desc->alpha must be finite");
-    if (direction == HC_DIRECTION_BACKWARD_DATA && desc->activation == HC_ACTIVATION_LEAKY_RELU && desc->alpha < 0.0f)
-        return hc_fail(HC_STATUS_INVALID_ARGUMENT,
-                       "the backward pass of LeakyReLU needs desc->alpha >= 0 (it reads the output's sign), got %g", (double)desc->alpha);
+    /* Eltwise has no BWD_W: that direction is refused by hc_plan_begin, with its own message. */
+    const hc_direction checked = direction == HC_DIRECTION_BACKWARD_WEIGHTS ? HC_DIRECTION_FORWARD_INFERENCE : direction;
+    if (!hc_check_activation(desc->activation, desc->alpha, checked, "desc->alpha")) return HC_STATUS_INVALID_ARGUMENT;
     int64_t bytes;
     if (!hc_check_dimension(desc->length, 0, "desc->length") ||
         !hc_checked_mul(desc->length, (int64_t)sizeof(float), &bytes, "length in bytes"))

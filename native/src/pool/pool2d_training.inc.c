@@ -11,11 +11,6 @@
 
 static bool accepts_max(const hc_plan* plan) { return hc_pool(plan)->desc.algorithm == HC_POOL_MAX; }
 
-static bool accepts_any(const hc_plan* plan) {
-    (void)plan;
-    return true;
-}
-
 static int threads_for(const hc_pool2d* pool) {
     const hc_pool2d_desc* d = &pool->desc;
     /* Below 32K input elements a parallel region costs more than it saves. */
@@ -198,4 +193,4 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
 const hc_algorithm POOL_MAX_ARGMAX = {
     .name = POOL_MAX_ARGMAX_NAME, .isa = POOL_ISA, .accepts = accepts_max, .pack = NULL, .run = run_max_argmax};
 
-const hc_algorithm POOL_BACKWARD = {.name = POOL_BACKWARD_NAME, .isa = POOL_ISA, .accepts = accepts_any, .pack = NULL, .run = run_backward};
+const hc_algorithm POOL_BACKWARD = {.name = POOL_BACKWARD_NAME, .isa = POOL_ISA, .accepts = hc_plan_accepts_any, .pack = NULL, .run = run_backward};

@@ -18,11 +18,6 @@ typedef struct hc_softmax {
 
 static const hc_softmax_desc* desc_of(const hc_plan* plan) { return &((const hc_softmax*)plan)->desc; }
 
-static bool accepts_any(const hc_plan* plan) {
-    (void)plan;
-    return true;
-}
-
 /* p = softmax(x) for one row; returns log-sum-exp of the row. */
 static double softmax_row(const float* x, float* p, int64_t classes) {
     float maximum = x[0];
@@ -107,9 +102,9 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
     return HC_STATUS_OK;
 }
 
-static const hc_algorithm forward_generic = {.name = "softmax_generic", .isa = HC_ISA_GENERIC, .accepts = accepts_any, .run = run_forward};
+static const hc_algorithm forward_generic = {.name = "softmax_generic", .isa = HC_ISA_GENERIC, .accepts = hc_plan_accepts_any, .run = run_forward};
 static const hc_algorithm backward_generic = {
-    .name = "softmax_cross_entropy_backward_generic", .isa = HC_ISA_GENERIC, .accepts = accepts_any, .run = run_backward};
+    .name = "softmax_cross_entropy_backward_generic", .isa = HC_ISA_GENERIC, .accepts = hc_plan_accepts_any, .run = run_backward};
 static const hc_algorithm* const forward_algorithms[] = {&forward_generic, NULL};
 static const hc_algorithm* const backward_algorithms[] = {&backward_generic, NULL};
 
