@@ -19,5 +19,12 @@ app.Configure(config =>
         .WithDescription("Time problems on the native backend: median ms, GFLOP/s and % of the measured FMA peak.")
         .WithExample("bench", "@benchmarks/problems/conv_suite.txt", "--threads", "1")
         .WithExample("bench", "--csv");
+    config.AddCommand<TrainCommand>("train")
+        .WithDescription("Train a CNN on MNIST-format images (default: the embedded Fashion-MNIST sample); report, plot and save it.")
+        .WithExample("train")
+        .WithExample("train", "--data", "/usr/share/datasets/fashion-mnist", "--model", "strong", "--epochs", "5");
+    config.AddCommand<EvaluateCommand>("evaluate")
+        .WithDescription("Accuracy and confusion matrix of saved weights on a test set.")
+        .WithExample("evaluate", "--weights", "train-output/model.safetensors");
 });
 return app.Run(args);

@@ -29,7 +29,7 @@ public abstract partial class Backend : IDisposable
     /// <summary>
     /// Creates a convolution plan for <see cref="Problem.Direction"/>. Forward and backward-data plans
     /// use the weights (KCRS, copied) and bias (empty: none); both may be left empty and given later
-    /// with <see cref="LayerPlan{TProblem}.SetWeights"/>. Backward-weights plans take none.
+    /// with <see cref="LayerPlan{TProblem}.SetWeights(ReadOnlySpan{float}, ReadOnlySpan{float})"/>. Backward-weights plans take none.
     /// </summary>
     /// <exception cref="ArgumentException">The problem is invalid or a span is too short; the message names the parameter and the rule.</exception>
     public ConvPlan CreateConvPlan(ConvProblem problem, ReadOnlySpan<float> weights = default, ReadOnlySpan<float> bias = default)

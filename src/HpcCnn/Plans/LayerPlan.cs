@@ -38,7 +38,7 @@ public abstract class DensePlan : LayerPlan<DenseProblem>
 /// </list>
 /// With a fused activation the backward passes also read y, the forward output, to differentiate it.
 /// Forward and backward-data plans use weights and an optional bias, given at creation or with
-/// <see cref="SetWeights"/>, which repacks them: a training step changes weights without
+/// <see cref="SetWeights(ReadOnlySpan{float}, ReadOnlySpan{float})"/>, which repacks them: a training step changes weights without
 /// recreating plans.
 /// </summary>
 public abstract class LayerPlan<TProblem> : Plan<TProblem> where TProblem : Problem, IWeightedProblem
@@ -62,6 +62,20 @@ public abstract class LayerPlan<TProblem> : Plan<TProblem> where TProblem : Prob
         Guard.Length(weights.Length, Problem.WeightsLength, nameof(weights));
         if (!bias.IsEmpty) Guard.Length(bias.Length, Problem.BiasLength, nameof(bias));
         SetWeightsCore(weights[..(int)Problem.WeightsLength], bias.IsEmpty ? bias : bias[..Problem.BiasLength]);
+        weightsSet = true;
+    }
+
+    /// <summary>
+    /// <see cref="SetWeights(ReadOnlySpan{float}, ReadOnlySpan{float})"/> from buffers of the plan's
+    /// backend, e.g. weights an optimizer has just updated there (host backends read them in place).
+    /// </summary>
+    public void SetWeights(DeviceBuffer weights, DeviceBuffer? bias = null)
+    {
+        ThrowIfDisposed();
+        if (!UsesWeights) throw new InvalidOperationException($"{DirectionText.Name(Direction)} {Problem.Operation.Driver} plans take no weights");
+        Buffers.Check(weights, Problem.WeightsLength, nameof(weights));
+        if (bias is not null) Buffers.Check(bias, Problem.BiasLength, nameof(bias));
+        SetWeightsCore(weights, bias);
         weightsSet = true;
     }
 
@@ -156,6 +170,22 @@ public abstract class LayerPlan<TProblem> : Plan<TProblem> where TProblem : Prob
     /// <summary><paramref name="output"/> is empty when the activation is None; <paramref name="diffBias"/> is empty for BWD_W.</summary>
     private protected abstract void BackwardWeightsCore(ReadOnlySpan<float> input, ReadOnlySpan<float> diffOutput, ReadOnlySpan<float> output,
         Span<float> diffWeights, Span<float> diffBias);
+
+    /// <summary>Host buffers are read in place; others are downloaded first (a backend may override to stay on its device).</summary>
+    private protected virtual void SetWeightsCore(DeviceBuffer weights, DeviceBuffer? bias)
+    {
+        int n = (int)Problem.WeightsLength, m = Problem.BiasLength;
+        ReadOnlySpan<float> w = weights is HostBuffer ? Buffers.Host(weights)[..n] : Download(weights, n);
+        ReadOnlySpan<float> b = bias is null ? default : bias is HostBuffer ? Buffers.Host(bias)[..m] : Download(bias, m);
+        SetWeightsCore(w, b);
+
+        static float[] Download(DeviceBuffer buffer, int count)
+        {
+            var values = new float[count];
+            buffer.Download(values);
+            return values;
+        }
+    }
 
     private protected virtual void ForwardCore(DeviceBuffer input, DeviceBuffer output) =>
         ForwardCore(Buffers.Host(input), Buffers.Host(output));

@@ -1,0 +1,48 @@
+using System.ComponentModel;
+using HpcCnn.Nn;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace HpcCnn.Cli;
+
+/// <summary><c>hpccnn evaluate</c>: accuracy and confusion matrix of a model saved by <c>train</c>.</summary>
+internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
+{
+    public sealed class Settings : DataAndBackendSettings
+    {
+        [CommandOption("--weights <FILE>")]
+        [Description("model.safetensors written by `hpccnn train`")]
+        public string Weights { get; init; } = "";
+
+        public override ValidationResult Validate() =>
+            Weights.Length == 0 ? ValidationResult.Error("--weights FILE is required") : base.Validate();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (_, metadata) = SafeTensors.Load(settings.Weights);
+            if (!metadata.TryGetValue("hpccnn.model", out var name) || !metadata.TryGetValue("hpccnn.input", out var input)
+                || !metadata.TryGetValue("hpccnn.classes", out var classes))
+                throw new InvalidDataException($"{settings.Weights}: no hpccnn.model, hpccnn.input and hpccnn.classes metadata (was it written by `hpccnn train`?)");
+            var test = TrainingArguments.Load(settings.Data, train: false);
+            var classNames = classes.Split('\n');
+            var model = Models.Create(name, classNames.Length, TensorShape.Parse(input));
+            using var backend = TrainingArguments.CreateBackend(settings);
+            using var network = model.Build(backend);
+            network.LoadWeights(settings.Weights);
+            AnsiConsole.MarkupLine($"weights: [bold]{Markup.Escape(settings.Weights)}[/] ({name}, {model.ParameterCount:N0} parameters); "
+                                   + $"data: [bold]{Markup.Escape(test.Source)}[/], {test.Count} images; backend: {Markup.Escape(TrainingArguments.Describe(backend))}");
+            var evaluation = Evaluation.Run(network, test);
+            AnsiConsole.MarkupLine($"accuracy [bold]{evaluation.Accuracy:P2}[/], loss {evaluation.Loss:0.0000}");
+            AnsiConsole.Write(TrainingArguments.ConfusionTable(evaluation));
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or FormatException)
+        {
+            AnsiConsole.MarkupLine($"[red]error[/]: {Markup.Escape(e.Message)}");
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,318 @@
+using HpcCnn.Problems;
+
+namespace HpcCnn.Nn;
+
+/// <summary>
+/// A <see cref="Sequential"/> model with its parameters on a backend: forward, softmax
+/// cross-entropy loss, backward and prediction, all on that backend's buffers (on OpenCL the
+/// activations and gradients stay on the device; only the loss and predictions come back). Plans
+/// are made once per batch size and reused, so a training step allocates nothing. Not thread-safe.
+/// </summary>
+public sealed partial class Network : IDisposable
+{
+    private readonly Parameter[][] layerParameters;
+    private readonly Dictionary<(int Batch, bool Training), Pipeline> pipelines = [];
+    private readonly Dictionary<string, Parameter> byName = [];
+    private string frozenSignature = "";
+    private bool disposed;
+
+    internal Network(Sequential model, Backend backend, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(backend);
+        Model = model;
+        Backend = backend;
+        Seed = seed;
+        layerParameters = new Parameter[model.Count][];
+        var all = new List<Parameter>();
+        ulong initSeed = Initialization.Mix(seed ^ 0x1A17);
+        try
+        {
+            for (int i = 0; i < model.Count; i++)
+            {
+                var specs = model[i].Parameters(model.InputShapeOf(i));
+                layerParameters[i] = new Parameter[specs.Count];
+                bool he = Initialization.UsesHe(i + 1 < model.Count ? model[i + 1] : null);
+                for (int j = 0; j < specs.Count; j++)
+                {
+                    var spec = specs[j];
+                    long length = spec.Shape.Aggregate(1L, (a, d) => a * d);
+                    var parameter = new Parameter($"{model[i].Name}.{spec.Suffix}", spec.Shape, backend.Allocate(length), backend.Allocate(length));
+                    all.Add(parameter);
+                    var values = new float[length];
+                    if (!spec.IsBias)
+                        Initialization.Uniform(values, he ? Initialization.HeBound(spec.FanIn) : Initialization.XavierBound(spec.FanIn, spec.FanOut),
+                            initSeed, all.Count);
+                    parameter.Upload(values);
+                    layerParameters[i][j] = parameter;
+                    byName[parameter.Name] = parameter;
+                }
+            }
+        }
+        catch
+        {
+            foreach (var p in all)
+            {
+                p.Value.Dispose();
+                p.Gradient.Dispose();
+            }
+            throw;
+        }
+        Parameters = all;
+    }
+
+    public Sequential Model { get; }
+    public Backend Backend { get; }
+    /// <summary>The seed of the initial weights and of the dropout masks.</summary>
+    public ulong Seed { get; }
+    /// <summary>Every parameter, layer by layer, weight before bias.</summary>
+    public IReadOnlyList<Parameter> Parameters { get; }
+    /// <summary>Training steps run so far; the dropout masks of a step are keyed by it.</summary>
+    public long Steps { get; private set; }
+    public int Classes => checked((int)Model.OutputShape.Size);
+
+    /// <summary>The parameter called <paramref name="name"/> (e.g. <c>conv1.weight</c>).</summary>
+    /// <exception cref="KeyNotFoundException">No such parameter; the message lists them.</exception>
+    public Parameter this[string name] => byName.TryGetValue(name, out var p) ? p
+        : throw new KeyNotFoundException($"no parameter '{name}'; the network has {string.Join(", ", byName.Keys)}");
+
+    /// <summary>
+    /// Forward, softmax cross-entropy and backward on one batch (as many images as labels; each
+    /// image <see cref="Sequential.InputShape"/> in NCHW order): leaves every trainable parameter's
+    /// gradient of the mean loss in <see cref="Parameter.Gradient"/> and returns the mean loss.
+    /// Dropout is on. Counts one step.
+    /// </summary>
+    /// <exception cref="ArgumentException">The image count is not the label count, or a label is not a class.</exception>
+    public float ComputeGradients(ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
+    {
+        var pipeline = Load(images, labels, training: true);
+        long step = Steps++;
+        pipeline.Forward(step);
+        float loss = pipeline.Loss();
+        pipeline.Backward(step, FirstTrainableLayer());
+        return loss;
+    }
+
+    /// <summary><see cref="ComputeGradients"/>, then one update of the trainable parameters by <paramref name="optimizer"/>; returns the loss.</summary>
+    public float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, Optimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        float loss = ComputeGradients(images, labels);
+        optimizer.Step(this);
+        return loss;
+    }
+
+    /// <summary>
+    /// Class probabilities of every image, in evaluation mode (no dropout), in batches of up to
+    /// <paramref name="batchSize"/>; returns the mean loss when <paramref name="labels"/> are given, else NaN.
+    /// </summary>
+    public float Predict(ReadOnlySpan<float> images, Span<float> probabilities, ReadOnlySpan<int> labels = default, int batchSize = 256)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        long sample = Model.InputShape.Size;
+        if (images.Length % sample != 0)
+            throw new ArgumentException($"{images.Length} values are not whole images of {Model.InputShape}", nameof(images));
+        int count = checked((int)(images.Length / sample));
+        if (probabilities.Length < (long)count * Classes)
+            throw new ArgumentException($"{count} images need {(long)count * Classes} probabilities, not {probabilities.Length}", nameof(probabilities));
+        if (!labels.IsEmpty && labels.Length != count)
+            throw new ArgumentException($"{count} images but {labels.Length} labels", nameof(labels));
+        double lossSum = 0;
+        for (int start = 0; start < count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, count - start);
+            var pipeline = Load(images.Slice((int)(start * sample), (int)(n * sample)), labels.IsEmpty ? default : labels.Slice(start, n), training: false);
+            pipeline.Forward(0);
+            if (!labels.IsEmpty) lossSum += (double)pipeline.Loss() * n;
+            else pipeline.Probabilities();
+            pipeline.ProbabilitiesBuffer.Download(probabilities.Slice(start * Classes, n * Classes));
+        }
+        return labels.IsEmpty ? float.NaN : (float)(lossSum / Math.Max(count, 1));
+    }
+
+    /// <summary>The output of the layer called <paramref name="layer"/> for one batch of images in evaluation mode (e.g. the feature maps behind a class activation map).</summary>
+    public float[] Activations(ReadOnlySpan<float> images, string layer)
+    {
+        int index = Array.FindIndex(Model.ToArray(), l => l.Name == layer);
+        if (index < 0) _ = Model[layer];
+        var pipeline = Load(images, default, training: false);
+        pipeline.Forward(0);
+        return pipeline.OutputOf(index).ToArray()[..checked((int)(pipeline.Batch * Model.OutputShapeOf(index).Size))];
+    }
+
+    /// <summary>The first layer (from the input) with a trainable parameter: backward stops there.</summary>
+    private int FirstTrainableLayer()
+    {
+        for (int i = 0; i < layerParameters.Length; i++)
+            if (layerParameters[i].Any(p => !p.Frozen)) return i;
+        return layerParameters.Length;
+    }
+
+    private Pipeline Load(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, bool training)
+    {
+        ThrowIfDisposed();
+        long sample = Model.InputShape.Size;
+        if (images.Length == 0 || images.Length % sample != 0)
+            throw new ArgumentException($"{images.Length} values are not a whole, non-empty batch of {Model.InputShape} images", nameof(images));
+        int batch = checked((int)(images.Length / sample));
+        if (training && labels.Length != batch)
+            throw new ArgumentException($"{batch} images but {labels.Length} labels", nameof(labels));
+        for (int i = 0; i < labels.Length; i++)
+            if ((uint)labels[i] >= (uint)Classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"labels[{i}] = {labels[i]} is not a class (0 .. {Classes - 1})");
+        var pipeline = Pipeline(batch, training);
+        pipeline.Input.Upload(images);
+        if (!labels.IsEmpty) pipeline.Labels.Upload(labels);
+        return pipeline;
+    }
+
+    private Pipeline Pipeline(int batch, bool training)
+    {
+        // Freezing changes which layers need an input gradient: plans made before then are stale.
+        string signature = string.Concat(Parameters.Select(p => p.Frozen ? '1' : '0'));
+        if (signature != frozenSignature)
+        {
+            DisposePipelines();
+            frozenSignature = signature;
+        }
+        if (!pipelines.TryGetValue((batch, training), out var pipeline))
+        {
+            // Batches of other sizes than the last few (a last partial batch, evaluation) are kept too, but not without bound.
+            if (pipelines.Count >= 8) DisposePipelines();
+            pipeline = new Pipeline(this, layerParameters, batch, training, training ? FirstTrainableLayer() : int.MaxValue);
+            pipelines[(batch, training)] = pipeline;
+        }
+        return pipeline;
+    }
+
+    private void DisposePipelines()
+    {
+        foreach (var p in pipelines.Values) p.Dispose();
+        pipelines.Clear();
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        DisposePipelines();
+        foreach (var p in Parameters)
+        {
+            p.Value.Dispose();
+            p.Gradient.Dispose();
+        }
+    }
+}
+
+/// <summary>The steps and buffers of a network for one batch size, in training or evaluation mode, and its loss plans.</summary>
+internal sealed class Pipeline : IDisposable
+{
+    private readonly LayerStep[] steps;
+    private readonly SoftmaxPlan softmax;
+    private readonly SoftmaxPlan? softmaxBackward;
+    private readonly DeviceBuffer loss;
+    private readonly DeviceBuffer? diffLogits;
+    private readonly float[] lossValue = new float[1];
+    private int stop;
+
+    public Pipeline(Network network, Parameter[][] parameters, int batch, bool training, int firstTrainable)
+    {
+        var model = network.Model;
+        var backend = network.Backend;
+        Batch = batch;
+        steps = new LayerStep[model.Count];
+        try
+        {
+            Input = backend.Allocate(batch * model.InputShape.Size);
+            Labels = backend.Allocate(batch);
+            var input = Input;
+            for (int i = 0; i < model.Count; i++)
+            {
+                var layer = model[i];
+                var next = i + 1 < model.Count ? model[i + 1] : null;
+                bool fuses = layer is Conv2d or Dense && next is ActivationLayer;
+                bool fusedAway = model[i] is ActivationLayer && i > 0 && model[i - 1] is Conv2d or Dense;
+                var context = new StepContext
+                {
+                    Backend = backend,
+                    Batch = batch,
+                    InputShape = model.InputShapeOf(i),
+                    OutputShape = model.OutputShapeOf(i),
+                    Input = input,
+                    Parameters = parameters[i],
+                    FusedActivation = fuses ? ((ActivationLayer)next!).Function : Activation.None,
+                    FusedAlpha = fuses ? ((ActivationLayer)next!).Alpha : 0f,
+                    Training = training,
+                    NeedsInputGradient = training && i > firstTrainable,
+                    Seed = Initialization.Mix(network.Seed + (ulong)i + 1),
+                };
+                steps[i] = fusedAway ? new PassThroughStep(context) : layer.CreateStep(context);
+                input = steps[i].Output;
+            }
+            stop = firstTrainable;
+            var problem = new SoftmaxProblem { Batch = batch, Classes = network.Classes, Direction = Direction.ForwardTraining };
+            softmax = backend.CreateSoftmaxPlan(problem);
+            ProbabilitiesBuffer = backend.Allocate(batch * network.Classes);
+            loss = backend.Allocate(1);
+            if (training)
+            {
+                softmaxBackward = backend.CreateSoftmaxPlan(problem with { Direction = Direction.BackwardData });
+                diffLogits = backend.Allocate(batch * network.Classes);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public int Batch { get; }
+    public DeviceBuffer Input { get; } = null!;
+    public DeviceBuffer Labels { get; } = null!;
+    public DeviceBuffer ProbabilitiesBuffer { get; } = null!;
+
+    public DeviceBuffer OutputOf(int layer) => steps[layer].Output;
+
+    public void Forward(long step)
+    {
+        foreach (var s in steps) s.Forward(step);
+    }
+
+    /// <summary>Softmax and the mean loss of the uploaded labels (read back: one float).</summary>
+    public float Loss()
+    {
+        softmax.Forward(steps[^1].Output, ProbabilitiesBuffer, Labels, loss);
+        loss.Download(lossValue);
+        return lossValue[0];
+    }
+
+    /// <summary>Softmax only.</summary>
+    public void Probabilities() => softmax.Forward(steps[^1].Output, ProbabilitiesBuffer);
+
+    public void Backward(long step, int firstTrainable)
+    {
+        softmaxBackward!.Backward(ProbabilitiesBuffer, Labels, diffLogits!);
+        var diff = diffLogits!;
+        for (int i = steps.Length - 1; i >= Math.Max(firstTrainable, stop) && i >= 0; i--)
+        {
+            steps[i].Backward(diff, step);
+            if (i > firstTrainable) diff = steps[i].DiffInput!;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in steps) s?.Dispose();
+        softmax?.Dispose();
+        softmaxBackward?.Dispose();
+        Input?.Dispose();
+        Labels?.Dispose();
+        ProbabilitiesBuffer?.Dispose();
+        loss?.Dispose();
+        diffLogits?.Dispose();
+    }
+}
