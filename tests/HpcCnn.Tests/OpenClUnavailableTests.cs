@@ -35,17 +35,6 @@ public class OpenClUnavailableTests
         }
     }
 
-    private static (int ExitCode, string Output) RunCli(string vendorsFolder, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "HpcCnn.Cli.dll"));
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment["OCL_ICD_VENDORS"] = vendorsFolder;
-        start.Environment["COLUMNS"] = "400"; // one line per message
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output + error.Result);
-    }
+    private static (int ExitCode, string Output) RunCli(string vendorsFolder, params string[] arguments) =>
+        CliRunner.Run(new Dictionary<string, string> { ["OCL_ICD_VENDORS"] = vendorsFolder }, arguments);
 }

@@ -40,7 +40,7 @@ public class TrainingKernelTests
     [InlineData(1000, 0f)]
     public void Dropout_draws_the_same_mask_on_every_backend(int length, float rate)
     {
-        var dropout = new Dropout(rate, Seed: 0xfeedface12345678UL);
+        var dropout = new DropoutMask(rate, Seed: 0xfeedface12345678UL);
         var x = Values(length, length, offset: 3f); // never 0, so a zero output means dropped
         var expected = new float[length];
         Backend.Reference.DropoutForward(dropout, 41, x, expected);
@@ -67,7 +67,7 @@ public class TrainingKernelTests
     [Fact]
     public void Dropout_mask_changes_with_the_step_and_not_with_the_thread_count()
     {
-        var dropout = new Dropout(0.5f, Seed: 3);
+        var dropout = new DropoutMask(0.5f, Seed: 3);
         var x = Values(300001, 1, offset: 3f);
         float[] Run(int threads, long step)
         {
@@ -87,7 +87,7 @@ public class TrainingKernelTests
         var problem = new Problems.DenseProblem { Batch = 8, InChannels = 30, OutChannels = 12, Direction = Problems.Direction.ForwardTraining };
         var weights = Values((int)problem.WeightsLength, 2);
         var x = Values((int)problem.InputLength, 3);
-        var dropConnect = new Dropout(0.4f, Seed: 77);
+        var dropConnect = new DropoutMask(0.4f, Seed: 77);
         float[]? first = null, firstGradient = null;
         foreach (var backend in Backends().Prepend(Backend.Reference))
         {
@@ -184,8 +184,8 @@ public class TrainingKernelTests
     {
         var cpu = TestBackends.Cpu.Value;
         var x = new float[8];
-        Assert.Contains("dropout rate", Assert.Throws<ArgumentOutOfRangeException>(() => cpu.DropoutForward(new Dropout(1f, 0), 0, x, new float[8])).Message);
-        Assert.Contains("must be the same span", Assert.Throws<ArgumentException>(() => cpu.DropoutForward(new Dropout(0.5f, 0), 0, x.AsSpan(0, 4), x.AsSpan(1))).Message);
+        Assert.Contains("dropout rate", Assert.Throws<ArgumentOutOfRangeException>(() => cpu.DropoutForward(new DropoutMask(1f, 0), 0, x, new float[8])).Message);
+        Assert.Contains("must be the same span", Assert.Throws<ArgumentException>(() => cpu.DropoutForward(new DropoutMask(0.5f, 0), 0, x.AsSpan(0, 4), x.AsSpan(1))).Message);
         Assert.Contains("step counts from 1", Assert.Throws<ArgumentOutOfRangeException>(() => cpu.Update(new Adam(), 0, x, new float[8], new float[8], new float[8])).Message);
         Assert.Contains("Nesterov", Assert.Throws<ArgumentOutOfRangeException>(() => cpu.Update(new Sgd { Nesterov = true }, x, new float[8])).Message);
         Assert.Contains("velocity", Assert.Throws<ArgumentException>(() => cpu.Update(new Sgd { Momentum = 0.9f }, x, new float[8], new float[3])).Message);
@@ -247,7 +247,7 @@ public class TrainingKernelTests
         softmaxBackward.Backward(probabilities, labels, dlogits);
         Assert.InRange(mean, 0.5f, 10f);
 
-        var dropout = new Dropout(Rate: 0.5f, Seed: 42);
+        var dropout = new DropoutMask(Rate: 0.5f, Seed: 42);
         long step = 1;
         var (activations, gradient, m, v) = (Values(1000, 6), Values(1000, 7), new float[weights.Length], new float[weights.Length]);
         cpu.DropoutForward(dropout, step, activations, activations);

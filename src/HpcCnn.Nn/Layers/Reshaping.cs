@@ -31,15 +31,15 @@ public sealed class Dropout(float rate = 0.5f, string? name = null) : Layer(name
     public override string Describe(TensorShape input) => $"dropout {Rate:0.##}";
 
     internal override LayerStep CreateStep(StepContext context) =>
-        context.Training ? new DropoutStep(context, new Training.Dropout(Rate, context.Seed)) : new PassThroughStep(context);
+        context.Training ? new DropoutStep(context, new Training.DropoutMask(Rate, context.Seed)) : new PassThroughStep(context);
 }
 
 internal sealed class DropoutStep : LayerStep
 {
     private readonly StepContext context;
-    private readonly Training.Dropout dropout;
+    private readonly Training.DropoutMask dropout;
 
-    public DropoutStep(StepContext context, Training.Dropout dropout)
+    public DropoutStep(StepContext context, Training.DropoutMask dropout)
     {
         this.context = context;
         this.dropout = dropout;

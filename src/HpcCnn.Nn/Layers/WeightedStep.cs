@@ -16,7 +16,7 @@ internal sealed class WeightedStep<TProblem> : LayerStep where TProblem : Proble
     private readonly LayerPlan<TProblem>? backwardWeights;
     private readonly Parameter weight;
     private readonly Parameter? bias;
-    private readonly Training.Dropout? dropConnect;
+    private readonly Training.DropoutMask? dropConnect;
     private readonly DeviceBuffer? maskedWeights;
     private readonly Dictionary<LayerPlan<TProblem>, (long Weight, long Bias, long Mask)> loaded = [];
     private readonly List<IDisposable> owned = [];
@@ -41,7 +41,7 @@ internal sealed class WeightedStep<TProblem> : LayerStep where TProblem : Proble
                 backwardWeights = Own(createPlan(problem(bias is null ? Direction.BackwardWeights : Direction.BackwardWeightsAndBias)));
                 if (dropConnectRate > 0)
                 {
-                    dropConnect = new Training.Dropout(dropConnectRate, context.Seed);
+                    dropConnect = new Training.DropoutMask(dropConnectRate, context.Seed);
                     maskedWeights = Own(context.Backend.Allocate(weight.Length));
                 }
             }

@@ -115,7 +115,7 @@ public sealed unsafe class CpuBackend : Backend
         return new CpuSoftmaxPlan(problem, new NativePlan(status, handle, nameof(NativeMethods.hc_softmax_create)));
     }
 
-    private protected override void DropoutCore(Training.Dropout dropout, long step, ReadOnlySpan<float> input, Span<float> output)
+    private protected override void DropoutCore(Training.DropoutMask dropout, long step, ReadOnlySpan<float> input, Span<float> output)
     {
         var desc = new hc_dropout_desc { rate = dropout.Rate, seed = dropout.Seed };
         var planOptions = options;

@@ -187,10 +187,10 @@ public sealed class OpenClBackend : Backend
         }
     }
 
-    private protected override void DropoutCore(Training.Dropout dropout, long step, ReadOnlySpan<float> input, Span<float> output) =>
+    private protected override void DropoutCore(Training.DropoutMask dropout, long step, ReadOnlySpan<float> input, Span<float> output) =>
         Training.Dropout(dropout, step, input, output);
 
-    private protected override void DropoutCore(Training.Dropout dropout, long step, DeviceBuffer input, DeviceBuffer output, long length) =>
+    private protected override void DropoutCore(Training.DropoutMask dropout, long step, DeviceBuffer input, DeviceBuffer output, long length) =>
         Training.Dropout(dropout, step, input, output, length);
 
     private protected override void SgdCore(Training.Sgd sgd, Span<float> weights, ReadOnlySpan<float> gradients, Span<float> velocity) =>

@@ -34,7 +34,7 @@ internal sealed class OpenClTraining : IDisposable
 
     private OpenClDevice Device => runner.Device;
 
-    public void Dropout(Dropout d, long step, ReadOnlySpan<float> input, Span<float> output)
+    public void Dropout(DropoutMask d, long step, ReadOnlySpan<float> input, Span<float> output)
     {
         using (runner.Lock())
         {
@@ -45,7 +45,7 @@ internal sealed class OpenClTraining : IDisposable
         }
     }
 
-    public void Dropout(Dropout d, long step, DeviceBuffer input, DeviceBuffer output, long length)
+    public void Dropout(DropoutMask d, long step, DeviceBuffer input, DeviceBuffer output, long length)
     {
         using (runner.Lock()) LaunchDropout(d, step, runner.Buffer(input, nameof(input)), runner.Buffer(output, nameof(output)), length);
     }
@@ -92,7 +92,7 @@ internal sealed class OpenClTraining : IDisposable
                 runner.Buffer(firstMoment, nameof(firstMoment)), runner.Buffer(secondMoment, nameof(secondMoment)), length);
     }
 
-    private void LaunchDropout(Dropout d, long step, ClHandle x, ClHandle y, long length)
+    private void LaunchDropout(DropoutMask d, long step, ClHandle x, ClHandle y, long length)
     {
         if (length == 0) return;
         Device.SetArgument(dropout, 0, x);

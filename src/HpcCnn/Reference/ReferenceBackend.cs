@@ -19,7 +19,7 @@ internal sealed class ReferenceBackend : Backend
 
     private protected override SoftmaxPlan CreateSoftmaxPlanCore(SoftmaxProblem problem) => new ReferenceSoftmaxPlan(problem);
 
-    private protected override void DropoutCore(Training.Dropout dropout, long step, ReadOnlySpan<float> input, Span<float> output) =>
+    private protected override void DropoutCore(Training.DropoutMask dropout, long step, ReadOnlySpan<float> input, Span<float> output) =>
         ReferenceTraining.Dropout(dropout, step, input, output);
 
     private protected override void SgdCore(Training.Sgd sgd, Span<float> weights, ReadOnlySpan<float> gradients, Span<float> velocity) =>

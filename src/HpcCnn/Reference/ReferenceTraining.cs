@@ -9,7 +9,7 @@ namespace HpcCnn.Reference;
 /// </summary>
 internal static class ReferenceTraining
 {
-    public static void Dropout(Dropout dropout, long step, ReadOnlySpan<float> input, Span<float> output)
+    public static void Dropout(DropoutMask dropout, long step, ReadOnlySpan<float> input, Span<float> output)
     {
         float scale = dropout.Scale;
         for (int i = 0; i < input.Length; i++) output[i] = dropout.Keeps(step, i) ? input[i] * scale : 0f;

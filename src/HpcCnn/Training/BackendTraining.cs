@@ -7,31 +7,31 @@ public abstract partial class Backend
 {
     /// <summary>
     /// output = mask·input·scale for every element of <paramref name="input"/>, the mask drawn for
-    /// <paramref name="step"/> (see <see cref="Dropout"/>). <paramref name="output"/> may be
+    /// <paramref name="step"/> (see <see cref="DropoutMask"/>). <paramref name="output"/> may be
     /// <paramref name="input"/> itself but must not overlap it otherwise.
     /// </summary>
-    public void DropoutForward(Dropout dropout, long step, ReadOnlySpan<float> input, Span<float> output)
+    public void DropoutForward(DropoutMask dropout, long step, ReadOnlySpan<float> input, Span<float> output)
     {
         CheckDropout(dropout, input, output, nameof(output));
         DropoutCore(dropout, step, input, output[..input.Length]);
     }
 
     /// <summary>dL/dx = mask·dL/dy·scale with the mask the forward pass drew for <paramref name="step"/>.</summary>
-    public void DropoutBackward(Dropout dropout, long step, ReadOnlySpan<float> diffOutput, Span<float> diffInput)
+    public void DropoutBackward(DropoutMask dropout, long step, ReadOnlySpan<float> diffOutput, Span<float> diffInput)
     {
         CheckDropout(dropout, diffOutput, diffInput, nameof(diffInput));
         DropoutCore(dropout, step, diffOutput, diffInput[..diffOutput.Length]);
     }
 
-    /// <summary><see cref="DropoutForward(Dropout, long, ReadOnlySpan{float}, Span{float})"/> on buffers of this backend (output may be input).</summary>
-    public void DropoutForward(Dropout dropout, long step, DeviceBuffer input, DeviceBuffer output)
+    /// <summary><see cref="DropoutForward(DropoutMask, long, ReadOnlySpan{float}, Span{float})"/> on buffers of this backend (output may be input).</summary>
+    public void DropoutForward(DropoutMask dropout, long step, DeviceBuffer input, DeviceBuffer output)
     {
         CheckDropout(dropout, input, output, nameof(output));
         DropoutCore(dropout, step, input, output, input.Length);
     }
 
-    /// <summary><see cref="DropoutBackward(Dropout, long, ReadOnlySpan{float}, Span{float})"/> on buffers of this backend.</summary>
-    public void DropoutBackward(Dropout dropout, long step, DeviceBuffer diffOutput, DeviceBuffer diffInput)
+    /// <summary><see cref="DropoutBackward(DropoutMask, long, ReadOnlySpan{float}, Span{float})"/> on buffers of this backend.</summary>
+    public void DropoutBackward(DropoutMask dropout, long step, DeviceBuffer diffOutput, DeviceBuffer diffInput)
     {
         CheckDropout(dropout, diffOutput, diffInput, nameof(diffInput));
         DropoutCore(dropout, step, diffOutput, diffInput, diffOutput.Length);
@@ -105,12 +105,12 @@ public abstract partial class Backend
         AdamCore(adam, step, weights, gradients, firstMoment, secondMoment, weights.Length);
     }
 
-    private protected abstract void DropoutCore(Dropout dropout, long step, ReadOnlySpan<float> input, Span<float> output);
+    private protected abstract void DropoutCore(DropoutMask dropout, long step, ReadOnlySpan<float> input, Span<float> output);
     private protected abstract void SgdCore(Sgd sgd, Span<float> weights, ReadOnlySpan<float> gradients, Span<float> velocity);
     private protected abstract void AdamCore(Adam adam, long step, Span<float> weights, ReadOnlySpan<float> gradients, Span<float> firstMoment,
         Span<float> secondMoment);
 
-    private protected virtual void DropoutCore(Dropout dropout, long step, DeviceBuffer input, DeviceBuffer output, long length) =>
+    private protected virtual void DropoutCore(DropoutMask dropout, long step, DeviceBuffer input, DeviceBuffer output, long length) =>
         DropoutCore(dropout, step, Buffers.Host(input)[..(int)length], Buffers.Host(output)[..(int)length]);
 
     private protected virtual void SgdCore(Sgd sgd, DeviceBuffer weights, DeviceBuffer gradients, DeviceBuffer? velocity, long length) =>
@@ -122,7 +122,7 @@ public abstract partial class Backend
         AdamCore(adam, step, Buffers.Host(weights)[..(int)length], Buffers.Host(gradients)[..(int)length],
             Buffers.Host(firstMoment)[..(int)length], Buffers.Host(secondMoment)[..(int)length]);
 
-    private static void CheckDropout(Dropout dropout, ReadOnlySpan<float> input, ReadOnlySpan<float> output, string outputName)
+    private static void CheckDropout(DropoutMask dropout, ReadOnlySpan<float> input, ReadOnlySpan<float> output, string outputName)
     {
         ArgumentNullException.ThrowIfNull(dropout);
         dropout.Validate();
@@ -131,7 +131,7 @@ public abstract partial class Backend
             throw new ArgumentException($"{outputName} must be the same span as its input or not overlap it", outputName);
     }
 
-    private static void CheckDropout(Dropout dropout, DeviceBuffer input, DeviceBuffer output, string outputName)
+    private static void CheckDropout(DropoutMask dropout, DeviceBuffer input, DeviceBuffer output, string outputName)
     {
         ArgumentNullException.ThrowIfNull(dropout);
         ArgumentNullException.ThrowIfNull(input);

@@ -9,7 +9,7 @@ namespace HpcCnn.Training;
 /// </summary>
 /// <param name="Rate">The probability of dropping an element, in [0, 1).</param>
 /// <param name="Seed">The generator's key; a training run keeps one and counts steps.</param>
-public sealed record Dropout(float Rate, ulong Seed)
+public sealed record DropoutMask(float Rate, ulong Seed)
 {
     /// <summary>The factor kept elements are multiplied by: 1 / (1 − Rate), in float.</summary>
     public float Scale => 1.0f / (1.0f - Rate);
