@@ -293,4 +293,29 @@ public class NetworkTests
         Assert.InRange(w.Max(), 0.9 * Math.Sqrt(6.0 / 400), Math.Sqrt(6.0 / 400));
         Assert.All(a["fc1.bias"].Download(), v => Assert.Equal(0f, v));
     }
+
+    /// <summary>The README's C# example, as written there (one epoch on part of the sample).</summary>
+    [Fact]
+    public void Readme_network_example_runs()
+    {
+        var model = new Sequential(new TensorShape(1, 28, 28),
+            new Conv2d(6, 5, padding: 2), new ReLU(), new MaxPool2d(2),
+            new Conv2d(16, 5), new ReLU(), new MaxPool2d(2),
+            new Flatten(), new Dense(120), new ReLU(), new Dense(84), new ReLU(), new Dense(10));
+        using var cpu = new CpuBackend();
+        using var network = model.Build(cpu, seed: 1);
+        using var sgd = new SgdOptimizer(new Sgd { LearningRate = 0.05f, Momentum = 0.9f });
+        var train = ImageDataset.FashionMnistSample(train: true).Take(500);
+        var test = ImageDataset.FashionMnistSample(train: false).Take(200);
+        var trainer = new Trainer(network, sgd, new TrainerOptions { Epochs = 1, BatchSize = 64, Schedule = LearningRateSchedule.Cosine(10) });
+        var epochs = trainer.Fit(train, test);
+        Evaluation result = Evaluation.Run(network, test);
+        Assert.Equal(epochs[0].TestAccuracy, result.Accuracy);
+        var images = new float[64 * 784];
+        var labels = new int[64];
+        train.Gather([.. Enumerable.Range(0, 64)], images, labels);
+        float loss = network.TrainStep(images, labels, sgd);
+        Assert.True(float.IsFinite(loss));
+        Assert.Equal(network["conv1.weight"].Length, network["conv1.weight"].DownloadGradient().Length);
+    }
 }
