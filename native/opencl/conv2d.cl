@@ -230,11 +230,16 @@ kernel void conv2d_backward_data(global const float* restrict dz, global const f
     dx[i] = sum;
 }
 
-// Weights gradient: one weight (k, c, r, s) per work-item, summed over n, oh, ow in order.
-kernel void conv2d_backward_weights(global const float* restrict x, global const float* restrict dz, global float* restrict dw,
-                                    struct conv_backward_shape p, int items) {
-    int i = get_global_id(0);
-    if (i >= items) return;
+// Weights gradient, in chunks of images so that small layers still fill a device: work-item
+// (chunk, i) sums weight i's products over images [chunk·per, chunk·per + per) and pixels, in
+// order, into partial[chunk][i]; conv2d_sum_chunks then adds the chunks in order. The chunking
+// depends on the problem alone, so every device sums in the same order.
+kernel void conv2d_backward_weights(global const float* restrict x, global const float* restrict dz, global float* restrict partial,
+                                    struct conv_backward_shape p, int items, int per_chunk) {
+    const int gid = get_global_id(0);
+    const int chunks = (p.batch + per_chunk - 1) / per_chunk;
+    if (gid >= items * chunks) return;
+    const int chunk = gid / items, i = gid % items;
     int c_per_group = p.in_channels / p.groups, k_per_group = p.out_channels / p.groups;
     int s = i % p.kernel_w, rest = i / p.kernel_w;
     int r = rest % p.kernel_h;
@@ -242,7 +247,8 @@ kernel void conv2d_backward_weights(global const float* restrict x, global const
     int c = rest % c_per_group, k = rest / c_per_group;
     int channel = k / k_per_group * c_per_group + c;
     float sum = 0.0f;
-    for (int n = 0; n < p.batch; n++) {
+    const int last = min(p.batch, (chunk + 1) * per_chunk);
+    for (int n = chunk * per_chunk; n < last; n++) {
         global const float* grad = dz + ((long)n * p.out_channels + k) * p.out_height * p.out_width;
         global const float* image = x + ((long)n * p.in_channels + channel) * p.in_height * p.in_width;
         for (int oh = 0; oh < p.out_height; oh++) {
@@ -255,18 +261,30 @@ kernel void conv2d_backward_weights(global const float* restrict x, global const
             }
         }
     }
-    dw[i] = sum;
+    partial[(long)chunk * items + i] = sum;
 }
 
-// Bias gradient: one output channel per work-item, summed over n and pixels in order.
-kernel void conv2d_backward_bias(global const float* restrict dz, global float* restrict db, struct conv_backward_shape p) {
-    int k = get_global_id(0);
-    if (k >= p.out_channels) return;
+// Bias gradient in the same chunks: work-item (chunk, k) sums channel k over the chunk's images and pixels in order.
+kernel void conv2d_backward_bias(global const float* restrict dz, global float* restrict partial, struct conv_backward_shape p, int per_chunk) {
+    const int gid = get_global_id(0);
+    const int chunks = (p.batch + per_chunk - 1) / per_chunk;
+    if (gid >= p.out_channels * chunks) return;
+    const int chunk = gid / p.out_channels, k = gid % p.out_channels;
     long plane = (long)p.out_height * p.out_width;
     float sum = 0.0f;
-    for (int n = 0; n < p.batch; n++) {
+    const int last = min(p.batch, (chunk + 1) * per_chunk);
+    for (int n = chunk * per_chunk; n < last; n++) {
         global const float* grad = dz + ((long)n * p.out_channels + k) * plane;
         for (long o = 0; o < plane; o++) sum += grad[o];
     }
-    db[k] = sum;
+    partial[(long)chunk * p.out_channels + k] = sum;
+}
+
+// out[i] = partial[0][i] + partial[1][i] + ... in chunk order.
+kernel void conv2d_sum_chunks(global const float* restrict partial, global float* restrict out, int length, int chunks) {
+    const int i = get_global_id(0);
+    if (i >= length) return;
+    float sum = 0.0f;
+    for (int c = 0; c < chunks; c++) sum += partial[(long)c * length + i];
+    out[i] = sum;
 }

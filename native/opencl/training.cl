@@ -57,3 +57,12 @@ kernel void adam(global float* w, global const float* gradient, global float* m,
     const float denominator = sqrt(second) / root_correction2 + epsilon;
     w[i] = w[i] - step_size * (first / denominator);
 }
+
+// packed[i] = plain[map[i]], or 0 where map[i] < 0 (padding): a plan's weight layout made on the
+// device from weights an optimizer has just updated there.
+kernel void gather_weights(global const float* plain, global const int* map, global float* packed, int length) {
+    const int i = get_global_id(0);
+    if (i >= length) return;
+    const int from = map[i];
+    packed[i] = from >= 0 ? plain[from] : 0.0f;
+}

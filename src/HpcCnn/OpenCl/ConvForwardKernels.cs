@@ -22,7 +22,11 @@ internal sealed class ConvForwardKernels
     private readonly nuint groupSize;
     private readonly PaddedInput? padded;
     private readonly Func<ReadOnlySpan<float>, float[]> pack;
+    private readonly PlanRunner runner;
     private ConvShape shape;
+    private ClHandle? gather, gatherMap;
+    private int gatherLength;
+    private nuint gatherGroup;
 
     /// <summary>The shape argument of conv2d.cl's kernels; field order and types match struct conv_shape.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -39,6 +43,7 @@ internal sealed class ConvForwardKernels
 
     public ConvForwardKernels(PlanRunner runner, ConvProblem p)
     {
+        this.runner = runner;
         device = runner.Device;
         problem = p;
         int vw = device.VectorWidth;
@@ -134,6 +139,40 @@ internal sealed class ConvForwardKernels
         device.Write(weightsBuffer, 0, pack(weights));
         if (!bias.IsEmpty) device.Write(biasBuffer, 0, bias);
         shape.HasBias = bias.IsEmpty ? 0 : 1;
+        device.SetArgument(kernel, 4, shape);
+    }
+
+    /// <summary>The most weights whose positions a float holds exactly (the gather map is made by packing positions).</summary>
+    public const long MaxDeviceGatherWeights = 1 << 24;
+
+    /// <summary>
+    /// Packs weights that are already on the device (plain KCRS, optionally rearranged first by
+    /// <paramref name="rearrange"/>, a permutation) with one gather launch, and copies the bias
+    /// (null: none); call under the plan's lock. The gather map is the host packer applied once to
+    /// the weights' positions.
+    /// </summary>
+    public void SetWeights(ClHandle plain, long length, ClHandle? bias, Func<float[], float[]>? rearrange = null)
+    {
+        if (length >= MaxDeviceGatherWeights) throw new InvalidOperationException("too many weights for a gather map");
+        if (gather is null)
+        {
+            var positions = new float[length];
+            for (int i = 0; i < positions.Length; i++) positions[i] = i + 1;
+            var packed = pack(rearrange is null ? positions : rearrange(positions));
+            var map = new int[packed.Length];
+            for (int i = 0; i < map.Length; i++) map[i] = (int)packed[i] - 1;
+            gatherMap = runner.Own(device.CreateBuffer(map.Length, MemoryMarshal.Cast<int, float>(map)));
+            gather = runner.Own(device.CreateKernel(device.Program("training", ""), "gather_weights"));
+            gatherLength = checked((int)map.Length);
+            gatherGroup = device.WorkGroupSize(gather, 64);
+        }
+        device.SetArgument(gather, 0, plain);
+        device.SetArgument(gather, 1, gatherMap!);
+        device.SetArgument(gather, 2, weightsBuffer);
+        device.SetArgument(gather, 3, gatherLength);
+        device.Launch(gather, gatherLength, gatherGroup);
+        if (bias is not null) device.Copy(bias, biasBuffer, problem.OutChannels);
+        shape.HasBias = bias is null ? 0 : 1;
         device.SetArgument(kernel, 4, shape);
     }
 

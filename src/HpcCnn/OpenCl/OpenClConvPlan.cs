@@ -12,7 +12,7 @@ namespace HpcCnn.OpenCl;
 /// <item>Backward data: for stride 1 (padding within the kernel's reach) a forward convolution of
 /// dL/dy with the kernels flipped and the channels swapped, on the same fast kernels; otherwise a
 /// gather kernel, one input element per work-item.</item>
-/// <item>Backward weights: one weight per work-item, and one bias per work-item.</item>
+/// <item>Backward weights: one weight (and one bias) per work-item and chunk of images, the chunks then added in order.</item>
 /// </list>
 /// With an activation, the backward passes first compute dL/dz = act'(y)·dL/dy into a buffer of the plan.
 /// </summary>
@@ -24,7 +24,9 @@ public sealed class OpenClConvPlan : ConvPlan
     private readonly ConvForwardKernels? forward;
     private readonly OpenClConvPlan? forwardOfBackward;
     private readonly ClHandle? gather, weightsGradient, biasGradient, plainWeights;
-    private readonly nuint gatherGroup, weightsGroup, biasGroup;
+    private readonly nuint gatherGroup, weightsGroup, biasGroup, sumGroup;
+    private readonly ClHandle? partials, biasPartials, sumChunks;
+    private readonly int chunks = 1;
     private readonly PreActivation? preActivation;
     private readonly string algorithm;
 
@@ -69,13 +71,23 @@ public sealed class OpenClConvPlan : ConvPlan
                 }
                 else
                 {
+                    (chunks, int perChunk) = GradientChunks(p);
                     weightsGradient = runner.Own(device.CreateKernel(program, "conv2d_backward_weights"));
                     device.SetArgument(weightsGradient, 3, shape);
                     device.SetArgument(weightsGradient, 4, OpenClLimits.ToInt(p.WeightsLength, p, "the weights"));
+                    device.SetArgument(weightsGradient, 5, perChunk);
                     weightsGroup = device.WorkGroupSize(weightsGradient, CpuGroupSize);
                     biasGradient = runner.Own(device.CreateKernel(program, "conv2d_backward_bias"));
                     device.SetArgument(biasGradient, 2, shape);
+                    device.SetArgument(biasGradient, 3, perChunk);
                     biasGroup = device.WorkGroupSize(biasGradient, CpuGroupSize);
+                    if (chunks > 1)
+                    {
+                        partials = runner.Own(device.CreateBuffer(chunks * p.WeightsLength));
+                        biasPartials = runner.Own(device.CreateBuffer((long)chunks * p.OutChannels));
+                        sumChunks = runner.Own(device.CreateKernel(program, "conv2d_sum_chunks"));
+                        sumGroup = device.WorkGroupSize(sumChunks, CpuGroupSize);
+                    }
                     algorithm = "conv2d_backward_weights_ocl";
                 }
                 preActivation = new PreActivation(runner, p.Activation, p.ActivationAlpha, p.OutputLength);
@@ -114,6 +126,35 @@ public sealed class OpenClConvPlan : ConvPlan
             forward?.SetWeights(weights, bias);
             if (plainWeights is not null) runner.Device.Write(plainWeights, 0, weights);
         }
+    }
+
+    /// <summary>Weights already on this device are packed there (one gather launch), never read back.</summary>
+    private protected override void SetWeightsCore(DeviceBuffer weights, DeviceBuffer? bias)
+    {
+        if (Problem.WeightsLength >= ConvForwardKernels.MaxDeviceGatherWeights)
+        {
+            base.SetWeightsCore(weights, bias);
+            return;
+        }
+        var w = runner.Buffer(weights, nameof(weights));
+        var b = runner.BufferOrNull(bias, nameof(bias));
+        if (forwardOfBackward is not null)
+        {
+            // dL/dx as a forward convolution: the flipped, transposed kernels, gathered in one go.
+            forwardOfBackward.SetDeviceWeights(w, Problem.WeightsLength, null, positions => FlipAndTranspose(Problem, positions));
+            return;
+        }
+        using (runner.Lock())
+        {
+            forward?.SetWeights(w, Problem.WeightsLength, b);
+            if (plainWeights is not null) runner.Device.Copy(w, plainWeights, Problem.WeightsLength);
+        }
+    }
+
+    private void SetDeviceWeights(ClHandle plain, long length, ClHandle? bias, Func<float[], float[]> rearrange)
+    {
+        using (runner.Lock()) forward!.SetWeights(plain, length, bias, rearrange);
+        WeightsGiven();
     }
 
     private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output)
@@ -190,12 +231,35 @@ public sealed class OpenClConvPlan : ConvPlan
         var dz = preActivation!.Enqueue(diffOutput, output);
         device.SetArgument(weightsGradient!, 0, input);
         device.SetArgument(weightsGradient!, 1, dz);
-        device.SetArgument(weightsGradient!, 2, diffWeights);
-        device.Launch(weightsGradient!, Problem.WeightsLength, weightsGroup);
+        device.SetArgument(weightsGradient!, 2, partials ?? diffWeights);
+        device.Launch(weightsGradient!, chunks * Problem.WeightsLength, weightsGroup);
+        if (partials is not null) SumChunks(partials, diffWeights, Problem.WeightsLength);
         if (diffBias is null) return;
         device.SetArgument(biasGradient!, 0, dz);
-        device.SetArgument(biasGradient!, 1, diffBias);
-        device.Launch(biasGradient!, Problem.OutChannels, biasGroup);
+        device.SetArgument(biasGradient!, 1, biasPartials ?? diffBias);
+        device.Launch(biasGradient!, chunks * Problem.OutChannels, biasGroup);
+        if (partials is not null) SumChunks(biasPartials!, diffBias, Problem.OutChannels);
+    }
+
+    /// <summary>
+    /// How the weight gradient splits the batch: enough chunks of whole images for about 2^16
+    /// work-items, from the problem alone (so every device adds in the same order).
+    /// </summary>
+    internal static (int Chunks, int PerChunk) GradientChunks(ConvProblem p)
+    {
+        long wanted = Math.Clamp((65536 + p.WeightsLength - 1) / Math.Max(p.WeightsLength, 1), 1, p.Batch);
+        int perChunk = (int)((p.Batch + wanted - 1) / wanted);
+        return ((p.Batch + perChunk - 1) / perChunk, perChunk);
+    }
+
+    private void SumChunks(ClHandle partial, ClHandle output, long length)
+    {
+        var device = runner.Device;
+        device.SetArgument(sumChunks!, 0, partial);
+        device.SetArgument(sumChunks!, 1, output);
+        device.SetArgument(sumChunks!, 2, (int)length);
+        device.SetArgument(sumChunks!, 3, chunks);
+        device.Launch(sumChunks!, length, sumGroup);
     }
 
     private protected override void ReleaseResources()

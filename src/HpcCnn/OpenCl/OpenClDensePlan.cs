@@ -103,6 +103,20 @@ internal sealed class OpenClDensePlan : DensePlan
         }
     }
 
+    /// <summary>Weights already on this device are copied there, never read back.</summary>
+    private protected override void SetWeightsCore(DeviceBuffer w, DeviceBuffer? b)
+    {
+        var source = runner.Buffer(w, "weights");
+        var biasSource = runner.BufferOrNull(b, "bias");
+        using (runner.Lock())
+        {
+            runner.Device.Copy(source, weights, Problem.WeightsLength);
+            if (biasSource is not null) runner.Device.Copy(biasSource, bias, Problem.BiasLength);
+            shape.HasBias = biasSource is null ? 0 : 1;
+            SetShape();
+        }
+    }
+
     private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output)
     {
         using (runner.Lock())

@@ -235,6 +235,14 @@ internal sealed unsafe class OpenClDevice
                 (nuint)(destination.Length * sizeof(float)), data, 0, null, null), "clEnqueueReadBuffer");
     }
 
+    /// <summary>Queues a device-to-device copy of <paramref name="floats"/> floats (in order with the other commands).</summary>
+    public void Copy(ClHandle source, ClHandle destination, long floats)
+    {
+        if (floats <= 0) return;
+        OpenClApi.Check(Cl.EnqueueCopyBuffer(Queue, source.Value, destination.Value, 0, 0, (nuint)(floats * sizeof(float)), 0, null, null),
+            "clEnqueueCopyBuffer");
+    }
+
     public void SetArgument<T>(ClHandle kernel, uint index, T value) where T : unmanaged =>
         OpenClApi.Check(Cl.SetKernelArg(kernel.Value, index, (nuint)sizeof(T), &value), "clSetKernelArg");
 
