@@ -75,6 +75,9 @@ extern const hc_algorithm hc_conv2d_backward_data_generic;
 extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_8x32_avx512;
 extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_6x16_avx2;
 extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_4x16_generic;
+/* Weights gradient of a stride-1 convolution with few channels: every image re-pitched onto one
+ * row width, then flat correlations with the accumulators in registers (LeNet's layers). */
+extern const hc_algorithm hc_conv2d_backward_weights_direct_avx512;
 /* Weights (and bias) gradient in plain C, one output channel per task. Last entry. */
 extern const hc_algorithm hc_conv2d_backward_weights_generic;
 
