@@ -10,6 +10,7 @@ static const hc_algorithm* const forward_algorithms[] = {
     &hc_conv2d_depthwise_avx512,
     &hc_conv2d_depthwise_avx2,
     &hc_conv2d_gemm_1x1_8x32_avx512,
+    &hc_conv2d_direct_flat_avx512,
     &hc_conv2d_direct_blocked_6x64_avx512,
     &hc_conv2d_direct_plain_6x64_avx512,
     &hc_conv2d_gemm_rows_window_8x32_avx512,

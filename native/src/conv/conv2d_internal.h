@@ -45,6 +45,9 @@ extern const hc_algorithm hc_conv2d_depthwise_avx2;
 extern const hc_algorithm hc_conv2d_direct_blocked_6x64_avx512;
 /* The same on plain padded NCHW rows, one channel per step, for few input channels (alexnet_c1's 3). */
 extern const hc_algorithm hc_conv2d_direct_plain_6x64_avx512;
+/* Stride 1, at most 16 output channels: each image's input on one padded row pitch, tiles of
+ * output channels x 64 pixels accumulated in registers (LeNet's layers and their backward data). */
+extern const hc_algorithm hc_conv2d_direct_flat_avx512;
 /* The GEMM convolutions below with the 8x32 AVX-512 micro-kernel. */
 extern const hc_algorithm hc_conv2d_gemm_rows_window_8x32_avx512;
 extern const hc_algorithm hc_conv2d_gemm_1x1_8x32_avx512;
