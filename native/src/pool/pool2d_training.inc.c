@@ -17,6 +17,49 @@ static int threads_for(const hc_pool2d* pool) {
     return (double)d->batch * (double)d->channels * (double)(d->in_height * d->in_width) < 32768.0 ? 1 : pool->base.num_threads;
 }
 
+#if defined(__AVX512F__)
+#include "../core/avx512.h"
+
+/* 2x2 windows, stride 2, no padding (most CNNs' pooling), 16 outputs per step: each row's 32
+ * inputs split into even and odd columns, then the four candidates compared in row-major order
+ * exactly as the plain loop does (a later element wins only when greater, NaN never does). */
+static bool is_2x2_stride2(const hc_pool2d* pool) {
+    const hc_pool2d_desc* d = &pool->desc;
+    return d->kernel_height == 2 && d->kernel_width == 2 && d->stride_height == 2 && d->stride_width == 2 && d->pad_top == 0 &&
+           d->pad_left == 0 && d->pad_bottom == 0 && d->pad_right == 0;
+}
+
+static void max_argmax_2x2s2_plane(const hc_pool2d* pool, const float* x, float* y, int32_t* argmax) {
+    const int64_t in_w = pool->desc.in_width, out_w = pool->out_width;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const __m512i twice_lane = even;
+    for (int64_t oh = 0; oh < pool->out_height; oh++) {
+        const float* r0 = x + 2 * oh * in_w;
+        const float* r1 = r0 + in_w;
+        for (int64_t ow = 0; ow < out_w; ow += 16) {
+            const int64_t n = out_w - ow < 16 ? out_w - ow : 16;
+            const __mmask16 out_mask = hc_first_lanes16(n), lo = hc_first_lanes16(2 * n), hi = hc_first_lanes16(2 * n - 16);
+            const __m512 a0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * ow), a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * ow + 16);
+            const __m512 b0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * ow), b1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * ow + 16);
+            const __m512i base = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * in_w + 2 * ow)), twice_lane);
+            __m512 best = _mm512_permutex2var_ps(a0, even, a1);
+            __m512i index = base;
+            const __m512 candidates[3] = {_mm512_permutex2var_ps(a0, odd, a1), _mm512_permutex2var_ps(b0, even, b1),
+                                          _mm512_permutex2var_ps(b0, odd, b1)};
+            const int32_t offsets[3] = {1, (int32_t)in_w, (int32_t)in_w + 1};
+            for (int i = 0; i < 3; i++) {
+                const __mmask16 greater = _mm512_cmp_ps_mask(candidates[i], best, _CMP_GT_OQ);
+                best = _mm512_mask_mov_ps(best, greater, candidates[i]);
+                index = _mm512_mask_mov_epi32(index, greater, _mm512_add_epi32(base, _mm512_set1_epi32(offsets[i])));
+            }
+            _mm512_mask_storeu_ps(y + oh * out_w + ow, out_mask, best);
+            _mm512_mask_storeu_epi32(argmax + oh * out_w + ow, out_mask, index);
+        }
+    }
+}
+#endif
+
 /* The first maximum in row-major window order: ties keep the earlier element, so every backend
  * routes the gradient to the same input. */
 static hc_status run_max_argmax(const hc_plan* plan, const hc_args* args) {
@@ -34,6 +77,12 @@ static hc_status run_max_argmax(const hc_plan* plan, const hc_args* args) {
 #pragma omp for schedule(dynamic, hc_dynamic_chunk(planes, threads)) nowait
         for (int64_t p = 0; p < planes; p++) {
             const float* x = input + p * in_plane;
+#if defined(__AVX512F__)
+            if (is_2x2_stride2(pool)) {
+                max_argmax_2x2s2_plane(pool, x, output + p * out_plane, argmax + p * out_plane);
+                continue;
+            }
+#endif
             for (int64_t oh = 0; oh < pool->out_height; oh++)
                 for (int64_t ow = 0; ow < pool->out_width; ow++) {
                     const hc_pool_window w = hc_pool_window_at(pool, oh, ow);
