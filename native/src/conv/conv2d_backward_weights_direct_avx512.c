@@ -170,7 +170,7 @@ static hc_status run_direct(const hc_plan* base, const hc_args* args) {
     int finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
         for (int64_t n = 0; n < d->batch; n++) fill_image(plan, l, dz, x, n, z_wide, x_pad);
         /* (the loop's barrier: every image is laid out before any task reads it) */
 #pragma omp for schedule(dynamic, 1) nowait
@@ -189,7 +189,7 @@ static hc_status run_direct(const hc_plan* base, const hc_args* args) {
             }
         }
         if (db != NULL) {
-#pragma omp for schedule(static) nowait
+#pragma omp for schedule(dynamic, 1) nowait
             for (int64_t k = 0; k < d->out_channels; k++) {
                 const int64_t g = k / k_per_group, kk = k % k_per_group;
                 __m512 sum = _mm512_setzero_ps();
