@@ -22,18 +22,12 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
     {
         try
         {
-            var (_, metadata) = SafeTensors.Load(settings.Weights);
-            if (!metadata.TryGetValue("hpccnn.model", out var name) || !metadata.TryGetValue("hpccnn.input", out var input)
-                || !metadata.TryGetValue("hpccnn.classes", out var classes))
-                throw new InvalidDataException($"{settings.Weights}: no hpccnn.model, hpccnn.input and hpccnn.classes metadata (was it written by `hpccnn train`?)");
             var test = TrainingArguments.Load(settings.Data, train: false);
-            var classNames = classes.Split('\n');
-            var model = Models.Create(name, classNames.Length, TensorShape.Parse(input));
             using var backend = TrainingArguments.CreateBackend(settings);
-            using var network = model.Build(backend);
-            network.LoadWeights(settings.Weights);
-            AnsiConsole.MarkupLine($"weights: [bold]{Markup.Escape(settings.Weights)}[/] ({name}, {model.ParameterCount:N0} parameters); "
-                                   + $"data: [bold]{Markup.Escape(test.Source)}[/], {test.Count} images; backend: {Markup.Escape(TrainingArguments.Describe(backend))}");
+            using var model = Model.Load(settings.Weights, backend);
+            var network = model.Network;
+            AnsiConsole.MarkupLine($"weights: [bold]{Markup.Escape(settings.Weights)}[/] ({model.Architecture.ParameterCount:N0} parameters, "
+                                   + $"{model.Classes} classes); data: [bold]{Markup.Escape(test.Source)}[/], {test.Count} images; backend: {Markup.Escape(TrainingArguments.Describe(backend))}");
             var evaluation = Evaluation.Run(network, test);
             AnsiConsole.MarkupLine($"accuracy [bold]{evaluation.Accuracy:P2}[/], loss {evaluation.Loss:0.0000}");
             AnsiConsole.Write(TrainingArguments.ConfusionTable(evaluation));

@@ -26,5 +26,8 @@ app.Configure(config =>
     config.AddCommand<EvaluateCommand>("evaluate")
         .WithDescription("Accuracy and confusion matrix of saved weights on a test set.")
         .WithExample("evaluate", "--weights", "train-output/model.safetensors");
+    config.AddCommand<PredictCommand>("predict")
+        .WithDescription("Classify image files (PNG, JPEG, ...) with saved weights: the top classes and their probabilities.")
+        .WithExample("predict", "--weights", "train-output/model.safetensors", "shirt.png", "boot.jpg");
 });
 return app.Run(args);

@@ -152,14 +152,8 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         AnsiConsole.Write(TrainingArguments.ConfusionTable(final));
 
         Directory.CreateDirectory(settings.Out);
-        var metadata = new Dictionary<string, string>
-        {
-            ["format"] = "pt",
-            ["hpccnn.model"] = settings.Model,
-            ["hpccnn.input"] = train.Shape.ToString(),
-            ["hpccnn.classes"] = string.Join('\n', train.ClassNames),
-        };
-        network.SaveWeights(Path.Combine(settings.Out, "model.safetensors"), metadata);
+        Model.Save(network, train.ClassNames, Path.Combine(settings.Out, "model.safetensors"),
+            new Dictionary<string, string> { ["hpccnn.model"] = settings.Model, ["hpccnn.data"] = train.Source });
         File.WriteAllText(Path.Combine(settings.Out, "metrics.json"), Metrics(settings, backend, model, train, test, results, final));
         TrainingPlots.Confusion(final, Path.Combine(settings.Out, "confusion.png"));
         if (results.Count > 0) TrainingPlots.Curves(results, Path.Combine(settings.Out, "curves.png"));

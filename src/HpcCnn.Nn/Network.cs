@@ -13,7 +13,7 @@ public sealed partial class Network : IDisposable
     private readonly Parameter[][] layerParameters;
     private readonly Dictionary<(int Batch, bool Training), Pipeline> pipelines = [];
     private readonly Dictionary<string, Parameter> byName = [];
-    private string frozenSignature = "";
+    private int frozenSignature = -1;
     private bool disposed;
 
     internal Network(Sequential model, Backend backend, ulong seed)
@@ -170,7 +170,7 @@ public sealed partial class Network : IDisposable
     private Pipeline Pipeline(int batch, bool training)
     {
         // Freezing changes which layers need an input gradient: plans made before then are stale.
-        string signature = string.Concat(Parameters.Select(p => p.Frozen ? '1' : '0'));
+        int signature = FirstTrainableLayer();
         if (signature != frozenSignature)
         {
             DisposePipelines();

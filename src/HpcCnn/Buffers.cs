@@ -92,7 +92,7 @@ internal static class Buffers
     }
 
     /// <summary>An output buffer must be none of the call's other buffers.</summary>
-    public static void Distinct(DeviceBuffer output, string name, params DeviceBuffer?[] others)
+    public static void Distinct(DeviceBuffer output, string name, params ReadOnlySpan<DeviceBuffer?> others)
     {
         foreach (var other in others)
             if (ReferenceEquals(output, other)) throw new ArgumentException($"{name} must be a buffer of its own", name);

@@ -41,12 +41,13 @@ public abstract class Plan : IDisposable
     private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 
     /// <summary>Fails unless the plan was made for one of <paramref name="directions"/>.</summary>
-    private protected void RequireDirection(string method, params Direction[] directions)
+    /// <summary>Fails unless the plan's direction is one of <paramref name="directions"/> (a span: no allocation per run).</summary>
+    private protected void RequireDirection(string method, params ReadOnlySpan<Direction> directions)
     {
         ThrowIfDisposed();
         if (!directions.Contains(Direction))
             throw new InvalidOperationException(
-                $"{method} runs on a {string.Join(" or ", directions.Select(DirectionText.Name))} plan; this plan is {DirectionText.Name(Direction)} ({ProblemBase})");
+                $"{method} runs on a {string.Join(" or ", directions.ToArray().Select(DirectionText.Name))} plan; this plan is {DirectionText.Name(Direction)} ({ProblemBase})");
     }
 
     public override string ToString() => $"{ProblemBase} [{Algorithm}, {Isa}]";

@@ -72,7 +72,7 @@ internal sealed class OpenClEltwisePlan : EltwisePlan
     }
 
     /// <summary>Sets the buffer arguments in order and launches; call under the lock.</summary>
-    private void Launch(params ClHandle[] buffers)
+    private void Launch(params ReadOnlySpan<ClHandle> buffers)
     {
         for (int i = 0; i < buffers.Length; i++) runner.Device.SetArgument(kernel, (uint)i, buffers[i]);
         runner.Device.Launch(kernel, items, groupSize);

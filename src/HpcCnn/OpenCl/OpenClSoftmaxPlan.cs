@@ -125,7 +125,7 @@ internal sealed class OpenClSoftmaxPlan : SoftmaxPlan
         Device.Launch(backward!, Problem.InputLength, Device.WorkGroupSize(backward!, CpuGroupSize));
     }
 
-    private void SetArguments(ClHandle kernel, params ClHandle[] buffers)
+    private void SetArguments(ClHandle kernel, params ReadOnlySpan<ClHandle> buffers)
     {
         for (int i = 0; i < buffers.Length; i++) Device.SetArgument(kernel, (uint)i, buffers[i]);
     }
