@@ -4,7 +4,7 @@ namespace HpcCnn.Nn;
 public static class Models
 {
     /// <summary>The names <see cref="Create"/> knows.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["lenet5", "strong"];
+    public static IReadOnlyList<string> Names { get; } = ["lenet5", "strong", "cam"];
 
     public static readonly TensorShape MnistShape = new(1, 28, 28);
 
@@ -14,6 +14,7 @@ public static class Models
     {
         "lenet5" => LeNet5(classes, input),
         "strong" => Strong(classes, input),
+        "cam" => Cam(classes, input),
         _ => throw new ArgumentException($"unknown model '{name}'; known: {string.Join(", ", Names)}", nameof(name)),
     };
 
@@ -39,4 +40,14 @@ public static class Models
         new Dropout(0.25f), new Flatten(),
         new Dense(128), new ReLU(), new Dropout(0.5f),
         new Dense(classes));
+
+    /// <summary>
+    /// A model for class activation maps: conv 32 3×3, ReLU, max pool 2; conv 64 3×3, ReLU; conv
+    /// 64 3×3, ReLU (14×14 feature maps on 28×28 images); global average pooling; dense → classes.
+    /// </summary>
+    public static Sequential Cam(int classes = 10, TensorShape? input = null) => new(input ?? MnistShape,
+        new Conv2d(32, 3, padding: 1), new ReLU(), new MaxPool2d(2),
+        new Conv2d(64, 3, padding: 1), new ReLU(),
+        new Conv2d(64, 3, padding: 1), new ReLU(),
+        new GlobalAvgPool(), new Flatten(), new Dense(classes));
 }
