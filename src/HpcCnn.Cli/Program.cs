@@ -26,6 +26,9 @@ app.Configure(config =>
     config.AddCommand<EvaluateCommand>("evaluate")
         .WithDescription("Accuracy and confusion matrix of saved weights on a test set.")
         .WithExample("evaluate", "--weights", "train-output/model.safetensors");
+    config.AddCommand<CamCommand>("cam")
+        .WithDescription("Class activation maps of test images: PNGs with the map overlaid and a contact sheet (models ending in conv -> global average pooling -> dense).")
+        .WithExample("cam", "--weights", "train-output/model.safetensors", "--images", "16");
     config.AddCommand<PredictCommand>("predict")
         .WithDescription("Classify image files (PNG, JPEG, ...) with saved weights: the top classes and their probabilities.")
         .WithExample("predict", "--weights", "train-output/model.safetensors", "shirt.png", "boot.jpg");

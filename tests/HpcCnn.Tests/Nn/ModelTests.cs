@@ -122,6 +122,33 @@ public sealed class ModelTests : IDisposable
         Assert.Contains("broken.png: not an image", output);
     }
 
+    /// <summary>`hpccnn cam` writes one PNG per image and a contact sheet, and refuses models without the CAM form.</summary>
+    [Fact]
+    public void Cam_command_writes_maps_and_a_sheet()
+    {
+        using var cpu = new CpuBackend();
+        using var network = Models.Cam().Build(cpu, seed: 2);
+        using var sgd = new SgdOptimizer(new Sgd { LearningRate = 0.05f, Momentum = 0.9f });
+        var data = ImageDataset.FashionMnistSample(train: true).Take(320);
+        new Trainer(network, sgd, new TrainerOptions { Epochs = 1 }).Fit(data, data.Take(32));
+        var path = Path.Combine(folder, "cam.safetensors");
+        Model.Save(network, data.ClassNames, path);
+        var output = Path.Combine(folder, "maps");
+        var (code, text) = CliRunner.Run(null, "cam", "--weights", path, "--index", "3", "--index", "7", "--class", "Trouser", "--out", output);
+        Assert.True(code == 0, text);
+        foreach (var file in new[] { "cam-3.png", "cam-7.png", "cam-sheet.png" })
+        {
+            using var bitmap = SKBitmap.Decode(Path.Combine(output, file));
+            Assert.True(bitmap is { Width: > 100, Height: > 100 }, file);
+        }
+        Assert.Contains("Trouser", text);
+
+        var (lenet, _, _) = TrainedModel(cpu);
+        (code, text) = CliRunner.Run(null, "cam", "--weights", lenet, "--out", output);
+        Assert.Equal(2, code);
+        Assert.Contains("GlobalAvgPool", text);
+    }
+
     private static void WritePng(string path, ReadOnlySpan<float> image, bool invert)
     {
         using var bitmap = new SKBitmap(new SKImageInfo(112, 112, SKColorType.Rgba8888, SKAlphaType.Unpremul));
