@@ -29,6 +29,10 @@ app.Configure(config =>
     config.AddCommand<CamCommand>("cam")
         .WithDescription("Class activation maps of test images: PNGs with the map overlaid and a contact sheet (models ending in conv -> global average pooling -> dense).")
         .WithExample("cam", "--weights", "train-output/model.safetensors", "--images", "16");
+    config.AddCommand<TransferCommand>("transfer")
+        .WithDescription("Transfer learning, measured: a trunk trained on classes 0-4, a new head on 1,000 images of classes 5-9, against training from scratch.")
+        .WithExample("transfer")
+        .WithExample("transfer", "--data", "/usr/share/datasets/fashion-mnist", "--labelled", "1000");
     config.AddCommand<PredictCommand>("predict")
         .WithDescription("Classify image files (PNG, JPEG, ...) with saved weights: the top classes and their probabilities.")
         .WithExample("predict", "--weights", "train-output/model.safetensors", "shirt.png", "boot.jpg");

@@ -77,6 +77,20 @@ public sealed partial class Network : IDisposable
         : throw new KeyNotFoundException($"no parameter '{name}'; the network has {string.Join(", ", byName.Keys)}");
 
     /// <summary>
+    /// Freezes the parameters of every layer from the first through <paramref name="layer"/> (and
+    /// unfreezes the rest): they get no gradient and no update, and backward stops where the
+    /// trainable layers begin. Returns how many values (weights and biases) are frozen.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No layer has that name.</exception>
+    public long Freeze(string layer)
+    {
+        int through = Model.Through(layer).Count;
+        for (int i = 0; i < layerParameters.Length; i++)
+            foreach (var p in layerParameters[i]) p.Frozen = i < through;
+        return layerParameters.Take(through).Sum(ps => ps.Sum(p => p.Length));
+    }
+
+    /// <summary>
     /// Forward, softmax cross-entropy and backward on one batch (as many images as labels; each
     /// image <see cref="Sequential.InputShape"/> in NCHW order): leaves every trainable parameter's
     /// gradient of the mean loss in <see cref="Parameter.Gradient"/> and returns the mean loss.

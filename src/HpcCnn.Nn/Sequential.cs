@@ -50,6 +50,14 @@ public sealed class Sequential : IReadOnlyList<Layer>
     public Layer this[string name] => layers.FirstOrDefault(l => l.Name == name)
         ?? throw new KeyNotFoundException($"no layer '{name}'; the model has {string.Join(", ", layers.Select(l => l.Name))}");
 
+    /// <summary>The layers from the first through the one called <paramref name="name"/>: a trunk to put a new head on.</summary>
+    /// <exception cref="KeyNotFoundException">No layer has that name.</exception>
+    public IReadOnlyList<Layer> Through(string name)
+    {
+        int index = Array.IndexOf(layers, this[name]);
+        return layers[..(index + 1)];
+    }
+
     /// <summary>The shape the layer at <paramref name="index"/> takes.</summary>
     public TensorShape InputShapeOf(int index) => index == 0 ? InputShape : shapes[index - 1];
 

@@ -72,6 +72,29 @@ public sealed class ImageDataset
     }
 
     /// <summary>
+    /// The images of <paramref name="classes"/> only, relabelled 0, 1, ... in the order given
+    /// (class names follow), at most <paramref name="limit"/> of them, in their original order.
+    /// </summary>
+    /// <exception cref="ArgumentException">A class is out of range or repeated.</exception>
+    public ImageDataset OfClasses(IReadOnlyList<int> classes, int limit = int.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        var relabel = Enumerable.Repeat(-1, Classes).ToArray();
+        for (int i = 0; i < classes.Count; i++)
+        {
+            if ((uint)classes[i] >= (uint)Classes) throw new ArgumentException($"class {classes[i]} is not one of 0 .. {Classes - 1}", nameof(classes));
+            if (relabel[classes[i]] >= 0) throw new ArgumentException($"class {classes[i]} is listed twice", nameof(classes));
+            relabel[classes[i]] = i;
+        }
+        int size = Height * Width;
+        var kept = Enumerable.Range(0, Count).Where(i => relabel[labels[i]] >= 0).Take(Math.Max(limit, 0)).ToArray();
+        var pixelsKept = new byte[kept.Length * size];
+        for (int j = 0; j < kept.Length; j++) pixels.AsSpan(kept[j] * size, size).CopyTo(pixelsKept.AsSpan(j * size));
+        return new ImageDataset(pixelsKept, [.. kept.Select(i => relabel[labels[i]])], Height, Width, [.. classes.Select(c => ClassNames[c])],
+            $"{Source}, classes {string.Join(",", classes)}" + (limit < int.MaxValue ? $", first {kept.Length}" : ""));
+    }
+
+    /// <summary>
     /// Reads an IDX image file (N × H × W) and its IDX label file (N), plain or gzip. Labels must
     /// be below the number of <paramref name="classNames"/> (default: ten digits).
     /// </summary>

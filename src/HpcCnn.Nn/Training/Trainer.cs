@@ -55,8 +55,19 @@ public sealed class Trainer(Network network, Optimizer optimizer, TrainerOptions
     public EpochResult RunEpoch(int epoch, ImageDataset train, ImageDataset test, IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellation = default)
     {
-        CheckFits(Network, train);
         CheckFits(Network, test);
+        var clock = Stopwatch.StartNew();
+        var (rate, loss) = TrainEpoch(epoch, train, progress, cancellation);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var evaluation = Evaluation.Run(Network, test, Options.EvaluationBatchSize);
+        return new EpochResult(epoch, rate, loss, train.Count / seconds, seconds, evaluation);
+    }
+
+    /// <summary>One epoch of training without evaluation: returns the epoch's learning rate and mean training loss.</summary>
+    public (float LearningRate, double MeanLoss) TrainEpoch(int epoch, ImageDataset train, IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellation = default)
+    {
+        CheckFits(Network, train);
         float rate = Options.Schedule.Rate(initialRate, epoch);
         Optimizer.LearningRate = rate;
         int size = checked((int)train.Shape.Size), batch = Options.BatchSize;
@@ -74,9 +85,7 @@ public sealed class Trainer(Network network, Optimizer optimizer, TrainerOptions
             int done = start + n;
             progress?.Report(new TrainingProgress(epoch, done, train.Count, lossSum / done, done / clock.Elapsed.TotalSeconds));
         }
-        double seconds = clock.Elapsed.TotalSeconds;
-        var evaluation = Evaluation.Run(Network, test, Options.EvaluationBatchSize);
-        return new EpochResult(epoch, rate, lossSum / Math.Max(train.Count, 1), train.Count / seconds, seconds, evaluation);
+        return (rate, lossSum / Math.Max(train.Count, 1));
     }
 
     /// <summary>A permutation of 0 .. count−1 from (seed, epoch): Fisher–Yates driven by SplitMix64.</summary>
