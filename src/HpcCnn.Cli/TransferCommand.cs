@@ -14,16 +14,16 @@ internal sealed class TransferCommand : Command<TransferCommand.Settings>
     public sealed class Settings : DataAndBackendSettings
     {
         [CommandOption("--model <NAME>")]
-        [Description("The trunk's preset: lenet5 (default, kept through pool2) or strong (through pool2)")]
-        public string Model { get; init; } = "lenet5";
+        [Description("The trunk's preset: strong (default) or lenet5, kept through pool2 (the convolutions)")]
+        public string Model { get; init; } = "strong";
 
         [CommandOption("--through <LAYER>")]
         [Description("The last trunk layer kept (default pool2: the convolutional features)")]
         public string? Through { get; init; }
 
         [CommandOption("--trunk-epochs <N>")]
-        [Description("Epochs of the trunk on classes 0-4 (default 5)")]
-        public int TrunkEpochs { get; init; } = 5;
+        [Description("Epochs of the trunk on classes 0-4 (default 3)")]
+        public int TrunkEpochs { get; init; } = 3;
 
         [CommandOption("--labelled <N>")]
         [Description("Labelled images of classes 5-9 for both arms (default 1000)")]

@@ -7,13 +7,13 @@ namespace HpcCnn.Nn;
 public sealed record TransferOptions
 {
     /// <summary>The preset the trunk comes from.</summary>
-    public string Model { get; init; } = "lenet5";
-    /// <summary>The last trunk layer kept (lenet5: pool2, the convolutional features; the dense layers after it are replaced by the new head).</summary>
+    public string Model { get; init; } = "strong";
+    /// <summary>The last trunk layer kept (pool2: the convolutional features of lenet5 and strong; the layers after it give way to the new head).</summary>
     public string Through { get; init; } = "pool2";
     /// <summary>The classes the trunk learns, and the other classes the new head learns.</summary>
     public IReadOnlyList<int> TrunkClasses { get; init; } = [0, 1, 2, 3, 4];
     public IReadOnlyList<int> NewClasses { get; init; } = [5, 6, 7, 8, 9];
-    public int TrunkEpochs { get; init; } = 5;
+    public int TrunkEpochs { get; init; } = 3;
     /// <summary>Labelled images of the new classes both arms train on.</summary>
     public int Labelled { get; init; } = 1000;
     /// <summary>Training budgets to compare, in epochs over the labelled images, each the same for both arms.</summary>

@@ -10,27 +10,31 @@ public sealed class TransferTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
+    /// <summary>
+    /// The README's experiment, small: the strong preset's convolutions trained on classes 0-4 for
+    /// two epochs, then one epoch over 1,000 images of classes 5-9 for both arms. The frozen trunk
+    /// with a new head must beat the same model trained from scratch clearly (it did at this budget
+    /// for every seed tried; the commit adding this test gives the figures).
+    /// </summary>
     [Fact]
-    public void A_new_head_on_a_frozen_trunk_learns_new_classes_and_leaves_the_trunk_untouched()
+    public void A_new_head_on_a_frozen_trunk_beats_training_from_scratch_on_a_small_budget()
     {
         var train = ImageDataset.FashionMnistSample(train: true);
         var test = ImageDataset.FashionMnistSample(train: false);
         using var cpu = new CpuBackend();
-        var options = new TransferOptions { TrunkEpochs = 2, Epochs = [2], Labelled = 500 };
+        var options = new TransferOptions { TrunkEpochs = 2, Epochs = [1] };
         var lines = new List<string>();
         var (trunk, budgets) = TransferExperiment.Run(cpu, train, test, options, folder, lines.Add);
         var (transferred, scratch) = budgets.Single();
 
         Assert.Equal(["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"], trunk.Test.ClassNames);
         Assert.Equal(["Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"], transferred.Test.ClassNames);
-        // Loaded by name: the convolutions; new: the head; left out: the old dense layers.
-        Assert.Contains(lines, l => l.Contains("loaded conv1.weight, conv1.bias, conv2.weight, conv2.bias;") && l.Contains("new head.weight, head.bias")
-                                    && l.Contains("left out fc1.weight"));
-        Assert.Equal(400 * 5 + 5, transferred.TrainableParameters);   // only the head trains
-        Assert.Equal(156 + 2416 + 2005, scratch.TrainableParameters);
-        // 2,005 trainable weights on the trunk's features tell the five new classes apart far above chance (20%).
-        Assert.True(transferred.Test.Accuracy > 0.6, $"transferred head: {transferred.Test.Accuracy:P1}");
-        Assert.True(trunk.Test.Accuracy > 0.6, $"trunk: {trunk.Test.Accuracy:P1}");
+        // Loaded by name: the four convolutions; new: the head; left out: the old dense layers.
+        Assert.Contains(lines, l => l.Contains("loaded conv1.weight, conv1.bias, conv2.weight, conv2.bias, conv3.weight, conv3.bias, conv4.weight, conv4.bias;")
+                                    && l.Contains("new head.weight, head.bias") && l.Contains("left out fc1.weight"));
+        Assert.Equal(3136 * 5 + 5, transferred.TrainableParameters);   // only the head trains
+        Assert.True(transferred.Test.Accuracy >= scratch.Test.Accuracy + 0.02,
+            $"transferred {transferred.Test.Accuracy:P1}, from scratch {scratch.Test.Accuracy:P1}");
     }
 
     [Fact]
