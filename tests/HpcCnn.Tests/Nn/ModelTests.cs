@@ -75,6 +75,18 @@ public sealed class ModelTests : IDisposable
         Assert.Contains("no hpccnn.architecture", Assert.Throws<InvalidDataException>(() => Model.Load(bare, cpu)).Message);
     }
 
+    /// <summary>A model saved from the CPU loads on OpenCL and predicts the same classes (within rounding).</summary>
+    [SkippableFact]
+    public void A_saved_model_predicts_on_opencl()
+    {
+        var openCl = TestBackends.OpenCl();
+        using var cpu = new CpuBackend();
+        var (path, images, expected) = TrainedModel(cpu);
+        using var model = Model.Load(path, openCl);
+        var probabilities = model.Predict(images);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], probabilities[i], 1e-4f);
+    }
+
     /// <summary>The inference promise: no allocation per call after the first, and 8 threads at once give the serial bits.</summary>
     [Fact]
     public void Predict_allocates_nothing_after_the_first_call_and_is_thread_safe()
