@@ -58,6 +58,41 @@ static void max_argmax_2x2s2_plane(const hc_pool2d* pool, const float* x, float*
         }
     }
 }
+
+/* dx of one plane for 2x2 windows at stride 2 without padding: the windows do not overlap, so each
+ * input element receives at most its own window's dy, at the position the argmax names (0 + dy,
+ * as the scatter adds it; an index outside its window is ignored). Written row pair by row pair
+ * with no separate zeroing pass: per 16 outputs, four masked copies of dy interleaved back into
+ * even and odd columns. */
+static void max_backward_2x2s2_plane(const hc_pool2d* pool, const float* dy, const int32_t* argmax, float* dx) {
+    const int64_t in_w = pool->desc.in_width, in_h = pool->desc.in_height, out_w = pool->out_width;
+    const __m512i twice_lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i high = _mm512_add_epi32(low, _mm512_set1_epi32(8));
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t oh = 0; oh < pool->out_height; oh++) {
+        float* r0 = dx + 2 * oh * in_w;
+        float* r1 = r0 + in_w;
+        for (int64_t ow = 0; ow < out_w; ow += 16) {
+            const int64_t n = out_w - ow < 16 ? out_w - ow : 16;
+            const __mmask16 valid = hc_first_lanes16(n), lo = hc_first_lanes16(2 * n), hi = hc_first_lanes16(2 * n - 16);
+            const __m512 g = _mm512_maskz_loadu_ps(valid, dy + oh * out_w + ow);
+            const __m512i at = _mm512_maskz_loadu_epi32(valid, argmax + oh * out_w + ow);
+            const __m512i base = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * in_w + 2 * ow)), twice_lane);
+            const __m512 v00 = _mm512_maskz_add_ps(_mm512_mask_cmpeq_epi32_mask(valid, at, base), zero, g);
+            const __m512 v01 = _mm512_maskz_add_ps(_mm512_mask_cmpeq_epi32_mask(valid, at, _mm512_add_epi32(base, _mm512_set1_epi32(1))), zero, g);
+            const __m512 v10 = _mm512_maskz_add_ps(_mm512_mask_cmpeq_epi32_mask(valid, at, _mm512_add_epi32(base, _mm512_set1_epi32((int32_t)in_w))), zero, g);
+            const __m512 v11 =
+                _mm512_maskz_add_ps(_mm512_mask_cmpeq_epi32_mask(valid, at, _mm512_add_epi32(base, _mm512_set1_epi32((int32_t)in_w + 1))), zero, g);
+            _mm512_mask_storeu_ps(r0 + 2 * ow, lo, _mm512_permutex2var_ps(v00, low, v01));
+            _mm512_mask_storeu_ps(r0 + 2 * ow + 16, hi, _mm512_permutex2var_ps(v00, high, v01));
+            _mm512_mask_storeu_ps(r1 + 2 * ow, lo, _mm512_permutex2var_ps(v10, low, v11));
+            _mm512_mask_storeu_ps(r1 + 2 * ow + 16, hi, _mm512_permutex2var_ps(v10, high, v11));
+        }
+        for (int64_t c = 2 * out_w; c < in_w; c++) r0[c] = r1[c] = 0.0f; /* a last odd column no window reaches */
+    }
+    for (int64_t i = 2 * pool->out_height * in_w; i < in_h * in_w; i++) dx[i] = 0.0f; /* a last odd row */
+}
 #endif
 
 /* The first maximum in row-major window order: ties keep the earlier element, so every backend
@@ -231,6 +266,12 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
                 }
                 average_backward_plane(pool, dy, dx, scratch, column_width, first_row, last_row);
             } else {
+#if defined(__AVX512F__)
+                if (is_2x2_stride2(pool)) {
+                    max_backward_2x2s2_plane(pool, dy, argmax + p * out_plane, dx);
+                    continue;
+                }
+#endif
                 max_backward_plane(pool, dy, argmax + p * out_plane, dx);
             }
         }
