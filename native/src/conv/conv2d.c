@@ -174,3 +174,20 @@ hc_status hc_conv2d_create(const hc_conv2d_desc* desc, hc_direction direction,
     *plan = &created->base;
     return HC_STATUS_OK;
 }
+
+void hc_conv2d_copy_pitched(const hc_conv2d* plan, const float* image, int64_t channels, int64_t pitch, int64_t plane_floats, float* out) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t rows = plan->out_height + (d->kernel_height - 1) * d->dilation_height;
+    int64_t count = d->in_width; /* the columns that land inside the pitch (padding is never negative) */
+    if (d->pad_left + count > pitch) count = pitch - d->pad_left;
+    for (int64_t c = 0; c < channels; c++) {
+        float* plane = out + c * plane_floats;
+        memset(plane, 0, (size_t)plane_floats * sizeof(float));
+        const float* source = image + c * d->in_height * d->in_width;
+        for (int64_t i = 0; i < rows; i++) {
+            const int64_t ih = i - d->pad_top;
+            if (ih >= 0 && ih < d->in_height && count > 0)
+                memcpy(plane + i * pitch + d->pad_left, source + ih * d->in_width, (size_t)count * sizeof(float));
+        }
+    }
+}

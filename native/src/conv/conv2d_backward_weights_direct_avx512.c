@@ -86,20 +86,8 @@ static void fill_image(const hc_conv2d* plan, const direct_layout* l, const floa
             for (int64_t oh = 0; oh < plan->out_height; oh++)
                 memcpy(row + oh * l->pitch, source + oh * plan->out_width, (size_t)plan->out_width * sizeof(float));
         }
-    const int64_t rows = plan->out_height + (d->kernel_height - 1) * d->dilation_height;
-    for (int64_t c = 0; c < d->in_channels; c++) {
-        float* plane = x_pad + (n * d->in_channels + c) * l->x_plane;
-        memset(plane, 0, (size_t)l->x_plane * sizeof(float));
-        const float* image = x + (n * d->in_channels + c) * d->in_height * d->in_width;
-        for (int64_t i = 0; i < rows; i++) {
-            const int64_t ih = i - d->pad_top;
-            if (ih < 0 || ih >= d->in_height) continue;
-            const int64_t first = d->pad_left > 0 ? d->pad_left : 0, skip = d->pad_left > 0 ? 0 : -d->pad_left;
-            int64_t count = d->in_width - skip;
-            if (first + count > l->pitch) count = l->pitch - first;
-            if (count > 0) memcpy(plane + i * l->pitch + first, image + ih * d->in_width + skip, (size_t)count * sizeof(float));
-        }
-    }
+    hc_conv2d_copy_pitched(plan, x + n * d->in_channels * d->in_height * d->in_width, d->in_channels, l->pitch, l->x_plane,
+                           x_pad + n * d->in_channels * l->x_plane);
 }
 
 /* One task: acc[kk][s] over every image and vector step; KB and KW are constants once inlined. */

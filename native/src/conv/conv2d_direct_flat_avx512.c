@@ -66,24 +66,6 @@ static bool accepts_flat(const hc_conv2d* plan) {
     return scratch_floats(plan, &l) * (int64_t)sizeof(float) <= hc_l2_cache_bytes();
 }
 
-static void fill_padded(const hc_conv2d* plan, const flat_layout* l, const float* image, float* x_pad) {
-    const hc_conv2d_desc* d = &plan->desc;
-    const int64_t rows = plan->out_height + (d->kernel_height - 1) * d->dilation_height;
-    const int64_t c_per_group = d->in_channels / d->groups;
-    for (int64_t c = 0; c < c_per_group; c++) {
-        float* plane = x_pad + c * l->x_plane;
-        memset(plane, 0, (size_t)l->x_plane * sizeof(float));
-        const float* source = image + c * d->in_height * d->in_width;
-        for (int64_t i = 0; i < rows; i++) {
-            const int64_t ih = i - d->pad_top;
-            if (ih < 0 || ih >= d->in_height) continue;
-            int64_t count = d->in_width;
-            if (d->pad_left + count > l->pitch) count = l->pitch - d->pad_left;
-            if (count > 0) memcpy(plane + i * l->pitch + d->pad_left, source + ih * d->in_width, (size_t)count * sizeof(float));
-        }
-    }
-}
-
 /* One tile at wide pixel p0 for output channels k0 .. k0+OB-1; OB and PB are constants once inlined. */
 static inline __attribute__((always_inline)) void tile(const int OB, const int PB, const hc_conv2d* plan, const flat_layout* l,
                                                        const float* x_pad, int64_t p0, int64_t k0, float* output_image) {
@@ -170,7 +152,7 @@ static hc_status run_flat(const hc_conv2d* plan, const float* input, float* outp
 #pragma omp for schedule(dynamic, 1) nowait
         for (int64_t n = 0; n < d->batch; n++) {
             if (x_pad == NULL) continue;
-            fill_padded(plan, l, input + n * in_image, x_pad);
+            hc_conv2d_copy_pitched(plan, input + n * in_image, d->in_channels, l->pitch, l->x_plane, x_pad);
             /* Output channels past the group's last are computed in a block of their own size. */
             for (int64_t k0 = 0; k0 < k_per_group; k0 += l->ob) {
                 const int64_t ob = k_per_group - k0 < l->ob ? k_per_group - k0 : l->ob;

@@ -36,6 +36,12 @@ static inline hc_status hc_conv2d_no_pack(hc_conv2d* plan) {
     return HC_STATUS_OK;
 }
 
+/* One image's first `channels` input planes copied onto row pitch `pitch`, each plane
+ * `plane_floats` long and zero outside the image: element i·pitch + j of plane c is
+ * x[c][i - pad_top][j - pad_left], for the out_h + (kh-1)·dh rows a stride-1 kernel reaches
+ * (the layout of the direct_flat forward and the direct weights gradient). */
+void hc_conv2d_copy_pitched(const hc_conv2d* plan, const float* image, int64_t channels, int64_t pitch, int64_t plane_floats, float* out);
+
 /* ---- forward ---- */
 
 /* Depthwise (one input and one output channel per group), direct, AVX-512 and AVX2. */
