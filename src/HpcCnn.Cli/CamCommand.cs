@@ -81,10 +81,9 @@ internal sealed class CamCommand : Command<CamCommand.Settings>
             AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(Path.Combine(settings.Out, "cam-sheet.png"))}[/] and {indices.Length} image(s)");
             return 0;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or FormatException)
+        catch (Exception e) when (TrainingArguments.IsUserError(e))
         {
-            AnsiConsole.MarkupLine($"[red]error[/]: {Markup.Escape(e.Message)}");
-            return 2;
+            return TrainingArguments.Fail(e);
         }
     }
 

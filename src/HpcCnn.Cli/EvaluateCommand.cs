@@ -33,10 +33,9 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             AnsiConsole.Write(TrainingArguments.ConfusionTable(evaluation));
             return 0;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or FormatException)
+        catch (Exception e) when (TrainingArguments.IsUserError(e))
         {
-            AnsiConsole.MarkupLine($"[red]error[/]: {Markup.Escape(e.Message)}");
-            return 2;
+            return TrainingArguments.Fail(e);
         }
     }
 }

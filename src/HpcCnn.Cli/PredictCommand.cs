@@ -57,10 +57,9 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
             AnsiConsole.Write(table);
             return 0;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or FormatException)
+        catch (Exception e) when (TrainingArguments.IsUserError(e))
         {
-            AnsiConsole.MarkupLine($"[red]error[/]: {Markup.Escape(e.Message)}");
-            return 2;
+            return TrainingArguments.Fail(e);
         }
     }
 }

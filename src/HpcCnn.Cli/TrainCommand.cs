@@ -95,10 +95,9 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             train = TrainingArguments.Load(settings.Data, train: true);
             test = TrainingArguments.Load(settings.Data, train: false);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        catch (Exception e) when (TrainingArguments.IsUserError(e))
         {
-            AnsiConsole.MarkupLine($"[red]error[/]: {Markup.Escape(e.Message)}");
-            return 2;
+            return TrainingArguments.Fail(e);
         }
         if (settings.Limit is int limit) train = train.Take(limit);
         var model = Models.Create(settings.Model, train.Classes, train.Shape);
@@ -106,6 +105,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         using var backend = TrainingArguments.CreateBackend(settings);
         using var network = model.Build(backend, settings.Seed);
         using var optimizer = settings.CreateOptimizer();
+        float initialRate = optimizer.LearningRate;
         var options = new TrainerOptions
         {
             Epochs = settings.Epochs, BatchSize = settings.Batch, Seed = settings.Seed,
@@ -116,7 +116,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         AnsiConsole.MarkupLine($"data: [bold]{Markup.Escape(train.Source)}[/], {train.Count} training images; "
                                + $"{Markup.Escape(test.Source)}, {test.Count} test images ({train.Shape}, {train.Classes} classes)");
         AnsiConsole.MarkupLine($"model: [bold]{settings.Model}[/], {model.ParameterCount:N0} parameters; backend: [bold]{Markup.Escape(TrainingArguments.Describe(backend))}[/]; "
-                               + $"{settings.Optimizer} lr {optimizer.LearningRate.ToString(CultureInfo.InvariantCulture)} ({Markup.Escape(options.Schedule.ToString()!)}), "
+                               + $"{settings.Optimizer} lr {initialRate.ToString(CultureInfo.InvariantCulture)} ({Markup.Escape(options.Schedule.ToString()!)}), "
                                + $"batch {settings.Batch}, {settings.Epochs} epochs, seed {settings.Seed}");
         AnsiConsole.Write(ModelTable(model));
 
@@ -154,7 +154,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         Directory.CreateDirectory(settings.Out);
         Model.Save(network, train.ClassNames, Path.Combine(settings.Out, "model.safetensors"),
             new Dictionary<string, string> { ["hpccnn.model"] = settings.Model, ["hpccnn.data"] = train.Source });
-        File.WriteAllText(Path.Combine(settings.Out, "metrics.json"), Metrics(settings, backend, model, train, test, results, final));
+        File.WriteAllText(Path.Combine(settings.Out, "metrics.json"), Metrics(settings, backend, model, initialRate, train, test, results, final));
         TrainingPlots.Confusion(final, Path.Combine(settings.Out, "confusion.png"));
         if (results.Count > 0) TrainingPlots.Curves(results, Path.Combine(settings.Out, "curves.png"));
         AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(Path.Combine(settings.Out, ""))}[/]: model.safetensors, metrics.json, confusion.png"
@@ -172,7 +172,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         return table;
     }
 
-    private static string Metrics(Settings s, Backend backend, Sequential model, ImageDataset train, ImageDataset test,
+    private static string Metrics(Settings s, Backend backend, Sequential model, float initialRate, ImageDataset train, ImageDataset test,
         IReadOnlyList<EpochResult> results, Evaluation final) => JsonSerializer.Serialize(new
     {
         model = s.Model,
@@ -181,7 +181,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         threads = backend is Cpu.CpuBackend cpu ? cpu.Threads : (int?)null,
         seed = s.Seed,
         optimizer = s.Optimizer,
-        learning_rate = s.CreateOptimizer().LearningRate,
+        learning_rate = initialRate,
         schedule = s.Schedule,
         batch = s.Batch,
         data = new { train = train.Source, train_images = train.Count, test = test.Source, test_images = test.Count, shape = train.Shape.ToString(), classes = train.ClassNames },

@@ -51,6 +51,17 @@ internal static class TrainingArguments
     public static ImageDataset Load(string? folder, bool train) =>
         folder is null ? ImageDataset.FashionMnistSample(train) : ImageDataset.LoadFolder(folder, train);
 
+    /// <summary>Bad input the commands report as one error line and exit code 2 (a file, a model, an argument) instead of a crash.</summary>
+    public static bool IsUserError(Exception e) =>
+        e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or FormatException or KeyNotFoundException;
+
+    /// <summary>Prints <paramref name="e"/>'s message as the command's error; returns exit code 2.</summary>
+    public static int Fail(Exception e)
+    {
+        AnsiConsole.MarkupLine($"[red]error[/]: {Markup.Escape(e.Message)}");
+        return 2;
+    }
+
     /// <summary>The confusion matrix with per-class precision and recall.</summary>
     public static Table ConfusionTable(Evaluation e)
     {

@@ -148,11 +148,12 @@ public sealed partial class Network : IDisposable
     /// <summary>The output of the layer called <paramref name="layer"/> for one batch of images in evaluation mode (e.g. the feature maps behind a class activation map).</summary>
     public float[] Activations(ReadOnlySpan<float> images, string layer)
     {
-        int index = Array.FindIndex(Model.ToArray(), l => l.Name == layer);
-        if (index < 0) _ = Model[layer];
+        int index = Model.IndexOf(layer);
         var pipeline = Load(images, default, training: false);
         pipeline.Forward(0);
-        return pipeline.OutputOf(index).ToArray()[..checked((int)(pipeline.Batch * Model.OutputShapeOf(index).Size))];
+        var values = new float[checked((int)(pipeline.Batch * Model.OutputShapeOf(index).Size))];
+        pipeline.OutputOf(index).Download(values);
+        return values;
     }
 
     /// <summary>The first layer (from the input) with a trainable parameter: backward stops there.</summary>

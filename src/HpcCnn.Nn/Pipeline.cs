@@ -11,7 +11,6 @@ internal sealed class Pipeline : IDisposable
     private readonly DeviceBuffer loss;
     private readonly DeviceBuffer? diffLogits;
     private readonly float[] lossValue = new float[1];
-    private int stop;
 
     public Pipeline(Network network, Parameter[][] parameters, int batch, bool training, int firstTrainable)
     {
@@ -47,7 +46,6 @@ internal sealed class Pipeline : IDisposable
                 steps[i] = fusedAway ? new PassThroughStep(context) : layer.CreateStep(context);
                 input = steps[i].Output;
             }
-            stop = firstTrainable;
             var problem = new SoftmaxProblem { Batch = batch, Classes = network.Classes, Direction = Direction.ForwardTraining };
             softmax = backend.CreateSoftmaxPlan(problem);
             ProbabilitiesBuffer = backend.Allocate(batch * network.Classes);
@@ -92,7 +90,7 @@ internal sealed class Pipeline : IDisposable
     {
         softmaxBackward!.Backward(ProbabilitiesBuffer, Labels, diffLogits!);
         var diff = diffLogits!;
-        for (int i = steps.Length - 1; i >= Math.Max(firstTrainable, stop) && i >= 0; i--)
+        for (int i = steps.Length - 1; i >= firstTrainable && i >= 0; i--)
         {
             steps[i].Backward(diff, step);
             if (i > firstTrainable) diff = steps[i].DiffInput!;

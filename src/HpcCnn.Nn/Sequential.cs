@@ -47,15 +47,22 @@ public sealed class Sequential : IReadOnlyList<Layer>
 
     /// <summary>The layer called <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No layer has that name; the message lists those there are.</exception>
-    public Layer this[string name] => layers.FirstOrDefault(l => l.Name == name)
-        ?? throw new KeyNotFoundException($"no layer '{name}'; the model has {string.Join(", ", layers.Select(l => l.Name))}");
+    public Layer this[string name] => layers[IndexOf(name)];
+
+    /// <summary>The position of the layer called <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No layer has that name; the message lists those there are.</exception>
+    public int IndexOf(string name)
+    {
+        int index = Array.FindIndex(layers, l => l.Name == name);
+        return index >= 0 ? index
+            : throw new KeyNotFoundException($"no layer '{name}'; the model has {string.Join(", ", layers.Select(l => l.Name))}");
+    }
 
     /// <summary>The layers from the first through the one called <paramref name="name"/>: a trunk to put a new head on.</summary>
     /// <exception cref="KeyNotFoundException">No layer has that name.</exception>
     public IReadOnlyList<Layer> Through(string name)
     {
-        int index = Array.IndexOf(layers, this[name]);
-        return layers[..(index + 1)];
+        return layers[..(IndexOf(name) + 1)];
     }
 
     /// <summary>The shape the layer at <paramref name="index"/> takes.</summary>

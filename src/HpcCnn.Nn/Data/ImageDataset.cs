@@ -100,11 +100,14 @@ public sealed class ImageDataset
     /// </summary>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">A file is not IDX, is truncated, the counts differ or a label is out of range; the message names the file.</exception>
-    public static ImageDataset Load(string imagesPath, string labelsPath, IReadOnlyList<string>? classNames = null)
+    public static ImageDataset Load(string imagesPath, string labelsPath, IReadOnlyList<string>? classNames = null) =>
+        Load(imagesPath, labelsPath, classNames ?? DigitClasses, $"{imagesPath} + {labelsPath}");
+
+    private static ImageDataset Load(string imagesPath, string labelsPath, IReadOnlyList<string> classNames, string source)
     {
         var (imageDims, imageBytes) = Idx.Read(imagesPath);
         var (labelDims, labelBytes) = Idx.Read(labelsPath);
-        return FromIdx(imagesPath, imageDims, imageBytes, labelsPath, labelDims, labelBytes, classNames ?? DigitClasses, $"{imagesPath} + {labelsPath}");
+        return FromIdx(imagesPath, imageDims, imageBytes, labelsPath, labelDims, labelBytes, classNames, source);
     }
 
     /// <summary>
@@ -118,8 +121,7 @@ public sealed class ImageDataset
         string prefix = train ? "train" : "t10k";
         string images = Find(folder, $"{prefix}-images-idx3-ubyte"), labels = Find(folder, $"{prefix}-labels-idx1-ubyte");
         var names = Path.GetFullPath(folder).Contains("fashion", StringComparison.OrdinalIgnoreCase) ? FashionMnistClasses : DigitClasses;
-        var set = Load(images, labels, names);
-        return new ImageDataset(set.pixels, set.labels, set.Height, set.Width, names, $"{folder} ({prefix})");
+        return Load(images, labels, names, $"{folder} ({prefix})");
     }
 
     /// <summary>The Fashion-MNIST sample embedded in this assembly: 5,000 training or 1,000 test images.</summary>

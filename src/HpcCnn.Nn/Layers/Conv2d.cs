@@ -64,14 +64,7 @@ public sealed class Conv2d : Layer
     public override TensorShape OutputShape(TensorShape input)
     {
         var problem = Problem(input, 1, Direction.ForwardInference);
-        try
-        {
-            problem.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw Invalid(input, e.Message);
-        }
+        Require(problem, input);
         return new TensorShape(OutChannels, (int)problem.OutHeight, (int)problem.OutWidth);
     }
 

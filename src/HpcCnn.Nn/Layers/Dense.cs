@@ -35,14 +35,7 @@ public sealed class Dense(int outFeatures, bool bias = true, float dropConnect =
     public override TensorShape OutputShape(TensorShape input)
     {
         if (!(DropConnect >= 0f && DropConnect < 1f)) throw Invalid(input, $"DropConnect rate {DropConnect} is not in [0, 1)");
-        try
-        {
-            Problem(input, 1, Direction.ForwardInference).Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw Invalid(input, e.Message);
-        }
+        Require(Problem(input, 1, Direction.ForwardInference), input);
         return new TensorShape(OutFeatures, 1, 1);
     }
 

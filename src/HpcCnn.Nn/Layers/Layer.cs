@@ -30,6 +30,19 @@ public abstract class Layer
 
     private protected ArgumentException Invalid(TensorShape input, string rule) =>
         new($"layer {Name ?? NamePrefix} ({GetType().Name}) cannot take a {input} input: {rule}");
+
+    /// <summary>Validates the kernel problem this layer makes of <paramref name="input"/>, naming the layer on failure.</summary>
+    private protected void Require(Problems.Problem problem, TensorShape input)
+    {
+        try
+        {
+            problem.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid(input, e.Message);
+        }
+    }
 }
 
 /// <summary>A trainable tensor a layer declares: weight or bias, shape and initialisation.</summary>

@@ -14,14 +14,7 @@ public abstract class PoolingLayer : Layer
     public override TensorShape OutputShape(TensorShape input)
     {
         var problem = Problem(input, 1, Direction.ForwardInference);
-        try
-        {
-            problem.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw Invalid(input, e.Message);
-        }
+        Require(problem, input);
         return new TensorShape(input.Channels, (int)problem.OutHeight, (int)problem.OutWidth);
     }
 
