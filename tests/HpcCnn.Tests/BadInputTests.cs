@@ -161,8 +161,12 @@ public class BadInputTests
             var status = NativeMethods.hc_conv2d_create(&desc, forward, w, weights.Length, null, 0, null, out var handle);
             Assert.Equal(hc_status.HC_STATUS_INVALID_ARGUMENT, status);
             Assert.True(handle.IsInvalid);
-            var error = Assert.Throws<ArgumentException>(() => NativeStatus.Check(status, "hc_conv2d_create"));
+            var error = Assert.Throws<HpcCnnArgumentException>(() => NativeStatus.Check(status, "hc_conv2d_create"));
             Assert.Contains("desc->groups (5) must divide desc->in_channels (4)", error.Message);
+            Assert.Equal(HpcCnnStatus.InvalidArgument, error.Status);
+            Assert.IsType<HpcCnnOutOfMemoryException>(NativeStatusException(hc_status.HC_STATUS_OUT_OF_MEMORY));
+            Assert.IsType<HpcCnnUnsupportedException>(NativeStatusException(hc_status.HC_STATUS_UNSUPPORTED));
+            Assert.Equal(HpcCnnStatus.Internal, Assert.IsType<HpcCnnException>(NativeStatusException(hc_status.HC_STATUS_INTERNAL)).Status);
 
             desc = Cpu.NativeDescriptors.Conv(Valid);
             status = NativeMethods.hc_conv2d_create(&desc, forward, w, weights.Length, null, 0, null, out handle);
@@ -198,4 +202,8 @@ public class BadInputTests
         info.SetValue(copy, info.PropertyType.IsEnum ? Enum.ToObject(info.PropertyType, value) : value);
         return copy;
     }
+
+    /// <summary>What <see cref="NativeStatus.Check"/> throws for a status: each failure is an HpcCnnException carrying it.</summary>
+    private static Exception NativeStatusException(hc_status status) =>
+        Assert.ThrowsAny<Exception>(() => NativeStatus.Check(status, "call"));
 }

@@ -21,9 +21,12 @@ static int64_t taps_per_group(const hc_conv2d_desc* d) { return d->in_channels /
 
 /* A GEMM whose reduction or output side is the group's output channels wastes most of the
  * micro-kernel below a few of them (depthwise has one): those stay on the plain C algorithms. */
+static int64_t window_floats(const hc_conv2d* plan);
+
 static bool accepts_gemm(const hc_plan* base) {
     const hc_conv2d_desc* d = &hc_conv(base)->desc;
-    return d->out_channels / d->groups >= 4 && taps_per_group(d) >= 4;
+    return d->out_channels / d->groups >= 4 && taps_per_group(d) >= 4 && hc_conv2d_stride_within_kernel(d) &&
+           window_floats(hc_conv(base)) < (INT64_C(1) << 31);
 }
 
 /* Output rows per block: the block's columns take about half the L2, at least one row. */
@@ -55,12 +58,12 @@ static phase_window window_of(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t rows = plan->out_height + (d->kernel_height - 1) * d->dilation_height / d->stride_height;
     const int64_t pitch = plan->out_width + (d->kernel_width - 1) * d->dilation_width / d->stride_width;
-    return (phase_window){.rows = rows, .pitch = pitch, .plane = rows * pitch};
+    return (phase_window){.rows = rows, .pitch = pitch, .plane = hc_saturating_product(rows, pitch, 1, 1)};
 }
 
 static int64_t window_floats(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
-    return d->in_channels / d->groups * d->stride_height * d->stride_width * window_of(plan).plane;
+    return hc_saturating_product(d->in_channels / d->groups, d->stride_height, d->stride_width, window_of(plan).plane);
 }
 
 /* Where each im2col row (tap) starts in the window. */

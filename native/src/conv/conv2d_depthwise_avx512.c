@@ -21,15 +21,7 @@
 #define VECTORS 4
 #define MAX_TAPS 64
 
-/* Depthwise with multiplier 1, any stride, padding and dilation; the padded plane must stay a
- * workspace, not a copy of a huge image. */
-static bool accepts_depthwise_avx512(const hc_conv2d* plan) {
-    const hc_conv2d_desc* d = &plan->desc;
-    const int64_t limit = INT64_C(1) << 24;
-    return d->groups == d->in_channels && d->groups == d->out_channels && d->kernel_height * d->kernel_width <= MAX_TAPS &&
-           (plan->out_height * d->stride_height + d->kernel_height * d->dilation_height) *
-                   (plan->out_width * d->stride_width + d->kernel_width * d->dilation_width + 16 * d->stride_width) < limit;
-}
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* The padded copy of one plane: `rows` rows of `row_length` floats, each split into stride_w
  * phases of `phase_width` floats. */
@@ -37,7 +29,18 @@ typedef struct padded_plane {
     int64_t rows, phase_width, row_length;
 } padded_plane;
 
-static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static padded_plane plane_shape(const hc_conv2d* plan);
+
+/* Depthwise with multiplier 1, any stride, padding and dilation; the padded plane must stay a
+ * workspace, not a copy of a huge image. Each side of the plane is bounded by the padded input
+ * (the rows and columns the outputs read), so the product is checked, never wrapped. */
+static bool accepts_depthwise_avx512(const hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t limit = INT64_C(1) << 24;
+    if (d->groups != d->in_channels || d->groups != d->out_channels || d->kernel_height * d->kernel_width > MAX_TAPS) return false;
+    const padded_plane shape = plane_shape(plan);
+    return shape.rows < limit && shape.row_length < limit && shape.rows * shape.row_length < limit;
+}
 
 static padded_plane plane_shape(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;

@@ -52,7 +52,7 @@ static flat_layout layout_of(const hc_conv2d* plan) {
 }
 
 static int64_t scratch_floats(const hc_conv2d* plan, const flat_layout* l) {
-    return plan->desc.in_channels / plan->desc.groups * l->x_plane;
+    return hc_saturating_product(plan->desc.in_channels / plan->desc.groups, l->x_plane, 1, 1);
 }
 
 /* Stride 1, one group of at most 16 output channels from 4 or more input channels, and one
@@ -62,6 +62,11 @@ static bool accepts_flat(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     if (d->stride_height != 1 || d->stride_width != 1) return false;
     if (d->groups != 1 || d->out_channels > 16 || d->in_channels < 4) return false;
+    /* Rows and pitch of the padded image, bounded before their product is formed. */
+    const int64_t bound = INT64_C(1) << 24;
+    if (plan->out_height + (d->kernel_height - 1) * d->dilation_height >= bound ||
+        plan->out_width + (d->kernel_width - 1) * d->dilation_width >= bound)
+        return false;
     const flat_layout l = layout_of(plan);
     return scratch_floats(plan, &l) * (int64_t)sizeof(float) <= hc_l2_cache_bytes();
 }

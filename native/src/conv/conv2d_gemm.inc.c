@@ -58,11 +58,14 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t gcd64(int64_t a, int64_t b) { return b == 0 ? a : gcd64(b, a % b); }
 
 /* Kernels index with 32-bit lanes; larger images go to the generic path. */
+/* Also keeps the phase-split windows sized by what the outputs read (see
+ * hc_conv2d_stride_within_kernel). */
 static bool fits_int32_lanes(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t limit = INT64_C(1) << 28;
     return d->in_width + (d->pad_left + d->pad_right) + d->dilation_width * d->kernel_width < limit &&
-           d->in_height + (d->pad_top + d->pad_bottom) + d->dilation_height * d->kernel_height < limit;
+           d->in_height + (d->pad_top + d->pad_bottom) + d->dilation_height * d->kernel_height < limit &&
+           hc_conv2d_stride_within_kernel(d);
 }
 
 static int64_t reduction_length(const hc_conv2d_desc* d) {
@@ -393,7 +396,8 @@ static int64_t phase_rows(const hc_conv2d* plan, int64_t output_rows) {
 
 static int64_t phase_window_floats(const hc_conv2d* plan, int64_t output_rows) {
     const hc_conv2d_desc* d = &plan->desc;
-    return d->in_channels / d->groups * d->stride_height * d->stride_width * phase_rows(plan, output_rows) * phase_pitch(plan);
+    return hc_saturating_product(hc_saturating_product(d->in_channels / d->groups, d->stride_height, d->stride_width, 1),
+                                 phase_rows(plan, output_rows), phase_pitch(plan), 1);
 }
 
 static bool accepts_rows_window(const hc_conv2d* plan) {

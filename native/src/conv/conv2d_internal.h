@@ -93,4 +93,13 @@ extern const hc_algorithm hc_conv2d_backward_weights_generic;
 /* dL/d(pre-activation) for the backward passes (hc_eltwise_pre_activation); NULL when out of memory. */
 const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args* args);
 
+/* True when each stride is at most twice its (dilated) kernel extent. The phase-split windows
+ * of the GEMM paths hold every row and column between a block's first and last tap, so a longer
+ * stride fills mostly what no tap reads (one output of a huge stride made a window as large as
+ * the stride); those problems go to the direct paths, whose memory does not depend on it. */
+static inline bool hc_conv2d_stride_within_kernel(const hc_conv2d_desc* d) {
+    return d->stride_height <= 2 * ((d->kernel_height - 1) * d->dilation_height + 1) &&
+           d->stride_width <= 2 * ((d->kernel_width - 1) * d->dilation_width + 1);
+}
+
 #endif

@@ -32,6 +32,15 @@ bool hc_check_dimension(int64_t value, int64_t minimum, const char* name);
 bool hc_checked_mul(int64_t a, int64_t b, int64_t* product, const char* what);
 /* Fails unless buffer `name` of `length` elements holds at least `required`. */
 bool hc_check_length(int64_t length, int64_t required, const char* name);
+/* a * b * c * d when every factor is non-negative and the product fits int64, else INT64_MAX:
+ * for sizing scratch from factors that are each bounded but whose product may not be. */
+static inline int64_t hc_saturating_product(int64_t a, int64_t b, int64_t c, int64_t d) {
+    int64_t ab, abc, abcd;
+    if (a < 0 || b < 0 || c < 0 || d < 0 || __builtin_mul_overflow(a, b, &ab) || __builtin_mul_overflow(ab, c, &abc) ||
+        __builtin_mul_overflow(abc, d, &abcd))
+        return INT64_MAX;
+    return abcd;
+}
 /* True when [a, a+a_len) and [b, b+b_len) share a byte; lengths in floats. */
 bool hc_ranges_overlap(const float* a, int64_t a_len, const float* b, int64_t b_len);
 

@@ -9,7 +9,9 @@
 
 #include "internal.h"
 
-#define HC_VERSION_STRING "0.1.0"
+#ifndef HC_VERSION_STRING
+#error "HC_VERSION_STRING comes from version.txt through CMake"
+#endif
 
 const char* hc_version(void) { return HC_VERSION_STRING; }
 

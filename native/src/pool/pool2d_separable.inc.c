@@ -22,6 +22,10 @@ static bool accepts_separable(const hc_pool2d* plan) {
            (!SEPARABLE_UNIT_STRIDE_ONLY || d->stride_width == 1);
 }
 
+static int64_t padded_row_length(const hc_pool2d* plan) {
+    return (plan->out_width - 1) * plan->desc.stride_width + plan->desc.kernel_width + 2 * VEC_WIDTH;
+}
+
 static inline VEC combine(VEC a, VEC b, bool is_max) { return is_max ? vec_max(a, b) : vec_add(a, b); }
 static inline float combine1(float a, float b, bool is_max) { return is_max ? fmaxf(a, b) : a + b; }
 
@@ -29,9 +33,13 @@ static void pool_plane(const hc_pool2d* plan, const float* x, float* y, float* s
     const hc_pool2d_desc* d = &plan->desc;
     const bool is_max = d->algorithm == HC_POOL_MAX;
     const float pad_value = is_max ? -INFINITY : 0.0f;
-    const int64_t width = d->in_width, out_w = plan->out_width, kw = d->kernel_width, sw = d->stride_width;
-    /* padded row: pad_left pad values, the row, then enough pad values for every window and vector. */
-    const int64_t padded_length = out_w * sw + kw + 2 * VEC_WIDTH;
+    const int64_t pitch = d->in_width, out_w = plan->out_width, kw = d->kernel_width, sw = d->stride_width;
+    /* padded row: pad_left pad values, the columns the windows read, then enough pad values for
+     * every window and vector. Sized by what is read, not by the stride: one output of a huge
+     * stride needs one window. */
+    const int64_t padded_length = padded_row_length(plan);
+    const int64_t read_end = (out_w - 1) * sw + kw - d->pad_left;
+    const int64_t width = read_end < pitch ? (read_end > 0 ? read_end : 0) : pitch;
     float* padded = scratch;
     float* even = padded + padded_length + VEC_WIDTH;
     float* odd = even + padded_length / 2 + VEC_WIDTH;
@@ -54,20 +62,20 @@ static void pool_plane(const hc_pool2d* plan, const float* x, float* y, float* s
         /* Pass 1: rows h0..h1 into row[0..width). */
         int64_t w = 0;
         for (; w + VEC_WIDTH <= width; w += VEC_WIDTH) {
-            VEC v = vec_load(x + h0 * width + w);
-            for (int64_t h = h0 + 1; h < h1; h++) v = combine(v, vec_load(x + h * width + w), is_max);
+            VEC v = vec_load(x + h0 * pitch + w);
+            for (int64_t h = h0 + 1; h < h1; h++) v = combine(v, vec_load(x + h * pitch + w), is_max);
             vec_store(row + w, v);
         }
 #if SEPARABLE_MASKED_TAILS
         if (w < width) {
-            VEC v = vec_load_tail(x + h0 * width + w, width - w);
-            for (int64_t h = h0 + 1; h < h1; h++) v = combine(v, vec_load_tail(x + h * width + w, width - w), is_max);
+            VEC v = vec_load_tail(x + h0 * pitch + w, width - w);
+            for (int64_t h = h0 + 1; h < h1; h++) v = combine(v, vec_load_tail(x + h * pitch + w, width - w), is_max);
             vec_store_tail(row + w, v, width - w);
         }
 #else
         for (; w < width; w++) {
-            float v = x[h0 * width + w];
-            for (int64_t h = h0 + 1; h < h1; h++) v = combine1(v, x[h * width + w], is_max);
+            float v = x[h0 * pitch + w];
+            for (int64_t h = h0 + 1; h < h1; h++) v = combine1(v, x[h * pitch + w], is_max);
             row[w] = v;
         }
 #endif
@@ -114,7 +122,7 @@ static void pool_plane(const hc_pool2d* plan, const float* x, float* y, float* s
 
 static hc_status run_separable(const hc_pool2d* plan, const float* input, float* output) {
     const hc_pool2d_desc* d = &plan->desc;
-    const int64_t padded_length = plan->out_width * d->stride_width + d->kernel_width + 2 * VEC_WIDTH;
+    const int64_t padded_length = padded_row_length(plan);
     /* padded row + even + odd halves + per-column counts (+ vector slack). */
     const size_t scratch_bytes = (size_t)(2 * padded_length + plan->out_width + 8 * VEC_WIDTH) * sizeof(float);
     return hc_pool2d_run_planes(plan, input, output, scratch_bytes, pool_plane);

@@ -19,7 +19,7 @@ public static class Architecture
     {
         ArgumentNullException.ThrowIfNull(model);
         var layers = new JsonArray();
-        foreach (var layer in model) layers.Add(Describe(layer));
+        foreach (var layer in model) layers.Add((JsonNode)Describe(layer));
         return new JsonObject { ["input"] = model.InputShape.ToString(), ["layers"] = layers }.ToJsonString();
     }
 

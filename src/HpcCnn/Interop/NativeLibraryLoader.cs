@@ -40,7 +40,12 @@ internal static partial class NativeLibraryLoader
             yield return overridePath;
             yield break;
         }
-        var directories = new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(NativeLibraryLoader).Assembly.Location) }
+        // The assembly's own folder matters when it is loaded from elsewhere than the app (a
+        // plugin, a test host); in a single-file or AOT app Location is empty and is skipped.
+#pragma warning disable IL3000
+        var assemblyDirectory = Path.GetDirectoryName(typeof(NativeLibraryLoader).Assembly.Location);
+#pragma warning restore IL3000
+        var directories = new[] { AppContext.BaseDirectory, assemblyDirectory }
             .Where(d => !string.IsNullOrEmpty(d))
             .Select(d => Path.GetFullPath(d!))
             .Distinct();
@@ -53,23 +58,63 @@ internal static partial class NativeLibraryLoader
     }
 
     /// <summary>
-    /// OpenMP workers must not spin on the caller's cores after a call returns (libgomp's default
-    /// spins for milliseconds). libgomp reads its wait policy once, when it is loaded with this
-    /// library, so it is set here first, unless the user chose a policy or spin count.
+    /// OpenMP workers should not spin on the host's cores after a call returns (libgomp's default
+    /// spins for a while). libgomp reads its wait policy once, when it is loaded with this library,
+    /// so unless the process already chose one (or already has libgomp loaded, whose policy then
+    /// stands), OMP_WAIT_POLICY=PASSIVE is set for the load only and removed again: the host's
+    /// environment is the same after loading as before.
     /// </summary>
-    private static void PreferPassiveOpenMpWorkers()
+    private static nint LoadWithPassiveOpenMpWorkers(string candidate)
     {
-        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null && Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is null)
-            _ = setenv("OMP_WAIT_POLICY", "PASSIVE", overwrite: 0);
+        var borrow = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null &&
+                     Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is null;
+        if (borrow) _ = setenv("OMP_WAIT_POLICY", "PASSIVE", overwrite: 0);
+        try
+        {
+            return NativeLibrary.Load(candidate);
+        }
+        finally
+        {
+            if (borrow) _ = unsetenv("OMP_WAIT_POLICY");
+        }
     }
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int setenv(string name, string value, int overwrite);
 
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int unsetenv(string name);
+
+    /// <summary>The version this assembly was built with (version.txt, as the native library's).</summary>
+    internal static string ExpectedVersion
+    {
+        get
+        {
+            var informational = typeof(NativeLibraryLoader).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "";
+            var plus = informational.IndexOf('+');
+            return plus < 0 ? informational : informational[..plus];
+        }
+    }
+
+    /// <summary>
+    /// Throws unless the library at <paramref name="path"/> is HpcCnn's of this assembly's version:
+    /// the C declarations are generated from that version's header, so any other one could be called
+    /// with the wrong structures.
+    /// </summary>
+    internal static unsafe void CheckVersion(nint handle, string path)
+    {
+        if (!NativeLibrary.TryGetExport(handle, "hc_version", out var export))
+            throw new HpcCnnLibraryMismatchException($"{path} is not HpcCnn's native library (it has no hc_version)");
+        var version = Marshal.PtrToStringUTF8(((delegate* unmanaged<nint>)export)()) ?? "";
+        if (version != ExpectedVersion)
+            throw new HpcCnnLibraryMismatchException(
+                $"{path} is HpcCnn's native library version {version}, but this HpcCnn assembly is version {ExpectedVersion}; " +
+                "use the libhpccnn.so of the same package or build");
+    }
+
     /// <summary>Loads the first candidate that works, or throws naming each one and its failure.</summary>
     public static (nint Handle, string Path) Load(IEnumerable<string> candidates)
     {
-        PreferPassiveOpenMpWorkers();
         var failures = new List<string>();
         foreach (var candidate in candidates)
         {
@@ -80,7 +125,9 @@ internal static partial class NativeLibraryLoader
             }
             try
             {
-                return (NativeLibrary.Load(candidate), candidate);
+                var handle = LoadWithPassiveOpenMpWorkers(candidate);
+                CheckVersion(handle, candidate);
+                return (handle, candidate);
             }
             catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
             {

@@ -1,0 +1,86 @@
+using System.Runtime.InteropServices;
+using HpcCnn.Interop;
+using HpcCnn.Problems;
+
+namespace HpcCnn.Tests;
+
+/// <summary>
+/// Problems that pass validation but once crashed the process, exhausted memory or wrapped a size
+/// (issue 12, found by probes and the fuzzer in native/fuzz). Each must give the oracle's result
+/// with memory sized by what it reads, or be refused with an ArgumentException; never a crash.
+/// </summary>
+public class HostileInputTests
+{
+    public static readonly TheoryData<string> ExtremeStrides = new()
+    {
+        // Depthwise-eligible; the workspace size wrapped and fill_plane wrote past it (SIGSEGV).
+        "mb1ic1ih16iw16oc1kh2kw1sh1048576sw2147483647ph2147483647pw1",
+        // The separable pooling path's scratch grew with the stride: 28 s and 8 GiB for one output.
+        "--pool --alg=max mb1ic1ih3kh3sh2147483647ph1",
+        // The GEMM path's window grew with the width stride: 2.3 GB, then out of memory.
+        "mb1ic1ih3iw3oc1kh3kw3ph1pw1sw100000000",
+        "mb1ic1ih3iw3oc1kh3kw3ph1pw1sw2147483647",
+    };
+
+    [Theory]
+    [MemberData(nameof(ExtremeStrides))]
+    public void Extreme_strides_give_the_oracles_result_on_every_native_path(string descriptor)
+    {
+        var problem = ProblemSuite.Parse([descriptor]).Single();
+        var before = Environment.WorkingSet;
+        TestBackends.Check(problem, seed: 1, TestBackends.UnderTest());
+        // Scratch is sized by what the outputs read: a few KiB here, not the stride's gigabytes.
+        Assert.True(Environment.WorkingSet - before < 256L << 20, $"working set grew by {(Environment.WorkingSet - before) >> 20} MiB");
+    }
+
+    [SkippableFact]
+    public void OpenCl_refuses_a_padded_height_beyond_32_bits_with_an_argument_exception()
+    {
+        var openCl = TestBackends.OpenCl();
+        var problem = ConvProblem.Parse("mb1ic1ih8iw16oc1kh1kw1sh536870912sw1ph2147483646pw0");
+        var error = Assert.ThrowsAny<ArgumentException>(() => openCl.CreateConvPlan(problem, [1f]));
+        Assert.Contains("32-bit", error.Message);
+        // The CPU runs it: the padded height is only arithmetic there.
+        TestBackends.Check(problem, seed: 1, TestBackends.UnderTest());
+    }
+
+    [Fact]
+    public void Lengths_that_would_wrap_are_refused_before_any_kernel_runs()
+    {
+        var problem = ConvProblem.Parse("mb65537ic193ih22253377iw65536oc193kh1kw1");
+        var error = Assert.ThrowsAny<ArgumentException>(() => problem.Validate());
+        Assert.Contains("InputLength", error.Message);
+        Assert.ThrowsAny<ArgumentException>(() => TestBackends.Cpu.Value.CreateConvPlan(problem));
+        Assert.ThrowsAny<ArgumentException>(() => Backend.Reference.CreateConvPlan(problem));
+    }
+
+    [Fact]
+    public void A_library_without_hc_version_is_refused_by_name()
+    {
+        var libm = NativeLibrary.Load("libm.so.6");
+        try
+        {
+            var error = Assert.Throws<HpcCnnLibraryMismatchException>(() => NativeLibraryLoader.CheckVersion(libm, "libm.so.6"));
+            Assert.Contains("libm.so.6 is not HpcCnn's native library", error.Message);
+            Assert.Equal(HpcCnnStatus.Internal, error.Status);
+        }
+        finally
+        {
+            NativeLibrary.Free(libm);
+        }
+    }
+
+    [Fact]
+    public void The_native_library_is_this_assemblys_version()
+    {
+        Assert.Equal(NativeLibraryLoader.ExpectedVersion, Cpu.NativeLibraryInfo.Version);
+        Assert.Equal(File.ReadAllText(Path.Combine(RepositoryRoot(), "version.txt")).Trim(), NativeLibraryLoader.ExpectedVersion);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "version.txt"))) return dir.FullName;
+        throw new InvalidOperationException("version.txt not found above " + AppContext.BaseDirectory);
+    }
+}
