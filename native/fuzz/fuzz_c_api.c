@@ -18,11 +18,11 @@
 #include "hpccnn.h"
 
 /* Largest buffer (elements) the target allocates to execute a plan. */
-#define MAX_ELEMENTS (INT64_C(1) << 18)
+#define MAX_ELEMENTS (INT64_C(1) << 16)
 /* Largest number of multiply-adds a plan executed here may do: a legitimately large problem is
  * slow under the sanitizers, which is not what the timeout is for (a plan whose time grows with
  * the stride, not with its work, still is). */
-#define MAX_MACS (INT64_C(1) << 26)
+#define MAX_MACS (INT64_C(1) << 22)
 
 typedef struct reader {
     const uint8_t* data;

@@ -32,12 +32,15 @@ typedef struct padded_plane {
 static padded_plane plane_shape(const hc_conv2d* plan);
 
 /* Depthwise with multiplier 1, any stride, padding and dilation; the padded plane must stay a
- * workspace, not a copy of a huge image. Each side of the plane is bounded by the padded input
+ * workspace, not a copy of a huge image, and a row holds every stride phase, so the stride must
+ * not outgrow the kernel (hc_conv2d_stride_within_kernel). Each side of the plane is bounded by the padded input
  * (the rows and columns the outputs read), so the product is checked, never wrapped. */
 static bool accepts_depthwise_avx512(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t limit = INT64_C(1) << 24;
-    if (d->groups != d->in_channels || d->groups != d->out_channels || d->kernel_height * d->kernel_width > MAX_TAPS) return false;
+    if (d->groups != d->in_channels || d->groups != d->out_channels || d->kernel_height * d->kernel_width > MAX_TAPS ||
+        !hc_conv2d_stride_within_kernel(d))
+        return false;
     const padded_plane shape = plane_shape(plan);
     return shape.rows < limit && shape.row_length < limit && shape.rows * shape.row_length < limit;
 }

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-static once_flag dispatch_once = ONCE_FLAG_INIT;
+static pthread_once_t dispatch_once = PTHREAD_ONCE_INIT;
 static hc_isa best_isa = HC_ISA_GENERIC;
 static bool verbose;
 static int64_t l2_bytes;
@@ -55,12 +55,12 @@ static void init_dispatch(void) {
 }
 
 hc_isa hc_best_isa(void) {
-    call_once(&dispatch_once, init_dispatch);
+    pthread_once(&dispatch_once, init_dispatch);
     return best_isa;
 }
 
 int64_t hc_l2_cache_bytes(void) {
-    call_once(&dispatch_once, init_dispatch);
+    pthread_once(&dispatch_once, init_dispatch);
     return l2_bytes;
 }
 
@@ -86,7 +86,7 @@ bool hc_resolve_isa(const hc_plan_options* options, hc_isa* isa) {
 }
 
 bool hc_verbose(void) {
-    call_once(&dispatch_once, init_dispatch);
+    pthread_once(&dispatch_once, init_dispatch);
     return verbose;
 }
 

@@ -121,7 +121,6 @@ static void pool_plane(const hc_pool2d* plan, const float* x, float* y, float* s
 }
 
 static hc_status run_separable(const hc_pool2d* plan, const float* input, float* output) {
-    const hc_pool2d_desc* d = &plan->desc;
     const int64_t padded_length = padded_row_length(plan);
     /* padded row + even + odd halves + per-column counts (+ vector slack). */
     const size_t scratch_bytes = (size_t)(2 * padded_length + plan->out_width + 8 * VEC_WIDTH) * sizeof(float);

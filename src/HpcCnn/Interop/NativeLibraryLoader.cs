@@ -134,8 +134,13 @@ internal static partial class NativeLibraryLoader
                 failures.Add($"  {candidate}: {e.Message}");
             }
         }
+        // The one system library it needs beyond glibc: name the package that provides it.
+        var openMpHint = failures.Any(f => f.Contains("libgomp", StringComparison.Ordinal))
+            ? " It needs the GNU OpenMP runtime libgomp.so.1: install libgomp1 (Debian, Ubuntu) or libgomp (RHEL, Fedora, SUSE)."
+            : "";
         throw new DllNotFoundException(
-            $"{FileName} could not be loaded. Build it with `dotnet build` (CMake builds it into artifacts/native) " +
-            $"or set {OverrideVariable} to its path. Tried:\n{string.Join("\n", failures)}");
+            $"{FileName} could not be loaded.{openMpHint} The HpcCnn package carries it under runtimes/linux-x64/native; in this " +
+            $"repository `dotnet build` builds it with CMake into artifacts/native; or set {OverrideVariable} to its path. " +
+            $"Tried:\n{string.Join("\n", failures)}");
     }
 }
