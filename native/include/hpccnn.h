@@ -20,7 +20,11 @@
  *  - Runs are parallelised with OpenMP inside each call, and give the same bits for any thread
  *    count (reductions over the batch use fixed chunks summed in a fixed order). libgomp's
  *    workers spin for a while after a call returns unless OMP_WAIT_POLICY=PASSIVE is set before
- *    the library loads (the .NET binding sets it when the user has not chosen a policy).
+ *    libgomp loads (the .NET binding sets it for the load only, when the process has not chosen a
+ *    policy, and removes it again). libgomp keeps one worker pool per calling thread: N threads
+ *    executing plans at once use up to N x num_threads OS threads.
+ *  - Memory a plan needs beyond its buffers (packed weights, per-thread scratch) is sized by what
+ *    its outputs read, never by a stride or a padding alone.
  *  - Dilation is 1-based here (1 = dense kernel), as in PyTorch; the benchdnn text form used by
  *    the tools counts it from 0.
  */

@@ -9,7 +9,7 @@ namespace HpcCnn.Tests;
 /// safe (the run finishes, later runs throw ObjectDisposedException); creating and disposing many
 /// plans, or dropping them to the finalizer, leaves memory flat.
 /// </summary>
-[Collection(nameof(MemoryMeasurements))]
+[Collection(nameof(ProcessWideState))]
 public class ConcurrencyAndSoakTests(ITestOutputHelper output)
 {
     private const int Threads = 8;
@@ -206,6 +206,9 @@ public class ConcurrencyAndSoakTests(ITestOutputHelper output)
         AssertFlat(TestBackends.OpenCl(), 5_000, dispose: true, allowedGrowth: 64 << 20);
 }
 
-/// <summary>Tests that read the process's resident memory run alone, not beside other tests' allocations.</summary>
-[CollectionDefinition(nameof(MemoryMeasurements), DisableParallelization = true)]
-public sealed class MemoryMeasurements;
+/// <summary>
+/// Tests that read or change process-wide state (resident memory, the working directory,
+/// Console.Out) run alone, not beside other tests.
+/// </summary>
+[CollectionDefinition(nameof(ProcessWideState), DisableParallelization = true)]
+public sealed class ProcessWideState;

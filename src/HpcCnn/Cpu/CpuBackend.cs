@@ -19,7 +19,11 @@ public enum CpuIsa
 /// <summary>Options of the native CPU backend.</summary>
 public sealed record CpuBackendOptions
 {
-    /// <summary>Threads one call may use; 0 means the library default (all processors).</summary>
+    /// <summary>
+    /// Threads one call may use; 0 means <see cref="Environment.ProcessorCount"/>, which respects
+    /// the process's affinity and a container's CPU quota (the C library's own default,
+    /// <c>hc_default_num_threads()</c>, counts the machine's processors).
+    /// </summary>
     public int Threads { get; init; }
 
     /// <summary>The best instruction set plans may use, e.g. <see cref="CpuIsa.Generic"/> to test the portable path.</summary>
@@ -44,7 +48,7 @@ public sealed unsafe class CpuBackend : Backend
         NativeLibraryLoader.EnsureLoaded();
         this.options = new hc_plan_options
         {
-            num_threads = options.Threads,
+            num_threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount,
             max_isa = options.MaxIsa switch
             {
                 CpuIsa.Generic => hc_isa.HC_ISA_GENERIC,
@@ -54,7 +58,7 @@ public sealed unsafe class CpuBackend : Backend
             },
         };
         MaxIsa = options.MaxIsa;
-        Threads = options.Threads > 0 ? options.Threads : NativeLibraryInfo.DefaultThreads;
+        Threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
     }
 
     public override string Name => "cpu";
