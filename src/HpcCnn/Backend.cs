@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using HpcCnn.Cpu;
 using HpcCnn.OpenCl;
 using HpcCnn.Problems;
@@ -34,9 +35,10 @@ public abstract partial class Backend : IDisposable
     /// <exception cref="ArgumentException">The problem is invalid or a span is too short; the message names the parameter and the rule.</exception>
     public ConvPlan CreateConvPlan(ConvProblem problem, ReadOnlySpan<float> weights = default, ReadOnlySpan<float> bias = default)
     {
+        var started = Stopwatch.GetTimestamp();
         Guard.LayerParameters(problem, weights, bias);
-        return CreateConvPlanCore(problem, weights.IsEmpty ? weights : weights[..checked((int)problem.WeightsLength)],
-            bias.IsEmpty ? bias : bias[..problem.BiasLength]);
+        return HpcCnnEventSource.Log.Created(this, CreateConvPlanCore(problem, weights.IsEmpty ? weights : weights[..checked((int)problem.WeightsLength)],
+            bias.IsEmpty ? bias : bias[..problem.BiasLength]), started);
     }
 
     /// <summary>
@@ -46,9 +48,10 @@ public abstract partial class Backend : IDisposable
     /// <exception cref="ArgumentException">The problem is invalid or a span is too short.</exception>
     public DensePlan CreateDensePlan(DenseProblem problem, ReadOnlySpan<float> weights = default, ReadOnlySpan<float> bias = default)
     {
+        var started = Stopwatch.GetTimestamp();
         Guard.LayerParameters(problem, weights, bias);
-        return CreateDensePlanCore(problem, weights.IsEmpty ? weights : weights[..checked((int)problem.WeightsLength)],
-            bias.IsEmpty ? bias : bias[..problem.BiasLength]);
+        return HpcCnnEventSource.Log.Created(this, CreateDensePlanCore(problem, weights.IsEmpty ? weights : weights[..checked((int)problem.WeightsLength)],
+            bias.IsEmpty ? bias : bias[..problem.BiasLength]), started);
     }
 
     /// <summary>Creates a pooling plan for <see cref="Problem.Direction"/>.</summary>
@@ -56,8 +59,9 @@ public abstract partial class Backend : IDisposable
     public PoolPlan CreatePoolPlan(PoolProblem problem)
     {
         ArgumentNullException.ThrowIfNull(problem);
+        var started = Stopwatch.GetTimestamp();
         problem.Validate();
-        return CreatePoolPlanCore(problem);
+        return HpcCnnEventSource.Log.Created(this, CreatePoolPlanCore(problem), started);
     }
 
     /// <summary>Creates an elementwise plan for <see cref="Problem.Direction"/>.</summary>
@@ -65,8 +69,9 @@ public abstract partial class Backend : IDisposable
     public EltwisePlan CreateEltwisePlan(EltwiseProblem problem)
     {
         ArgumentNullException.ThrowIfNull(problem);
+        var started = Stopwatch.GetTimestamp();
         problem.Validate();
-        return CreateEltwisePlanCore(problem);
+        return HpcCnnEventSource.Log.Created(this, CreateEltwisePlanCore(problem), started);
     }
 
     /// <summary>Creates a softmax cross-entropy plan for <see cref="Problem.Direction"/>.</summary>
@@ -74,8 +79,9 @@ public abstract partial class Backend : IDisposable
     public SoftmaxPlan CreateSoftmaxPlan(SoftmaxProblem problem)
     {
         ArgumentNullException.ThrowIfNull(problem);
+        var started = Stopwatch.GetTimestamp();
         problem.Validate();
-        return CreateSoftmaxPlanCore(problem);
+        return HpcCnnEventSource.Log.Created(this, CreateSoftmaxPlanCore(problem), started);
     }
 
     /// <summary>

@@ -98,3 +98,37 @@ public partial class LifetimeAndInteropTests
         }
     }
 }
+
+/// <summary>The library's EventSource reports each plan with what it chose.</summary>
+public class EventSourceTests
+{
+    private sealed class Recorder : System.Diagnostics.Tracing.EventListener
+    {
+        public readonly System.Collections.Concurrent.ConcurrentQueue<IReadOnlyList<object?>> Created = new();
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+        {
+            if (source.Name == "HpcCnn") EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Informational);
+        }
+
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+        {
+            if (e.EventId == HpcCnnEventSource.PlanCreatedId && e.Payload is not null) Created.Enqueue(e.Payload.ToList());
+        }
+    }
+
+    [Fact]
+    public void Plan_creation_is_logged_with_the_chosen_algorithm()
+    {
+        using var recorder = new Recorder();
+        var problem = ConvProblem.Parse("mb1ic5ih7oc3kh3ph1");
+        using var plan = TestBackends.Cpu.Value.CreateConvPlan(problem, new float[problem.WeightsLength]);
+        var logged = recorder.Created.FirstOrDefault(p => (string?)p[2] == plan.ToString());
+        Assert.NotNull(logged);
+        Assert.Equal("cpu", logged[0]);
+        Assert.Equal("FWD_I", logged[1]);
+        Assert.Equal(plan.Algorithm, logged[3]);
+        Assert.Equal(plan.Isa, logged[4]);
+        Assert.True((double)logged[5]! >= 0);
+    }
+}

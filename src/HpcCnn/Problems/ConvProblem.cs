@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
@@ -135,7 +136,7 @@ public sealed record ConvProblem : Problem, IWeightedProblem
     public static ConvProblem Parse(string text) => FromDescriptor(Descriptor.ParseLine(text, Keys, Operation.Conv.Driver));
 
     /// <summary>Parses like <see cref="Parse(string)"/>, returning false with the reason instead of throwing.</summary>
-    public static bool TryParse(string text, out ConvProblem? problem, out string? error)
+    public static bool TryParse(string text, [NotNullWhen(true)] out ConvProblem? problem, [NotNullWhen(false)] out string? error)
     {
         try
         {
