@@ -1,0 +1,94 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Numerics.Tensors;
+using HpcCnn.Problems;
+
+namespace HpcCnn;
+
+/// <summary>
+/// Plan calls on <see cref="ReadOnlyTensorSpan{T}"/>/<see cref="TensorSpan{T}"/>: the same runs as
+/// the flat-span overloads, after checking that each tensor has exactly the problem's NCHW shape
+/// (a dense layer also takes its input flattened to batch × features) and is dense in row-major
+/// order. A flat span can only be checked for being long enough; a tensor says what it holds.
+/// </summary>
+public static class TensorSpanExtensions
+{
+    /// <summary>y = layer(x): x is N×C×H×W, y is N×K×OH×OW (N×K for a dense layer).</summary>
+    /// <exception cref="ArgumentException">A tensor's shape is not the problem's, or it is not dense row-major.</exception>
+    public static void Forward<TProblem>(this LayerPlan<TProblem> plan, in ReadOnlyTensorSpan<float> input, in TensorSpan<float> output)
+        where TProblem : Problem, IWeightedProblem
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        plan.Forward(Input(plan.Problem, input, nameof(input)), Flat(output, OutputShape(plan.Problem), nameof(output)));
+    }
+
+    /// <summary>dL/dx from dL/dy (and the forward output y when the layer has an activation).</summary>
+    /// <exception cref="ArgumentException">A tensor's shape is not the problem's, or it is not dense row-major.</exception>
+    public static void BackwardData<TProblem>(this LayerPlan<TProblem> plan, in ReadOnlyTensorSpan<float> diffOutput, in TensorSpan<float> diffInput,
+        in ReadOnlyTensorSpan<float> output = default)
+        where TProblem : Problem, IWeightedProblem
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var shape = OutputShape(plan.Problem);
+        plan.BackwardData(Flat(diffOutput, shape, nameof(diffOutput)), Flat(diffInput, InputShape(plan.Problem), nameof(diffInput)),
+            output.IsEmpty ? default : Flat(output, shape, nameof(output)));
+    }
+
+    /// <summary>y = pool(x): x is N×C×H×W, y is N×C×OH×OW.</summary>
+    /// <exception cref="ArgumentException">A tensor's shape is not the problem's, or it is not dense row-major.</exception>
+    public static void Forward(this PoolPlan plan, in ReadOnlyTensorSpan<float> input, in TensorSpan<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var p = plan.Problem;
+        plan.Forward(Flat(input, [p.Batch, p.Channels, p.InHeight, p.InWidth], nameof(input)),
+            Flat(output, [p.Batch, p.Channels, p.OutHeight, p.OutWidth], nameof(output)));
+    }
+
+    private static long[] InputShape(Problem problem) => problem switch
+    {
+        ConvProblem c => [c.Batch, c.InChannels, c.InHeight, c.InWidth],
+        DenseProblem d => [d.Batch, d.InChannels, d.InHeight, d.InWidth],
+        _ => throw new ArgumentException($"no tensor shape for {problem.Operation.Driver} problems", nameof(problem)),
+    };
+
+    private static long[] OutputShape(Problem problem) => problem switch
+    {
+        ConvProblem c => [c.Batch, c.OutChannels, c.OutHeight, c.OutWidth],
+        DenseProblem d => [d.Batch, d.OutChannels],
+        _ => throw new ArgumentException($"no tensor shape for {problem.Operation.Driver} problems", nameof(problem)),
+    };
+
+    /// <summary>The layer's input: its NCHW shape, or for a dense layer also batch × features.</summary>
+    private static ReadOnlySpan<float> Input(Problem problem, in ReadOnlyTensorSpan<float> input, string name) =>
+        problem is DenseProblem d && input.Rank == 2
+            ? Flat(input, [d.Batch, d.InFeatures], name)
+            : Flat(input, InputShape(problem), name);
+
+    private static ReadOnlySpan<float> Flat(in ReadOnlyTensorSpan<float> tensor, scoped ReadOnlySpan<long> shape, string name)
+    {
+        Check(tensor.Lengths, tensor.Strides, shape, name);
+        return MemoryMarshal.CreateReadOnlySpan(ref Unsafe.AsRef(in tensor.GetPinnableReference()), checked((int)tensor.FlattenedLength));
+    }
+
+    private static Span<float> Flat(in TensorSpan<float> tensor, scoped ReadOnlySpan<long> shape, string name)
+    {
+        Check(tensor.Lengths, tensor.Strides, shape, name);
+        return MemoryMarshal.CreateSpan(ref tensor.GetPinnableReference(), checked((int)tensor.FlattenedLength));
+    }
+
+    /// <summary>Exactly <paramref name="shape"/>, with row-major strides (no gaps, no broadcast, no transposition).</summary>
+    private static void Check(ReadOnlySpan<nint> lengths, ReadOnlySpan<nint> strides, scoped ReadOnlySpan<long> shape, string name)
+    {
+        var same = lengths.Length == shape.Length;
+        for (var i = 0; same && i < shape.Length; i++) same = lengths[i] == shape[i];
+        if (!same)
+            throw new ArgumentException($"{name} has shape [{string.Join(", ", lengths.ToArray())}]; the problem needs [{string.Join(", ", shape.ToArray())}]", name);
+        long expected = 1;
+        for (var i = shape.Length - 1; i >= 0; i--)
+        {
+            if (shape[i] > 1 && strides[i] != expected)
+                throw new ArgumentException($"{name} must be dense in row-major (NCHW) order; its strides are [{string.Join(", ", strides.ToArray())}]", name);
+            expected *= shape[i];
+        }
+    }
+}
