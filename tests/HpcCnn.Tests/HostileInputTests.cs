@@ -44,6 +44,19 @@ public class HostileInputTests
         TestBackends.Check(problem, seed: 1, TestBackends.UnderTest());
     }
 
+    [SkippableFact]
+    public void OpenCl_refuses_a_buffer_beyond_the_devices_largest_allocation_with_an_argument_exception()
+    {
+        var openCl = TestBackends.OpenCl();
+        var largest = openCl.Device.MaxAllocationBytes;
+        // Images of 1 x 64 x 64 floats (16 KiB each): enough of them to pass the largest allocation.
+        var batch = largest / (64 * 64 * 4) + 1;
+        Skip.If(batch * 64 * 64 > int.MaxValue, $"{openCl.Device.Name} allocates {largest} bytes at once, more than a span holds");
+        var problem = PoolProblem.Parse($"--alg=max mb{batch}ic1ih64kh2sh2");
+        var error = Assert.ThrowsAny<ArgumentException>(() => openCl.CreatePoolPlan(problem).Dispose());
+        Assert.Contains("allocates at once", error.Message);
+    }
+
     [Fact]
     public void Lengths_that_would_wrap_are_refused_before_any_kernel_runs()
     {
@@ -52,6 +65,76 @@ public class HostileInputTests
         Assert.Contains("InputLength", error.Message);
         Assert.ThrowsAny<ArgumentException>(() => TestBackends.Cpu.Value.CreateConvPlan(problem));
         Assert.ThrowsAny<ArgumentException>(() => Backend.Reference.CreateConvPlan(problem));
+    }
+
+    /// <summary>
+    /// Seeded random descriptors mixing small sizes with extreme strides, paddings and dilations:
+    /// on every backend each is either refused with an ArgumentException (invalid, or beyond a
+    /// backend's limits, e.g. OpenCL's 32-bit indices) or created; those small enough also run and
+    /// match the oracle. Any other exception (overflow, out of memory, a crash) fails with the descriptor.
+    /// </summary>
+    [SkippableFact]
+    public void Random_extreme_descriptors_are_run_or_refused_with_an_argument_exception_on_every_backend()
+    {
+        var (backends, _) = TestBackends.Everything();
+        int[] edges = [0, 1, 2, 3, 7, 16, 17, 31, 64, 255, 65535, 65536, 1048576, 536870912, 2147483646, int.MaxValue, -1, int.MinValue];
+        var random = new Random(12);
+        int Size(int small) => random.Next(4) == 0 ? edges[random.Next(edges.Length)] : random.Next(1, small);
+        Direction[] directions = [Direction.ForwardInference, Direction.BackwardData, Direction.BackwardWeightsAndBias];
+        int ran = 0, refused = 0;
+        for (var i = 0; i < 300; i++)
+        {
+            Problem problem = i % 2 == 0
+                ? new ConvProblem
+                {
+                    Batch = Size(3), InChannels = Size(5), InHeight = Size(12), InWidth = Size(12), OutChannels = Size(5),
+                    KernelHeight = Size(4), KernelWidth = Size(4), StrideHeight = Size(3), StrideWidth = Size(3),
+                    PadTop = Size(3) - 1, PadBottom = Size(3) - 1, PadLeft = Size(3) - 1, PadRight = Size(3) - 1,
+                    DilationHeight = Size(3), DilationWidth = Size(3), Direction = directions[random.Next(directions.Length)],
+                }
+                : new PoolProblem
+                {
+                    Algorithm = (PoolAlgorithm)random.Next(3), Batch = Size(3), Channels = Size(5), InHeight = Size(12), InWidth = Size(12),
+                    KernelHeight = Size(4), KernelWidth = Size(4), StrideHeight = Size(3), StrideWidth = Size(3),
+                    PadTop = Size(3) - 1, PadBottom = Size(3) - 1, PadLeft = Size(3) - 1, PadRight = Size(3) - 1,
+                };
+            var valid = true;
+            try
+            {
+                problem.Validate();
+            }
+            catch (ArgumentException)
+            {
+                valid = false;
+            }
+            var small = valid && problem.InputLength <= 1 << 16 && problem.OutputLength <= 1 << 16 &&
+                        (problem is not ConvProblem c || c.WeightsLength <= 1 << 14);
+            foreach (var backend in backends.Prepend(Backend.Reference))
+            {
+                try
+                {
+                    if (small)
+                    {
+                        TestBackends.AssertAllPassed(CrossCheck.Run(backend, problem, FillKind.SmallIntegers, seed: i));
+                        ran++;
+                    }
+                    else
+                    {
+                        using Plan plan = problem is ConvProblem conv ? backend.CreateConvPlan(conv) : backend.CreatePoolPlan((PoolProblem)problem);
+                        Assert.True(valid, $"{backend.Name} created a plan for {problem}, which is invalid");
+                    }
+                }
+                catch (ArgumentException)
+                {
+                    refused++;
+                }
+                catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+                {
+                    Assert.Fail($"{backend.Name} on {problem}: {e.GetType().Name}: {e.Message}");
+                }
+            }
+        }
+        Assert.True(ran > 100 && refused > 100, $"{ran} runs and {refused} refusals: the generator should give plenty of both");
     }
 
     [Fact]

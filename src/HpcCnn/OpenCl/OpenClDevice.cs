@@ -202,9 +202,14 @@ internal sealed unsafe class OpenClDevice
     }
 
     /// <summary>A device buffer of <paramref name="floats"/> floats (at least one), filled from <paramref name="initial"/> when given.</summary>
+    /// <exception cref="ArgumentException">More than the device allocates in one buffer (a problem too large for it).</exception>
     public ClHandle CreateBuffer(long floats, ReadOnlySpan<float> initial = default)
     {
         int status;
+        var size = Math.Max(floats, 1) * (double)sizeof(float);
+        if (size > Info.MaxAllocationBytes)
+            throw new ArgumentException(
+                $"a buffer of {floats} floats ({size:0} bytes) is larger than {Info.Name} allocates at once ({Info.MaxAllocationBytes} bytes)", nameof(floats));
         nuint bytes = (nuint)(Math.Max(floats, 1) * sizeof(float));
         nint raw;
         fixed (float* data = initial)

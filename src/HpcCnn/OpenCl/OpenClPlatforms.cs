@@ -10,6 +10,9 @@ namespace HpcCnn.OpenCl;
 public sealed record OpenClDeviceInfo(int Index, string Name, string Type, string Version, string DriverVersion, string OpenClCVersion,
     uint ComputeUnits, ulong GlobalMemoryBytes, ulong LocalMemoryBytes, ulong MaxWorkGroupSize, string Extensions)
 {
+    /// <summary>The largest single buffer the device allocates (CL_DEVICE_MAX_MEM_ALLOC_SIZE).</summary>
+    public ulong MaxAllocationBytes { get; init; } = GlobalMemoryBytes;
+
     public bool IsGpu => Type == "GPU";
 }
 
@@ -80,16 +83,20 @@ public static unsafe class OpenClPlatforms
     private static OpenClDeviceInfo Describe(CL cl, nint id, int index)
     {
         uint units = 0;
-        ulong memory = 0, local = 0, type = 0;
+        ulong memory = 0, local = 0, type = 0, largest = 0;
         nuint workGroup = 0;
         cl.GetDeviceInfo(id, DeviceInfo.MaxComputeUnits, sizeof(uint), &units, null);
         cl.GetDeviceInfo(id, DeviceInfo.GlobalMemSize, sizeof(ulong), &memory, null);
         cl.GetDeviceInfo(id, DeviceInfo.LocalMemSize, sizeof(ulong), &local, null);
+        cl.GetDeviceInfo(id, DeviceInfo.MaxMemAllocSize, sizeof(ulong), &largest, null);
         cl.GetDeviceInfo(id, DeviceInfo.Type, sizeof(ulong), &type, null);
         cl.GetDeviceInfo(id, DeviceInfo.MaxWorkGroupSize, (nuint)sizeof(nuint), &workGroup, null);
         return new OpenClDeviceInfo(index, DeviceString(cl, id, DeviceInfo.Name), DeviceTypeName(type),
             DeviceString(cl, id, DeviceInfo.Version), DeviceString(cl, id, DeviceInfo.DriverVersion),
-            DeviceString(cl, id, OpenClCVersion), units, memory, local, workGroup, DeviceString(cl, id, DeviceInfo.Extensions));
+            DeviceString(cl, id, OpenClCVersion), units, memory, local, workGroup, DeviceString(cl, id, DeviceInfo.Extensions))
+        {
+            MaxAllocationBytes = largest > 0 ? largest : memory,
+        };
     }
 
     // Deprecated by OpenCL 3.0 in favour of a version list, but the only form 1.2 devices answer.
