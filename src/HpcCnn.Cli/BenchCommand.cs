@@ -70,7 +70,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         IReadOnlyList<Problem> problems;
         try
         {
-            var arguments = settings.Problems.Concat(context.Remaining.Raw).ToList();
+            var arguments = settings.Problems.Concat(ProblemArguments.AfterSeparator).ToList();
             problems = ProblemArguments.Read(quiet: settings.Csv, arguments: arguments.Count > 0
                 ? arguments
                 : ["@" + Path.Combine(AppContext.BaseDirectory, "problems", "conv_suite.txt"),

@@ -39,7 +39,7 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
         ProblemList problems;
         try
         {
-            problems = ProblemArguments.Read(settings.Problems.Concat(context.Remaining.Raw));
+            problems = ProblemArguments.Read(settings.Problems.Concat(ProblemArguments.AfterSeparator));
         }
         catch (Exception e) when (e is FormatException or IOException)
         {

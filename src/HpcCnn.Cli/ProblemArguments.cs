@@ -10,6 +10,9 @@ namespace HpcCnn.Cli;
 /// </summary>
 internal static class ProblemArguments
 {
+    /// <summary>The command line's arguments after <c>--</c>, kept from the command-line parser (Program.cs).</summary>
+    public static string[] AfterSeparator { get; set; } = [];
+
     /// <summary>
     /// Every problem named, in order. Lines benchdnn accepts but HpcCnn does not run (3-D, 1-D) are
     /// skipped: each is reported with its reason, then the count (on standard error when

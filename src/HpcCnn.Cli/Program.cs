@@ -37,4 +37,8 @@ app.Configure(config =>
         .WithDescription("Classify image files (PNG, JPEG, ...) with saved weights: the top classes and their probabilities.")
         .WithExample("predict", "--weights", "train-output/model.safetensors", "shirt.png", "boot.jpg");
 });
-return app.Run(args);
+// Everything after `--` is problem descriptors, taken as they are: the command-line parser would
+// still split a descriptor such as "--pool --alg=max mb1ic8ih8kh2" into options and fail.
+var separator = Array.IndexOf(args, "--");
+if (separator >= 0) ProblemArguments.AfterSeparator = args[(separator + 1)..];
+return app.Run(separator >= 0 ? args[..separator] : args);

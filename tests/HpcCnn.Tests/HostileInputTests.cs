@@ -167,3 +167,15 @@ public class HostileInputTests
         throw new InvalidOperationException("version.txt not found above " + AppContext.BaseDirectory);
     }
 }
+
+/// <summary>The command line takes descriptors that start with options after <c>--</c>, whole.</summary>
+public class CommandLineDescriptorTests
+{
+    [Fact]
+    public void A_driver_line_after_the_separator_reaches_the_problem_parser_whole()
+    {
+        var (exitCode, output) = CliRunner.Run(null, "check", "--backend", "cpu", "--", "--pool --alg=max mb1ic1ih3kh3sh2147483647ph1", "--alg=max mb1ic8ih8kh2sh2");
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("checks passed (2 problems", output);
+    }
+}
