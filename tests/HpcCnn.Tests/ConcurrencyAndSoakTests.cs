@@ -183,6 +183,10 @@ public class ConcurrencyAndSoakTests(ITestOutputHelper output)
     /// <summary>Memory after the second half of the cycles against after the first: flat, not growing with the count.</summary>
     private void AssertFlat(Backend backend, int cycles, bool dispose, long allowedGrowth)
     {
+        // AddressSanitizer keeps freed memory in a quarantine of up to 256 MiB: resident memory
+        // grows by design there (.ci/sanitizers preloads it), so it says nothing about leaks.
+        Skip.If(Environment.GetEnvironmentVariable("LD_PRELOAD")?.Contains("libasan", StringComparison.Ordinal) == true,
+            "resident memory is not measured under AddressSanitizer (its quarantine holds freed memory)");
         Cycle(backend, cycles / 10, dispose); // warm: thread pools, program caches, the allocator's arenas
         var before = SettledResidentBytes();
         var watch = Stopwatch.StartNew();
@@ -193,11 +197,11 @@ public class ConcurrencyAndSoakTests(ITestOutputHelper output)
         Assert.True(after - before < allowedGrowth, $"RSS grew from {before >> 20} to {after >> 20} MiB over {cycles} cycles");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Cpu_plans_created_and_disposed_100000_times_leave_memory_flat() =>
         AssertFlat(TestBackends.Cpu.Value, 100_000, dispose: true, allowedGrowth: 32 << 20);
 
-    [Fact]
+    [SkippableFact]
     public void Cpu_plans_never_disposed_are_released_by_their_finalizers() =>
         AssertFlat(TestBackends.Cpu.Value, 100_000, dispose: false, allowedGrowth: 64 << 20);
 
