@@ -44,6 +44,24 @@ public class TensorSpanTests
         data.BackwardData(new ReadOnlyTensorSpan<float>(expected, [2, 4, 8, 8]), new TensorSpan<float>(dx, [2, 3, 8, 8]));
         Assert.Equal(expectedDx, dx);
 
+        using var grads = backend.CreateConvPlan(conv with { Direction = Direction.BackwardWeightsAndBias });
+        float[] expectedDw = new float[conv.WeightsLength], expectedDb = new float[conv.OutChannels];
+        grads.BackwardWeights(x, expected, expectedDw, expectedDb);
+        float[] dw = new float[conv.WeightsLength], db = new float[conv.OutChannels];
+        grads.BackwardWeights(new ReadOnlyTensorSpan<float>(x, [2, 3, 8, 8]), new ReadOnlyTensorSpan<float>(expected, [2, 4, 8, 8]),
+            new TensorSpan<float>(dw, [4, 3, 3, 3]), new TensorSpan<float>(db, [4]));
+        Assert.Equal(expectedDw, dw);
+        Assert.Equal(expectedDb, db);
+
+        var average = PoolProblem.Parse("--alg=avg_np mb2ic4ih8kh3sh2ph1") with { Direction = Direction.BackwardData };
+        using var poolBackward = backend.CreatePoolPlan(average);
+        var expectedPoolDx = new float[average.InputLength];
+        var poolDy = Values(average.OutputLength, 4);
+        poolBackward.Backward(poolDy, expectedPoolDx);
+        var poolDx = new float[average.InputLength];
+        poolBackward.Backward(new ReadOnlyTensorSpan<float>(poolDy, [2, 4, 4, 4]), new TensorSpan<float>(poolDx, [2, 4, 8, 8]));
+        Assert.Equal(expectedPoolDx, poolDx);
+
         var pool = PoolProblem.Parse("--alg=max mb2ic4ih8kh2sh2");
         using var poolPlan = backend.CreatePoolPlan(pool);
         var expectedPool = new float[pool.OutputLength];

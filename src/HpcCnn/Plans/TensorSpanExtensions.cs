@@ -6,7 +6,8 @@ using HpcCnn.Problems;
 namespace HpcCnn;
 
 /// <summary>
-/// Plan calls on <see cref="ReadOnlyTensorSpan{T}"/>/<see cref="TensorSpan{T}"/>: the same runs as
+/// Plan calls on <see cref="ReadOnlyTensorSpan{T}"/>/<see cref="TensorSpan{T}"/> (layers: forward,
+/// backward data, backward weights; pooling: forward, backward): the same runs as
 /// the flat-span overloads, after checking that each tensor has exactly the problem's NCHW shape
 /// (a dense layer also takes its input flattened to batch × features) and is dense in row-major
 /// order. A flat span can only be checked for being long enough; a tensor says what it holds.
@@ -34,6 +35,23 @@ public static class TensorSpanExtensions
             output.IsEmpty ? default : Flat(output, shape, nameof(output)));
     }
 
+    /// <summary>
+    /// dL/dw (K×C/g×R×S for a convolution, out × in features for a dense layer) and, for a BWD_WB
+    /// plan, dL/db (K) from x and dL/dy (and y when the layer has an activation).
+    /// </summary>
+    /// <exception cref="ArgumentException">A tensor's shape is not the problem's, or it is not dense row-major.</exception>
+    public static void BackwardWeights<TProblem>(this LayerPlan<TProblem> plan, in ReadOnlyTensorSpan<float> input, in ReadOnlyTensorSpan<float> diffOutput,
+        in TensorSpan<float> diffWeights, in TensorSpan<float> diffBias = default, in ReadOnlyTensorSpan<float> output = default)
+        where TProblem : Problem, IWeightedProblem
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var shape = OutputShape(plan.Problem);
+        plan.BackwardWeights(Input(plan.Problem, input, nameof(input)), Flat(diffOutput, shape, nameof(diffOutput)),
+            Flat(diffWeights, WeightsShape(plan.Problem), nameof(diffWeights)),
+            diffBias.IsEmpty ? default : Flat(diffBias, [plan.Problem.BiasLength], nameof(diffBias)),
+            output.IsEmpty ? default : Flat(output, shape, nameof(output)));
+    }
+
     /// <summary>y = pool(x): x is N×C×H×W, y is N×C×OH×OW.</summary>
     /// <exception cref="ArgumentException">A tensor's shape is not the problem's, or it is not dense row-major.</exception>
     public static void Forward(this PoolPlan plan, in ReadOnlyTensorSpan<float> input, in TensorSpan<float> output)
@@ -43,6 +61,23 @@ public static class TensorSpanExtensions
         plan.Forward(Flat(input, [p.Batch, p.Channels, p.InHeight, p.InWidth], nameof(input)),
             Flat(output, [p.Batch, p.Channels, p.OutHeight, p.OutWidth], nameof(output)));
     }
+
+    /// <summary>dL/dx = pool backward(dL/dy): dL/dy is N×C×OH×OW, dL/dx N×C×H×W; max pooling's workspace stays a flat span.</summary>
+    /// <exception cref="ArgumentException">A tensor's shape is not the problem's, or it is not dense row-major.</exception>
+    public static void Backward(this PoolPlan plan, in ReadOnlyTensorSpan<float> diffOutput, in TensorSpan<float> diffInput, ReadOnlySpan<int> workspace = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var p = plan.Problem;
+        plan.Backward(Flat(diffOutput, [p.Batch, p.Channels, p.OutHeight, p.OutWidth], nameof(diffOutput)),
+            Flat(diffInput, [p.Batch, p.Channels, p.InHeight, p.InWidth], nameof(diffInput)), workspace);
+    }
+
+    private static long[] WeightsShape(Problem problem) => problem switch
+    {
+        ConvProblem c => [c.OutChannels, c.InChannels / c.Groups, c.KernelHeight, c.KernelWidth],
+        DenseProblem d => [d.OutChannels, d.InFeatures],
+        _ => throw new ArgumentException($"no tensor shape for {problem.Operation.Driver} problems", nameof(problem)),
+    };
 
     private static long[] InputShape(Problem problem) => problem switch
     {
