@@ -23,13 +23,7 @@ public class ConcurrencyAndSoakTests(ITestOutputHelper output)
         _ => TestBackends.OpenCl(),
     };
 
-    private static float[] Random(int length, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[length];
-        for (var i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
-        return values;
-    }
+    private static float[] Values(long length, int seed) => Fill.Values(length, FillKind.Real, new Random(seed));
 
     /// <summary>Runs <paramref name="work"/>(thread, round) on 8 threads released together, 10 rounds each.</summary>
     private static void OnEightThreads(Action<int> work)
@@ -59,13 +53,13 @@ public class ConcurrencyAndSoakTests(ITestOutputHelper output)
     {
         var backend = Named(backendName);
         var conv = ConvProblem.Parse("mb2ic8ih12oc16kh3ph1");
-        using var forward = backend.CreateConvPlan(conv, Random((int)conv.WeightsLength, 1), Random(conv.OutChannels, 2));
+        using var forward = backend.CreateConvPlan(conv, Values(conv.WeightsLength, 1), Values(conv.OutChannels, 2));
         using var weights = backend.CreateConvPlan(conv with { Direction = Direction.BackwardWeightsAndBias });
         var pool = PoolProblem.Parse("--alg=max mb2ic16ih12kh3sh2ph1") with { Direction = Direction.ForwardTraining };
         using var poolPlan = backend.CreatePoolPlan(pool);
 
-        var inputs = Enumerable.Range(0, Threads).Select(t => Random((int)conv.InputLength, 10 + t)).ToArray();
-        var diffs = Enumerable.Range(0, Threads).Select(t => Random((int)conv.OutputLength, 20 + t)).ToArray();
+        var inputs = Enumerable.Range(0, Threads).Select(t => Values(conv.InputLength, 10 + t)).ToArray();
+        var diffs = Enumerable.Range(0, Threads).Select(t => Values(conv.OutputLength, 20 + t)).ToArray();
         var expectedY = new float[Threads][];
         var expectedDw = new float[Threads][];
         var expectedPool = new float[Threads][];
@@ -103,8 +97,8 @@ public class ConcurrencyAndSoakTests(ITestOutputHelper output)
     {
         var backend = Named(backendName);
         var conv = ConvProblem.Parse("mb4ic16ih24oc16kh3ph1");
-        var w = Random((int)conv.WeightsLength, 1);
-        var x = Random((int)conv.InputLength, 2);
+        var w = Values(conv.WeightsLength, 1);
+        var x = Values(conv.InputLength, 2);
         var expected = new float[conv.OutputLength];
         using (var reference = backend.CreateConvPlan(conv, w)) reference.Forward(x, expected);
         for (var attempt = 0; attempt < 5; attempt++)
@@ -161,8 +155,8 @@ public class ConcurrencyAndSoakTests(ITestOutputHelper output)
     {
         var conv = ConvProblem.Parse("mb1ic3ih16oc8kh3ph1");
         var pool = PoolProblem.Parse("--alg=max mb1ic8ih16kh2sh2");
-        var w = Random((int)conv.WeightsLength, 1);
-        var x = Random((int)conv.InputLength, 2);
+        var w = Values(conv.WeightsLength, 1);
+        var x = Values(conv.InputLength, 2);
         var y = new float[conv.OutputLength];
         var pooled = new float[pool.OutputLength];
         for (var i = 0; i < cycles; i++)

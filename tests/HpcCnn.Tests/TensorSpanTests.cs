@@ -5,11 +5,7 @@ namespace HpcCnn.Tests;
 /// <summary>The TensorSpan overloads give the flat-span results and refuse tensors of the wrong shape or layout.</summary>
 public class TensorSpanTests
 {
-    private static float[] Values(long length, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, (int)length).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-    }
+    private static float[] Values(long length, int seed) => Fill.Values(length, FillKind.Real, new Random(seed));
 
     public static IEnumerable<object[]> Backends() => [[Backend.Reference], [TestBackends.Cpu.Value]];
 

@@ -19,16 +19,6 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 static int64_t taps_per_group(const hc_conv2d_desc* d) { return d->in_channels / d->groups * d->kernel_height * d->kernel_width; }
 
-/* A GEMM whose reduction or output side is the group's output channels wastes most of the
- * micro-kernel below a few of them (depthwise has one): those stay on the plain C algorithms. */
-static int64_t window_floats(const hc_conv2d* plan);
-
-static bool accepts_gemm(const hc_plan* base) {
-    const hc_conv2d_desc* d = &hc_conv(base)->desc;
-    return d->out_channels / d->groups >= 4 && taps_per_group(d) >= 4 && hc_conv2d_stride_within_kernel(d) &&
-           window_floats(hc_conv(base)) < (INT64_C(1) << 31);
-}
-
 /* Output rows per block: the block's columns take about half the L2, at least one row. */
 static int64_t block_rows(const hc_conv2d* plan) {
     const int64_t row_floats = taps_per_group(&plan->desc) * plan->out_width;
@@ -64,6 +54,14 @@ static phase_window window_of(const hc_conv2d* plan) {
 static int64_t window_floats(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     return hc_saturating_product(d->in_channels / d->groups, d->stride_height, d->stride_width, window_of(plan).plane);
+}
+
+/* A GEMM whose reduction or output side is the group's output channels wastes most of the
+ * micro-kernel below a few of them (depthwise has one): those stay on the plain C algorithms. */
+static bool accepts_gemm(const hc_plan* base) {
+    const hc_conv2d_desc* d = &hc_conv(base)->desc;
+    return d->out_channels / d->groups >= 4 && taps_per_group(d) >= 4 && hc_conv2d_stride_within_kernel(d) &&
+           window_floats(hc_conv(base)) < (INT64_C(1) << 31);
 }
 
 /* Where each im2col row (tap) starts in the window. */

@@ -29,22 +29,6 @@ typedef struct padded_plane {
     int64_t rows, phase_width, row_length;
 } padded_plane;
 
-static padded_plane plane_shape(const hc_conv2d* plan);
-
-/* Depthwise with multiplier 1, any stride, padding and dilation; the padded plane must stay a
- * workspace, not a copy of a huge image, and a row holds every stride phase, so the stride must
- * not outgrow the kernel (hc_conv2d_stride_within_kernel). Each side of the plane is bounded by the padded input
- * (the rows and columns the outputs read), so the product is checked, never wrapped. */
-static bool accepts_depthwise_avx512(const hc_conv2d* plan) {
-    const hc_conv2d_desc* d = &plan->desc;
-    const int64_t limit = INT64_C(1) << 24;
-    if (d->groups != d->in_channels || d->groups != d->out_channels || d->kernel_height * d->kernel_width > MAX_TAPS ||
-        !hc_conv2d_stride_within_kernel(d))
-        return false;
-    const padded_plane shape = plane_shape(plan);
-    return shape.rows < limit && shape.row_length < limit && shape.rows * shape.row_length < limit;
-}
-
 static padded_plane plane_shape(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     /* Whole vectors per phase, so the stride-2 split never writes one phase's vector into the next. */
@@ -55,6 +39,20 @@ static padded_plane plane_shape(const hc_conv2d* plan) {
         .phase_width = phase_width,
         .row_length = ceil_div(phase_width * d->stride_width, 16) * 16,
     };
+}
+
+/* Depthwise with multiplier 1, any stride, padding and dilation; the padded plane must stay a
+ * workspace, not a copy of a huge image, and a row holds every stride phase, so the stride must
+ * not outgrow the kernel (hc_conv2d_stride_within_kernel); the plane's size is a checked
+ * product, never a wrapped one. */
+static bool accepts_depthwise_avx512(const hc_conv2d* plan) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t limit = INT64_C(1) << 24;
+    if (d->groups != d->in_channels || d->groups != d->out_channels || d->kernel_height * d->kernel_width > MAX_TAPS ||
+        !hc_conv2d_stride_within_kernel(d))
+        return false;
+    const padded_plane shape = plane_shape(plan);
+    return hc_saturating_product(shape.rows, shape.row_length, 1, 1) < limit;
 }
 
 /* dst[0 .. length) = the input row shifted right by `lead` zeros, zeros past its end. Whole

@@ -57,9 +57,9 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t gcd64(int64_t a, int64_t b) { return b == 0 ? a : gcd64(b, a % b); }
 
-/* Kernels index with 32-bit lanes; larger images go to the generic path. */
-/* Also keeps the phase-split windows sized by what the outputs read (see
- * hc_conv2d_stride_within_kernel). */
+/* Kernels index with 32-bit lanes; larger images go to the generic path, and so do strides
+ * that would make the phase-split windows larger than what the outputs read
+ * (hc_conv2d_stride_within_kernel). */
 static bool fits_int32_lanes(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t limit = INT64_C(1) << 28;

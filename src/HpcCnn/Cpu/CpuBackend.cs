@@ -46,9 +46,10 @@ public sealed unsafe class CpuBackend : Backend
         if (!Enum.IsDefined(options.MaxIsa))
             throw new ArgumentOutOfRangeException(nameof(options.MaxIsa), options.MaxIsa, "unknown instruction set");
         NativeLibraryLoader.EnsureLoaded();
+        Threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
         this.options = new hc_plan_options
         {
-            num_threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount,
+            num_threads = Threads,
             max_isa = options.MaxIsa switch
             {
                 CpuIsa.Generic => hc_isa.HC_ISA_GENERIC,
@@ -58,7 +59,6 @@ public sealed unsafe class CpuBackend : Backend
             },
         };
         MaxIsa = options.MaxIsa;
-        Threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
     }
 
     public override string Name => "cpu";
