@@ -27,6 +27,15 @@
  *    its outputs read, never by a stride or a padding alone.
  *  - Dilation is 1-based here (1 = dense kernel), as in PyTorch; the benchdnn text form used by
  *    the tools counts it from 0.
+ *  - NaN and infinities, on every backend and code path: IEEE arithmetic on the definitions, and
+ *    NaN propagates, as in PyTorch and ONNX Runtime. An output whose definition reads a NaN is NaN:
+ *    max pooling and ReLU included (max pooling's argmax names a window's first NaN, NaN counting
+ *    as larger than any number); infinities give what IEEE gives (inf - inf and 0 * inf are NaN).
+ *    Convolution padding is zeros read like any input, so a forward or weights-gradient output
+ *    that multiplies padding by an infinite or NaN weight or dL/dz is NaN, as a GEMM over the
+ *    padded input computes it; backward data sums over the outputs that exist only. Selections
+ *    stay selections: ReLU's backward gives 0 where y <= 0, dropout 0 where it drops. Which NaN
+ *    (sign, payload) is unspecified.
  */
 #ifndef HPCCNN_H
 #define HPCCNN_H
@@ -55,7 +64,7 @@ typedef enum hc_status {
 /* Elementwise activations, one list for the fused epilogues of convolutions and for the
  * standalone elementwise operation. The backward pass reads the forward output y:
  *   NONE        y = x                              dx = dy
- *   RELU        y = max(x, 0)                      dx = y > 0 ? dy : 0
+ *   RELU        y = x > 0 ? x : 0 (NaN stays NaN)  dx = y <= 0 ? 0 : dy
  *   LEAKY_RELU  y = x > 0 ? x : alpha * x          dx = y > 0 ? dy : alpha * dy  (alpha >= 0)
  *   TANH        y = tanh(x)                        dx = dy * (1 - y^2)
  *   SIGMOID     y = 1 / (1 + exp(-x))              dx = dy * y * (1 - y)            */

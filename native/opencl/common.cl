@@ -18,19 +18,22 @@
 // Beyond |x| = 9, tanh(x) rounds to +-1 in float; some drivers' tanh (PoCL's) stops one ulp short.
 #define DEFINE_ACTIVATION(T, suffix)                                                          \
     inline T activate##suffix(T v, int activation, float alpha) {                            \
-        if (activation == HC_ACTIVATION_RELU) return select((T)0.0f, v, v > 0.0f);            \
+        if (activation == HC_ACTIVATION_RELU) return select(v, (T)0.0f, v <= 0.0f); /* NaN kept */ \
         if (activation == HC_ACTIVATION_LEAKY_RELU) return select(alpha * v, v, v > 0.0f);    \
         if (activation == HC_ACTIVATION_TANH) return select(tanh(v), copysign((T)1.0f, v), fabs(v) > 9.0f); \
         if (activation == HC_ACTIVATION_SIGMOID) return 1.0f / (1.0f + exp(-v));              \
         return v;                                                                             \
     }                                                                                         \
     inline T activate_backward##suffix(T y, T dy, int activation, float alpha) {              \
-        if (activation == HC_ACTIVATION_RELU) return select((T)0.0f, dy, y > 0.0f);           \
+        if (activation == HC_ACTIVATION_RELU) return select(dy, (T)0.0f, y <= 0.0f);           \
         if (activation == HC_ACTIVATION_LEAKY_RELU) return select(alpha * dy, dy, y > 0.0f);  \
         if (activation == HC_ACTIVATION_TANH) return dy * (1.0f - y * y);                     \
         if (activation == HC_ACTIVATION_SIGMOID) return dy * (y * (1.0f - y));                \
         return dy;                                                                            \
     }
+
+// max(a, b) that is NaN when either is (hpccnn.h's rule; fmax drops a NaN), for floats and vectors.
+#define max_nan(a, b) select(fmax(a, b), (a) + (b), isunordered(a, b))
 
 DEFINE_ACTIVATION(float, 1)
 DEFINE_ACTIVATION(float4, 4)

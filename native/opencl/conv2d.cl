@@ -202,11 +202,14 @@ struct conv_backward_shape {
 
 // Backward data, any shape: one input element per work-item gathers, over the group's output
 // channels k and the taps (r, s) that reach it from a whole output position,
-// dL/dz[n][k][oh][ow] * w[k][c][r][s], in (k, r, s) order.
-kernel void conv2d_backward_data(global const float* restrict dz, global const float* restrict w, global float* restrict dx,
-                                 struct conv_backward_shape p, int items) {
+// dL/dz[n][k][oh][ow] * w[k][c][r][s], in (k, r, s) order. With only_nan set it runs after
+// backward data as a forward convolution and computes again just the elements that came out NaN:
+// that convolution also multiplies its zero padding, which beside a NaN or infinite weight makes
+// a NaN the definition does not have (hpccnn.h); a NaN that belongs there comes out NaN again.
+kernel void conv2d_backward_data(global const float* restrict dz, global const float* restrict w, global float* dx,
+                                 struct conv_backward_shape p, int items, int only_nan) {
     int i = get_global_id(0);
-    if (i >= items) return;
+    if (i >= items || (only_nan && !isnan(dx[i]))) return;
     int j = i % p.in_width, rest = i / p.in_width;
     int row = rest % p.in_height;
     rest /= p.in_height;
@@ -253,11 +256,12 @@ kernel void conv2d_backward_weights(global const float* restrict x, global const
         global const float* image = x + ((long)n * p.in_channels + channel) * p.in_height * p.in_width;
         for (int oh = 0; oh < p.out_height; oh++) {
             int ih = oh * p.stride_h - p.pad_top + r * p.dilation_h;
-            if (ih < 0 || ih >= p.in_height) continue;
+            bool row_inside = ih >= 0 && ih < p.in_height;
             for (int ow = 0; ow < p.out_width; ow++) {
                 int iw = ow * p.stride_w - p.pad_left + s * p.dilation_w;
-                if (iw < 0 || iw >= p.in_width) continue;
-                sum += grad[oh * p.out_width + ow] * image[ih * p.in_width + iw];
+                // Padding is multiplied, not skipped: an infinite or NaN dL/dz times 0 is NaN (hpccnn.h).
+                float value = row_inside && iw >= 0 && iw < p.in_width ? image[ih * p.in_width + iw] : 0.0f;
+                sum += grad[oh * p.out_width + ow] * value;
             }
         }
     }

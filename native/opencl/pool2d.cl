@@ -25,7 +25,7 @@ kernel void pool2d_v(global const float* restrict padded, global float* restrict
     if (p.algorithm == HC_POOL_MAX) {
         acc = (floatV)(-INFINITY);
         for (int r = 0; r < p.kernel_h; r++, row += p.row_length)
-            FOR_EACH_TAP(p, p.kernel_w, row, column, { acc = fmax(acc, vloadV(0, column)); })
+            FOR_EACH_TAP(p, p.kernel_w, row, column, { acc = max_nan(acc, vloadV(0, column)); })
     } else {
         acc = 0.0f;
         for (int r = 0; r < p.kernel_h; r++, row += p.row_length)
@@ -61,8 +61,8 @@ inline int4 pool_window(struct pool_shape p, int oh, int ow) {
 }
 
 // Max pooling for training, from the unpadded input: each output's maximum and its index within
-// the input plane, the first maximum in row-major window order (as every backend). One output per
-// work-item.
+// the input plane, the first maximum in row-major window order (as every backend; NaN counts as
+// larger than any number). One output per work-item.
 kernel void pool2d_max_argmax(global const float* restrict x, global float* restrict y, global int* restrict argmax,
                               struct pool_shape p, int items) {
     int o = get_global_id(0);
@@ -75,7 +75,7 @@ kernel void pool2d_max_argmax(global const float* restrict x, global float* rest
     float best = values[best_index];
     for (int h = w.s0; h < w.s1; h++)
         for (int c = w.s2; c < w.s3; c++)
-            if (values[h * p.in_width + c] > best) {
+            if (values[h * p.in_width + c] > best || (isnan(values[h * p.in_width + c]) && !isnan(best))) { // NaN beats numbers
                 best = values[h * p.in_width + c];
                 best_index = h * p.in_width + c;
             }

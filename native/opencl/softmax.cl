@@ -6,7 +6,7 @@
 // p = softmax(x) for row b; returns log-sum-exp of the row.
 inline float softmax_row(global const float* row, global float* out, long classes) {
     float maximum = row[0];
-    for (long j = 1; j < classes; j++) maximum = fmax(maximum, row[j]);
+    for (long j = 1; j < classes; j++) maximum = max_nan(maximum, row[j]);
     float sum = 0.0f;
     for (long j = 0; j < classes; j++) {
         out[j] = exp(row[j] - maximum);

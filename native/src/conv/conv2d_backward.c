@@ -5,6 +5,7 @@
  * Determinism: every element of dL/dx and dL/dw is reduced by one thread in a fixed order; the
  * partition only decides which thread, so any thread count gives the same bits. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,48 @@ const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args*
     const hc_conv2d_desc* d = &plan->desc;
     return hc_eltwise_pre_activation(d->activation, d->activation_alpha, hc_arg_in(args, HC_ARG_DST), hc_arg_in(args, HC_ARG_DIFF_DST),
                                      plan->output_length, plan->base.isa, plan->base.num_threads);
+}
+
+#define LANES 8
+
+static inline float sum_lanes(const float lanes[LANES]) {
+    float sum = 0.0f;
+    for (int l = 0; l < LANES; l++) sum += lanes[l];
+    return sum;
+}
+
+bool hc_any_non_finite(const float* v, int64_t count) {
+    float lanes[LANES] = {0}; /* x * 0 is NaN exactly for infinite or NaN x; in lanes, so it vectorises */
+    int64_t i = 0;
+    for (; i + LANES <= count; i += LANES)
+        for (int l = 0; l < LANES; l++) lanes[l] += v[i + l] * 0.0f;
+    for (; i < count; i++) lanes[0] += v[i] * 0.0f;
+    return isnan(sum_lanes(lanes));
+}
+
+/* dL/dx[n][c][i][j] = sum over the group's k, and taps (r, s) with i + pad_top - r*dh = oh*sh and
+ * j + pad_left - s*dw = ow*sw inside the output, of dL/dz[n][k][oh][ow] * w[k][c][r][s]; summed
+ * in (k, r, s) order. */
+static float backward_data_element(const hc_conv2d* plan, const float* dz, int64_t n, int64_t c, int64_t i, int64_t j) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t c_per_group = d->in_channels / d->groups, k_per_group = d->out_channels / d->groups;
+    const int64_t g = c / c_per_group, cg = c % c_per_group, taps = d->kernel_height * d->kernel_width;
+    const int64_t out_plane = plan->out_height * plan->out_width;
+    float sum = 0.0f;
+    for (int64_t k = g * k_per_group; k < (g + 1) * k_per_group; k++) {
+        const float* grad = dz + (n * d->out_channels + k) * out_plane;
+        const float* w = plan->base.weights + (k * c_per_group + cg) * taps;
+        for (int64_t r = 0; r < d->kernel_height; r++) {
+            const int64_t row = i + d->pad_top - r * d->dilation_height;
+            if (row < 0 || row % d->stride_height != 0 || row / d->stride_height >= plan->out_height) continue;
+            for (int64_t s = 0; s < d->kernel_width; s++) {
+                const int64_t column = j + d->pad_left - s * d->dilation_width;
+                if (column < 0 || column % d->stride_width != 0 || column / d->stride_width >= plan->out_width) continue;
+                sum += grad[row / d->stride_height * plan->out_width + column / d->stride_width] * w[r * d->kernel_width + s];
+            }
+        }
+    }
+    return sum;
 }
 
 /* ---- backward data as a forward convolution ----
@@ -84,6 +127,20 @@ static hc_status pack_as_forward(hc_plan* base) {
     return status;
 }
 
+/* The forward convolution also multiplies its zero padding, which is no part of dL/dx: beside a
+ * NaN or infinite weight that makes a NaN that the definition does not have (hpccnn.h). Such
+ * elements, and only NaN ones, are computed again from the definition; a NaN that belongs there
+ * comes out NaN again. */
+static void recompute_nan_elements(const hc_conv2d* plan, const float* dz, float* dx) {
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t in_plane = d->in_height * d->in_width;
+    if (!hc_any_non_finite(dx, d->batch * d->in_channels * in_plane)) return;
+    for (int64_t p = 0; p < d->batch * d->in_channels; p++)
+        for (int64_t e = 0; e < in_plane; e++)
+            if (isnan(dx[p * in_plane + e]))
+                dx[p * in_plane + e] = backward_data_element(plan, dz, p / d->in_channels, p % d->in_channels, e / d->in_width, e % d->in_width);
+}
+
 static hc_status run_as_forward(const hc_plan* base, const hc_args* args) {
     const hc_conv2d* plan = hc_conv(base);
     const float* dz = hc_conv2d_diff_pre_activation(plan, args);
@@ -91,7 +148,9 @@ static hc_status run_as_forward(const hc_plan* base, const hc_args* args) {
     hc_args forward = {{0}};
     forward.at[HC_ARG_SRC] = (void*)dz;
     forward.at[HC_ARG_DST] = args->at[HC_ARG_DIFF_SRC];
-    return hc_plan_run_unchecked(plan->forward_of_backward, &forward);
+    const hc_status status = hc_plan_run_unchecked(plan->forward_of_backward, &forward);
+    if (status == HC_STATUS_OK) recompute_nan_elements(plan, dz, hc_arg_out(args, HC_ARG_DIFF_SRC));
+    return status;
 }
 
 const hc_algorithm hc_conv2d_backward_data_as_forward = {
@@ -99,17 +158,14 @@ const hc_algorithm hc_conv2d_backward_data_as_forward = {
     .prepare = prepare_as_forward};
 
 /* ---- backward data, plain C ----
- * dL/dx[n][c][i][j] = sum over the group's k, and taps (r, s) with i + pad_top - r*dh = oh*sh and
- * j + pad_left - s*dw = ow*sw inside the output, of dL/dz[n][k][oh][ow] * w[k][c][r][s]; summed
- * in (k, r, s) order. One (image, input channel) plane per task. */
+ * backward_data_element for every element; one (image, input channel) plane per task. */
 static hc_status run_backward_data_generic(const hc_plan* base, const hc_args* args) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
     const float* dz = hc_conv2d_diff_pre_activation(plan, args);
     if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
     float* dx = hc_arg_out(args, HC_ARG_DIFF_SRC);
-    const int64_t c_per_group = d->in_channels / d->groups, k_per_group = d->out_channels / d->groups;
-    const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
+    const int64_t c_per_group = d->in_channels / d->groups, in_plane = d->in_height * d->in_width;
     const int64_t taps = d->kernel_height * d->kernel_width, planes = d->batch * d->in_channels;
     const double flops = 2.0 * (double)plan->output_length * (double)(c_per_group * taps);
     const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
@@ -118,26 +174,9 @@ static hc_status run_backward_data_generic(const hc_plan* base, const hc_args* a
     {
 #pragma omp for schedule(dynamic, hc_dynamic_chunk(planes, threads)) nowait
         for (int64_t p = 0; p < planes; p++) {
-            const int64_t n = p / d->in_channels, c = p % d->in_channels, g = c / c_per_group, cg = c % c_per_group;
             float* out = dx + p * in_plane;
             for (int64_t i = 0; i < d->in_height; i++)
-                for (int64_t j = 0; j < d->in_width; j++) {
-                    float sum = 0.0f;
-                    for (int64_t k = g * k_per_group; k < (g + 1) * k_per_group; k++) {
-                        const float* grad = dz + (n * d->out_channels + k) * out_plane;
-                        const float* w = base->weights + (k * c_per_group + cg) * taps;
-                        for (int64_t r = 0; r < d->kernel_height; r++) {
-                            const int64_t row = i + d->pad_top - r * d->dilation_height;
-                            if (row < 0 || row % d->stride_height != 0 || row / d->stride_height >= plan->out_height) continue;
-                            for (int64_t s = 0; s < d->kernel_width; s++) {
-                                const int64_t column = j + d->pad_left - s * d->dilation_width;
-                                if (column < 0 || column % d->stride_width != 0 || column / d->stride_width >= plan->out_width) continue;
-                                sum += grad[row / d->stride_height * plan->out_width + column / d->stride_width] * w[r * d->kernel_width + s];
-                            }
-                        }
-                    }
-                    out[i * d->in_width + j] = sum;
-                }
+                for (int64_t j = 0; j < d->in_width; j++) out[i * d->in_width + j] = backward_data_element(plan, dz, p / d->in_channels, p % d->in_channels, i, j);
         }
         hc_parallel_join(&finished);
     }
@@ -152,8 +191,6 @@ const hc_algorithm hc_conv2d_backward_data_generic = {
  * and dL/db[k] = sum over n, oh, ow of dL/dz[n][k][oh][ow]. Each sum runs in 8 fixed lanes (ow mod 8
  * within the row's valid columns, which the compiler vectorises) added in order at the end. One
  * output channel per task. */
-#define LANES 8
-
 /* lanes[i mod 8] += a[i] * b[i * stride] for i < count. */
 static inline void dot_into_lanes(const float* a, const float* b, int64_t stride, int64_t count, float lanes[LANES]) {
     int64_t i = 0;
@@ -164,10 +201,27 @@ static inline void dot_into_lanes(const float* a, const float* b, int64_t stride
     for (int l = 0; i < count; i++, l = (l + 1) % LANES) lanes[l] += a[i] * b[i * stride];
 }
 
-static inline float sum_lanes(const float lanes[LANES]) {
-    float sum = 0.0f;
-    for (int l = 0; l < LANES; l++) sum += lanes[l];
-    return sum;
+void hc_conv2d_weights_gradient_nan_over_padding(const hc_conv2d* plan, const float* dz, float* dw) {
+    const hc_conv2d_desc* d = &plan->desc;
+    if (!hc_any_non_finite(dz, plan->output_length)) return;
+    const int64_t c_per_group = d->in_channels / d->groups, out_plane = plan->out_height * plan->out_width;
+    for (int64_t k = 0; k < d->out_channels; k++)
+        for (int64_t r = 0; r < d->kernel_height; r++)
+            for (int64_t s = 0; s < d->kernel_width; s++) {
+                bool nan_over_padding = false;
+                for (int64_t n = 0; n < d->batch && !nan_over_padding; n++)
+                    for (int64_t oh = 0; oh < plan->out_height && !nan_over_padding; oh++) {
+                        const int64_t ih = oh * d->stride_height - d->pad_top + r * d->dilation_height;
+                        const bool row_in_padding = ih < 0 || ih >= d->in_height;
+                        for (int64_t ow = 0; ow < plan->out_width && !nan_over_padding; ow++) {
+                            const int64_t iw = ow * d->stride_width - d->pad_left + s * d->dilation_width;
+                            nan_over_padding = (row_in_padding || iw < 0 || iw >= d->in_width) &&
+                                               !isfinite(dz[(n * d->out_channels + k) * out_plane + oh * plan->out_width + ow]);
+                        }
+                    }
+                if (nan_over_padding)
+                    for (int64_t c = 0; c < c_per_group; c++) dw[((k * c_per_group + c) * d->kernel_height + r) * d->kernel_width + s] = NAN;
+            }
 }
 
 static hc_status run_backward_weights_generic(const hc_plan* base, const hc_args* args) {
@@ -219,6 +273,7 @@ static hc_status run_backward_weights_generic(const hc_plan* base, const hc_args
         }
         hc_parallel_join(&finished);
     }
+    hc_conv2d_weights_gradient_nan_over_padding(plan, dz, dw);
     return HC_STATUS_OK;
 }
 

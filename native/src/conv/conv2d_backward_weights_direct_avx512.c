@@ -142,6 +142,9 @@ static hc_status run_direct(const hc_plan* base, const hc_args* args) {
     const float* dz = hc_conv2d_diff_pre_activation(plan, args);
     if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
     const float* x = hc_arg_in(args, HC_ARG_SRC);
+    /* The flat correlations multiply the zeros between re-pitched rows with every input column: an
+     * infinite or NaN input would leave NaN where the definition has none; such runs take the plain path. */
+    if (hc_any_non_finite(x, d->batch * d->in_channels * d->in_height * d->in_width)) return hc_conv2d_backward_weights_generic.run(base, args);
     float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
     float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
     const direct_layout layout = layout_of(plan);
@@ -191,6 +194,7 @@ static hc_status run_direct(const hc_plan* base, const hc_args* args) {
         hc_parallel_join(&finished);
     }
     hc_aligned_free(z_wide);
+    hc_conv2d_weights_gradient_nan_over_padding(plan, dz, dw);
     return HC_STATUS_OK;
 }
 

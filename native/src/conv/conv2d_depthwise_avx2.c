@@ -3,7 +3,8 @@
  * Each output row is computed 32 columns at a time in four independent accumulators (one FMA
  * chain per 8 columns would be latency-bound); every tap is one unaligned load of the input row,
  * masked where the window reaches into the padding. Rows of the kernel that fall into the
- * padding are skipped, not multiplied by zero. One task per (image, channel) plane, so results
+ * padding multiply a zero vector instead of loading (a NaN or infinite weight there gives NaN, as
+ * hpccnn.h says padding does). One task per (image, channel) plane, so results
  * do not depend on the thread count. Compiled with -mavx2 -mfma (this file only). */
 #include <immintrin.h>
 
@@ -44,6 +45,11 @@ static void depthwise_plane(const hc_conv2d* plan, const float* x, const float* 
         for (int64_t ow0 = 0; ow0 < out_w; ow0 += 8 * VECTORS) {
             __m256 acc[VECTORS];
             for (int v = 0; v < VECTORS; v++) acc[v] = _mm256_set1_ps(bias);
+            for (int64_t r = 0; r < d->kernel_height; r++) {
+                if (r >= r_begin && r < r_end) continue; /* inside the image: loaded below */
+                for (int64_t s = 0; s < d->kernel_width; s++)
+                    for (int v = 0; v < VECTORS; v++) acc[v] = _mm256_fmadd_ps(taps[r * d->kernel_width + s], _mm256_setzero_ps(), acc[v]);
+            }
             for (int64_t r = r_begin; r < r_end; r++) {
                 const float* row = x + (top + r * d->dilation_height) * d->in_width;
                 for (int64_t s = 0; s < d->kernel_width; s++) {

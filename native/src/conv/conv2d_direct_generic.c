@@ -30,13 +30,13 @@ static hc_status run_direct_generic(const hc_conv2d* plan, const float* input, f
                     for (int64_t c = 0; c < in_per_group; c++) {
                         for (int64_t r = 0; r < d->kernel_height; r++) {
                             const int64_t ih = oh * d->stride_height - d->pad_top + r * d->dilation_height;
-                            if (ih < 0 || ih >= d->in_height) continue;
-                            const float* row = image + c * image_size + ih * d->in_width;
+                            const bool row_inside = ih >= 0 && ih < d->in_height;
+                            const float* row = image + c * image_size + (row_inside ? ih : 0) * d->in_width;
                             const float* taps = filter + (c * d->kernel_height + r) * d->kernel_width;
                             for (int64_t s = 0; s < d->kernel_width; s++) {
                                 const int64_t iw = ow * d->stride_width - d->pad_left + s * d->dilation_width;
-                                if (iw < 0 || iw >= d->in_width) continue;
-                                sum += row[iw] * taps[s];
+                                /* Padding is multiplied, not skipped: 0 * a NaN or infinite weight is NaN (hpccnn.h). */
+                                sum += (row_inside && iw >= 0 && iw < d->in_width ? row[iw] : 0.0f) * taps[s];
                             }
                         }
                     }

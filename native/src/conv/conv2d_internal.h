@@ -90,6 +90,15 @@ extern const hc_algorithm hc_conv2d_backward_weights_direct_avx512;
 /* Weights (and bias) gradient in plain C, one output channel per task. Last entry. */
 extern const hc_algorithm hc_conv2d_backward_weights_generic;
 
+/* Whether any of v[0..count) is infinite or NaN; one vectorised pass. */
+bool hc_any_non_finite(const float* v, int64_t count);
+
+/* For the weights-gradient paths that skip padding: padding is zeros read like any input
+ * (hpccnn.h), so an infinite or NaN dL/dz whose tap (r, s) falls in padding makes
+ * dL/dw[k][.][r][s] NaN, as a GEMM over the padded input computes it. One pass over dz finds
+ * whether there is anything to do; only then are the border outputs visited. */
+void hc_conv2d_weights_gradient_nan_over_padding(const hc_conv2d* plan, const float* dz, float* dw);
+
 /* dL/d(pre-activation) for the backward passes (hc_eltwise_pre_activation); NULL when out of memory. */
 const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args* args);
 

@@ -12,6 +12,20 @@
 #include <immintrin.h>
 #endif
 
+/* max(a, b) that is NaN when either operand is (hpccnn.h's rule), unlike fmaxf, which drops a
+ * NaN, and the max instructions, which return their second operand when either is NaN: so the
+ * vector forms compute max(b, a) and only need to test b. Pass a running maximum as a, so the
+ * test is off its dependency chain. */
+static inline float hc_max_nan(float a, float b) { return a > b || isnan(a) ? a : b; }
+
+#if defined(__AVX2__)
+static inline __m256 hc_max_nan8(__m256 a, __m256 b) { return _mm256_or_ps(_mm256_max_ps(b, a), _mm256_cmp_ps(b, b, _CMP_UNORD_Q)); }
+#endif
+
+#if defined(__AVX512F__)
+static inline __m512 hc_max_nan16(__m512 a, __m512 b) { return _mm512_mask_max_ps(b, _mm512_cmp_ps_mask(b, b, _CMP_ORD_Q), b, a); }
+#endif
+
 #define HC_EXP_LIMIT 88.3762626647949f
 #define HC_LOG2E 1.44269504088896341f
 #define HC_LN2_HIGH 0.693359375f

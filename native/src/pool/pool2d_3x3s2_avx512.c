@@ -17,11 +17,10 @@ static bool accepts_3x3s2(const hc_pool2d* plan) {
            d->in_width < (INT64_C(1) << 24);
 }
 
-static inline __m512 combine(__m512 a, __m512 b, bool is_max) { return is_max ? _mm512_max_ps(a, b) : _mm512_add_ps(a, b); }
+static inline __m512 combine(__m512 a, __m512 b, bool is_max) { return is_max ? hc_max_nan16(a, b) : _mm512_add_ps(a, b); }
 
-static void pool_plane_3x3s2(const hc_pool2d* plan, const float* x, float* y, float* scratch) {
+static inline __attribute__((always_inline)) void pool_plane(const hc_pool2d* plan, const float* x, float* y, float* scratch, const bool is_max) {
     const hc_pool2d_desc* d = &plan->desc;
-    const bool is_max = d->algorithm == HC_POOL_MAX;
     const float pad_value = is_max ? -INFINITY : 0.0f;
     const int64_t width = d->in_width, out_w = plan->out_width;
     const int64_t row_length = 1 + width + 2 * out_w + 64;
@@ -64,6 +63,14 @@ static void pool_plane_3x3s2(const hc_pool2d* plan, const float* x, float* y, fl
             _mm512_mask_storeu_ps(out + ow, hc_first_lanes16(out_w - ow), v);
         }
     }
+}
+
+/* One copy per algorithm, so neither inner loop tests which it is. */
+static void pool_plane_3x3s2(const hc_pool2d* plan, const float* x, float* y, float* scratch) {
+    if (plan->desc.algorithm == HC_POOL_MAX)
+        pool_plane(plan, x, y, scratch, true);
+    else
+        pool_plane(plan, x, y, scratch, false);
 }
 
 static hc_status run_3x3s2(const hc_pool2d* plan, const float* input, float* output) {

@@ -34,7 +34,7 @@ static hc_status run_direct_generic(const hc_pool2d* plan, const float* input, f
                     value = -INFINITY;
                     for (int64_t h = h0; h < h1; h++)
                         for (int64_t w = w0; w < w1; w++)
-                            value = fmaxf(value, in[h * d->in_width + w]);
+                            value = hc_max_nan(value, in[h * d->in_width + w]);
                 } else {
                     float sum = 0.0f;
                     for (int64_t h = h0; h < h1; h++)

@@ -3,6 +3,7 @@
 #define HPCCNN_POOL_POOL2D_INTERNAL_H
 
 #include "../core/plan.h"
+#include "../core/vmath.h"
 
 typedef struct hc_pool2d {
     hc_plan base; /* first: a plan pointer converts to this and back */

@@ -27,11 +27,11 @@ static int64_t padded_row_length(const hc_pool2d* plan) {
 }
 
 static inline VEC combine(VEC a, VEC b, bool is_max) { return is_max ? vec_max(a, b) : vec_add(a, b); }
-static inline float combine1(float a, float b, bool is_max) { return is_max ? fmaxf(a, b) : a + b; }
+static inline float combine1(float a, float b, bool is_max) { return is_max ? hc_max_nan(a, b) : a + b; }
 
-static void pool_plane(const hc_pool2d* plan, const float* x, float* y, float* scratch) {
+static inline __attribute__((always_inline)) void pool_plane_of(const hc_pool2d* plan, const float* x, float* y, float* scratch,
+                                                                 const bool is_max) {
     const hc_pool2d_desc* d = &plan->desc;
-    const bool is_max = d->algorithm == HC_POOL_MAX;
     const float pad_value = is_max ? -INFINITY : 0.0f;
     const int64_t pitch = d->in_width, out_w = plan->out_width, kw = d->kernel_width, sw = d->stride_width;
     /* padded row: pad_left pad values, the columns the windows read, then enough pad values for
@@ -118,6 +118,14 @@ static void pool_plane(const hc_pool2d* plan, const float* x, float* y, float* s
             }
         }
     }
+}
+
+/* One copy for max and one for the averages, so no inner loop tests which it is. */
+static void pool_plane(const hc_pool2d* plan, const float* x, float* y, float* scratch) {
+    if (plan->desc.algorithm == HC_POOL_MAX)
+        pool_plane_of(plan, x, y, scratch, true);
+    else
+        pool_plane_of(plan, x, y, scratch, false);
 }
 
 static hc_status run_separable(const hc_pool2d* plan, const float* input, float* output) {

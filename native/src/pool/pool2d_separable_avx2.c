@@ -9,7 +9,7 @@
 #define vec_load _mm256_loadu_ps
 #define vec_store _mm256_storeu_ps
 #define vec_set1 _mm256_set1_ps
-#define vec_max _mm256_max_ps
+#define vec_max hc_max_nan8
 #define vec_add _mm256_add_ps
 #define vec_mul _mm256_mul_ps
 #define vec_div _mm256_div_ps
@@ -65,9 +65,7 @@ static inline __m256 pairs8(__m256 lo, __m256 hi, bool is_max) {
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-static void pool_plane_2x2s2(const hc_pool2d* plan, const float* x, float* y, float* unused) {
-    (void)unused;
-    const bool is_max = plan->desc.algorithm == HC_POOL_MAX;
+static inline __attribute__((always_inline)) void pool_plane_2x2s2_of(const hc_pool2d* plan, const float* x, float* y, const bool is_max) {
     const int64_t width = plan->desc.in_width, out_w = plan->out_width;
     const __m256 quarter = _mm256_set1_ps(0.25f);
     const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -97,6 +95,15 @@ static void pool_plane_2x2s2(const hc_pool2d* plan, const float* x, float* y, fl
             }
         }
     }
+}
+
+/* One copy for max and one for the average, so the loop does not test which it is. */
+static void pool_plane_2x2s2(const hc_pool2d* plan, const float* x, float* y, float* unused) {
+    (void)unused;
+    if (plan->desc.algorithm == HC_POOL_MAX)
+        pool_plane_2x2s2_of(plan, x, y, true);
+    else
+        pool_plane_2x2s2_of(plan, x, y, false);
 }
 
 static hc_status run_2x2s2(const hc_pool2d* plan, const float* input, float* output) {

@@ -10,7 +10,7 @@
 #define vec_load _mm512_loadu_ps
 #define vec_store _mm512_storeu_ps
 #define vec_set1 _mm512_set1_ps
-#define vec_max _mm512_max_ps
+#define vec_max hc_max_nan16
 #define vec_add _mm512_add_ps
 #define vec_mul _mm512_mul_ps
 #define vec_div _mm512_div_ps

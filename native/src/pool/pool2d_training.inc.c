@@ -22,7 +22,7 @@ static int threads_for(const hc_pool2d* pool) {
 
 /* 2x2 windows, stride 2, no padding (most CNNs' pooling), 16 outputs per step: each row's 32
  * inputs split into even and odd columns, then the four candidates compared in row-major order
- * exactly as the plain loop does (a later element wins only when greater, NaN never does). */
+ * exactly as the plain loop does (a later element wins when greater, or NaN over a number). */
 static bool is_2x2_stride2(const hc_pool2d* pool) {
     const hc_pool2d_desc* d = &pool->desc;
     return d->kernel_height == 2 && d->kernel_width == 2 && d->stride_height == 2 && d->stride_width == 2 && d->pad_top == 0 &&
@@ -49,7 +49,8 @@ static void max_argmax_2x2s2_plane(const hc_pool2d* pool, const float* x, float*
                                           _mm512_permutex2var_ps(b0, odd, b1)};
             const int32_t offsets[3] = {1, (int32_t)in_w, (int32_t)in_w + 1};
             for (int i = 0; i < 3; i++) {
-                const __mmask16 greater = _mm512_cmp_ps_mask(candidates[i], best, _CMP_GT_OQ);
+                /* !(v <= best) is v > best or either NaN; a NaN best keeps its place. */
+                const __mmask16 greater = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(best, best, _CMP_ORD_Q), candidates[i], best, _CMP_NLE_UQ);
                 best = _mm512_mask_mov_ps(best, greater, candidates[i]);
                 index = _mm512_mask_mov_epi32(index, greater, _mm512_add_epi32(base, _mm512_set1_epi32(offsets[i])));
             }
@@ -96,7 +97,8 @@ static void max_backward_2x2s2_plane(const hc_pool2d* pool, const float* dy, con
 #endif
 
 /* The first maximum in row-major window order: ties keep the earlier element, so every backend
- * routes the gradient to the same input. */
+ * routes the gradient to the same input. NaN counts as larger than any number (hpccnn.h): a window
+ * holding NaN yields its first NaN. */
 static hc_status run_max_argmax(const hc_plan* plan, const hc_args* args) {
     const hc_pool2d* pool = hc_pool(plan);
     const hc_pool2d_desc* d = &pool->desc;
@@ -127,7 +129,7 @@ static hc_status run_max_argmax(const hc_plan* plan, const hc_args* args) {
                     for (int64_t h = w.h0; h < w.h1; h++)
                         for (int64_t c = w.w0; c < w.w1; c++) {
                             const float v = x[h * d->in_width + c];
-                            const bool greater = v > best;
+                            const bool greater = v > best || (isnan(v) && !isnan(best));
                             best = greater ? v : best;
                             best_index = greater ? h * d->in_width + c : best_index;
                         }

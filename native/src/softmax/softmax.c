@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "../core/plan.h"
+#include "../core/vmath.h"
 
 #define PARALLEL_MIN 65536
 
@@ -21,7 +22,7 @@ static const hc_softmax_desc* desc_of(const hc_plan* plan) { return &((const hc_
 /* p = softmax(x) for one row; returns log-sum-exp of the row. */
 static double softmax_row(const float* x, float* p, int64_t classes) {
     float maximum = x[0];
-    for (int64_t j = 1; j < classes; j++) maximum = x[j] > maximum ? x[j] : maximum;
+    for (int64_t j = 1; j < classes; j++) maximum = hc_max_nan(maximum, x[j]);
     float sum = 0.0f;
     for (int64_t j = 0; j < classes; j++) {
         p[j] = expf(x[j] - maximum);

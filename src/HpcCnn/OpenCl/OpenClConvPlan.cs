@@ -54,20 +54,20 @@ public sealed class OpenClConvPlan : ConvPlan
             {
                 var shape = BackwardShape(p);
                 var program = device.Program("conv2d", p.StrideWidth == 1 ? "-D UNIT_STRIDE" : "");
-                if (p.Direction == Direction.BackwardData && BackwardDataAsForward(p) is { } transformed)
+                if (p.Direction == Direction.BackwardData)
                 {
-                    forwardOfBackward = new OpenClConvPlan(device, transformed, default, default);
-                    algorithm = "as_forward:" + forwardOfBackward.Algorithm;
-                }
-                else if (p.Direction == Direction.BackwardData)
-                {
+                    // The gather computes dL/dx from the definition; after a forward convolution of dL/dz (unit
+                    // stride) it only recomputes the elements that came out NaN (see conv2d_backward_data).
                     gather = runner.Own(device.CreateKernel(program, "conv2d_backward_data"));
                     plainWeights = runner.Own(device.CreateBuffer(p.WeightsLength));
                     device.SetArgument(gather, 1, plainWeights);
                     device.SetArgument(gather, 3, shape);
                     device.SetArgument(gather, 4, OpenClLimits.ToInt(p.InputLength, p, "the input"));
                     gatherGroup = device.WorkGroupSize(gather, CpuGroupSize);
-                    algorithm = "conv2d_backward_data_ocl";
+                    if (BackwardDataAsForward(p) is { } transformed)
+                        forwardOfBackward = new OpenClConvPlan(device, transformed, default, default);
+                    device.SetArgument(gather, 5, forwardOfBackward is null ? 0 : 1);
+                    algorithm = forwardOfBackward is null ? "conv2d_backward_data_ocl" : "as_forward:" + forwardOfBackward.Algorithm;
                 }
                 else
                 {
@@ -119,6 +119,7 @@ public sealed class OpenClConvPlan : ConvPlan
         if (forwardOfBackward is not null)
         {
             forwardOfBackward.SetWeights(FlipAndTranspose(Problem, weights));
+            using (runner.Lock()) runner.Device.Write(plainWeights!, 0, weights);
             return;
         }
         using (runner.Lock())
@@ -142,6 +143,7 @@ public sealed class OpenClConvPlan : ConvPlan
         {
             // dL/dx as a forward convolution: the flipped, transposed kernels, gathered in one go.
             forwardOfBackward.SetDeviceWeights(w, Problem.WeightsLength, null, positions => FlipAndTranspose(Problem, positions));
+            using (runner.Lock()) runner.Device.Copy(w, plainWeights!, Problem.WeightsLength);
             return;
         }
         using (runner.Lock())
@@ -214,10 +216,7 @@ public sealed class OpenClConvPlan : ConvPlan
     {
         var dz = preActivation!.Enqueue(diffOutput, output);
         if (forwardOfBackward is not null)
-        {
             using (forwardOfBackward.runner.Lock()) forwardOfBackward.forward!.Enqueue(dz, diffInput);
-            return;
-        }
         var device = runner.Device;
         device.SetArgument(gather!, 0, dz);
         device.SetArgument(gather!, 2, diffInput);

@@ -33,7 +33,7 @@ internal sealed class EltwiseOperation : Operation
         string text = p.ToString();
         // ReLU and LeakyReLU forward, and their backward passes, are one product each, correctly
         // rounded in float as the oracle's double result is; tanh and sigmoid are not exact.
-        bool exact = fill == FillKind.SmallIntegers && p.Activation is Activation.None or Activation.Relu or Activation.LeakyRelu;
+        bool exact = fill.IsInteger() && p.Activation is Activation.None or Activation.Relu or Activation.LeakyRelu;
         var results = new List<CheckResult>();
         if (p.Direction == Direction.BackwardData)
         {

@@ -45,7 +45,7 @@ internal abstract class LayerOperation<TProblem> : Operation where TProblem : Pr
         if (p.Direction.IsForward())
         {
             // The sum is exact on integer fills and ReLU or a slope is one correctly rounded product; tanh and sigmoid are not exact.
-            bool exactForward = fill == FillKind.SmallIntegers && p.Activation is Activation.None or Activation.Relu or Activation.LeakyRelu;
+            bool exactForward = fill.IsInteger() && p.Activation is Activation.None or Activation.Relu or Activation.LeakyRelu;
             var expected = new Expected("DST", new double[p.OutputLength], new double[p.OutputLength], exactForward);
             ForwardOracle(p, data.X, data.W, data.B, expected);
             foreach (var backend in backends)
@@ -57,7 +57,7 @@ internal abstract class LayerOperation<TProblem> : Operation where TProblem : Pr
         }
 
         // Backward: dL/dz = act'(y)·dL/dy is exact on integer fills unless a slope that is not a power of two enters first.
-        bool exact = fill == FillKind.SmallIntegers && p.Activation switch
+        bool exact = fill.IsInteger() && p.Activation switch
         {
             Activation.None or Activation.Relu => true,
             Activation.LeakyRelu => CrossCheck.IsPowerOfTwoOrZero(p.ActivationAlpha),

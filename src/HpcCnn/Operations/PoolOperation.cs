@@ -31,7 +31,7 @@ internal sealed class PoolOperation : Operation
         var random = new Random(seed);
         var x = Fill.Values(p.InputLength, fill, random, 0.25f);
         string text = p.ToString();
-        bool integer = fill == FillKind.SmallIntegers;
+        bool integer = fill.IsInteger();
         long planes = (long)p.Batch * p.Channels, outPlane = p.OutHeight * p.OutWidth;
         // The argmax of each window: the workspace forward training writes, and backward reads.
         var argmax = new int[p.WorkspaceLength];

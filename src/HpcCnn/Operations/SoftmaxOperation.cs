@@ -27,19 +27,20 @@ internal sealed class SoftmaxOperation : Operation
         return sizeof(float) * (2.0 * p.InputLength + (p.Direction == Direction.ForwardInference ? 0 : p.Batch));
     }
 
-    /// <summary>The seeded logits and labels of a problem.</summary>
-    private static (float[] Logits, int[] Labels) Data(SoftmaxProblem p, Random random)
+    /// <summary>The seeded logits (real for every fill but <see cref="FillKind.NonFinite"/>, which adds NaN and ±∞) and labels of a problem.</summary>
+    private static (float[] Logits, int[] Labels) Data(SoftmaxProblem p, Random random, FillKind fill)
     {
         var logits = Fill.Values(p.InputLength, FillKind.Real, random, Spread);
         var labels = new int[p.Batch];
         for (int b = 0; b < labels.Length; b++) labels[b] = random.Next(p.Classes);
+        if (fill == FillKind.NonFinite) Fill.SprinkleNonFinite(logits, random);
         return (logits, labels);
     }
 
     public override IReadOnlyList<CheckResult> Check(IReadOnlyList<Backend> backends, Problem problem, FillKind fill, int seed, Tolerance tolerance)
     {
         var p = Validated<SoftmaxProblem>(problem);
-        var (logits, labels) = Data(p, new Random(seed));
+        var (logits, labels) = Data(p, new Random(seed), fill);
         int n = (int)p.InputLength, classes = p.Classes;
         string text = p.ToString();
         // The oracle in double; exp and log are never exact in float, so no output is compared bit for bit.
@@ -94,7 +95,7 @@ internal sealed class SoftmaxOperation : Operation
     internal override float[] Run(Backend backend, Problem problem, FillKind fill, int seed)
     {
         var p = Validated<SoftmaxProblem>(problem);
-        var (logits, labels) = Data(p, new Random(seed));
+        var (logits, labels) = Data(p, new Random(seed), fill);
         var output = new float[p.InputLength];
         using var plan = backend.CreateSoftmaxPlan(p);
         switch (p.Direction)
@@ -114,7 +115,7 @@ internal sealed class SoftmaxOperation : Operation
     public override PreparedRun Prepare(Backend backend, Problem problem, int seed)
     {
         var p = Validated<SoftmaxProblem>(problem);
-        var (logits, labels) = Data(p, new Random(seed));
+        var (logits, labels) = Data(p, new Random(seed), FillKind.Real);
         var output = new float[p.InputLength];
         var plan = backend.CreateSoftmaxPlan(p);
         Action run = p.Direction switch

@@ -56,14 +56,41 @@ internal static class ReferenceKernels
                 }
             }
         }
+        PadTimesNonFiniteWeights(p, filter, inPerGroup, sum);
         for (int i = 0; i < outHeight * outWidth; i++) sum[i] = Activate(p.Activation, p.ActivationAlpha, sum[i]);
+    }
+
+    /// <summary>
+    /// The padding taps the loops above skip: padding is zeros read like any input, so a weight that
+    /// is NaN or infinite over padding makes that output NaN (0·∞ = NaN), as a GEMM over the padded
+    /// input computes it. Finite weights add exact zeros there, which the loops leave out.
+    /// </summary>
+    private static void PadTimesNonFiniteWeights(ConvProblem p, ReadOnlySpan<float> filter, int inPerGroup, Span<double> sum)
+    {
+        int taps = p.KernelHeight * p.KernelWidth;
+        for (int tap = 0; tap < taps; tap++)
+        {
+            bool nonFinite = false;
+            for (int c = 0; c < inPerGroup && !nonFinite; c++) nonFinite = !float.IsFinite(filter[c * taps + tap]);
+            if (!nonFinite) continue;
+            for (long oh = 0; oh < p.OutHeight; oh++)
+                for (long ow = 0; ow < p.OutWidth; ow++)
+                    if (TapInPadding(p, oh, ow, tap / p.KernelWidth, tap % p.KernelWidth)) sum[(int)(oh * p.OutWidth + ow)] = double.NaN;
+        }
+    }
+
+    /// <summary>Whether tap (r, s) of output (oh, ow) reads padding rather than the image.</summary>
+    private static bool TapInPadding(ConvProblem p, long oh, long ow, long r, long s)
+    {
+        long ih = oh * p.StrideHeight - p.PadTop + r * p.DilationHeight, iw = ow * p.StrideWidth - p.PadLeft + s * p.DilationWidth;
+        return ih < 0 || ih >= p.InHeight || iw < 0 || iw >= p.InWidth;
     }
 
     /// <summary>The activation, from its definition (native/src/core/activation.h), in double.</summary>
     public static double Activate(Activation activation, float alpha, double x) => activation switch
     {
         Activation.None => x,
-        Activation.Relu => x > 0.0 ? x : 0.0,
+        Activation.Relu => x > 0.0 || double.IsNaN(x) ? x : 0.0,
         Activation.LeakyRelu => x > 0.0 ? x : alpha * x,
         Activation.Tanh => Math.Tanh(x),
         Activation.Sigmoid => 1.0 / (1.0 + Math.Exp(-x)),
@@ -74,7 +101,7 @@ internal static class ReferenceKernels
     public static double ActivateBackward(Activation activation, float alpha, double y, double dy) => activation switch
     {
         Activation.None => dy,
-        Activation.Relu => y > 0.0 ? dy : 0.0,
+        Activation.Relu => y <= 0.0 ? 0.0 : dy,
         Activation.LeakyRelu => y > 0.0 ? dy : alpha * dy,
         Activation.Tanh => dy * (1.0 - y * y),
         Activation.Sigmoid => dy * y * (1.0 - y),
@@ -229,6 +256,19 @@ internal static class ReferenceKernels
                     diffWeights[(int)((c * p.KernelHeight + r) * p.KernelWidth + s)] = sum;
                     weightsMagnitude[(int)((c * p.KernelHeight + r) * p.KernelWidth + s)] = magnitude;
                 }
+        // Padding is zeros read like any input: an infinite or NaN dL/dz whose tap (r, s) falls in
+        // padding makes dL/dw[k, ·, r, s] NaN, as the GEMM over the padded input computes it.
+        for (long r = 0; r < p.KernelHeight; r++)
+            for (long s = 0; s < p.KernelWidth; s++)
+            {
+                bool nonFiniteOverPadding = false;
+                for (long n = 0; n < p.Batch && !nonFiniteOverPadding; n++)
+                    for (long oh = 0; oh < outHeight && !nonFiniteOverPadding; oh++)
+                        for (long ow = 0; ow < outWidth && !nonFiniteOverPadding; ow++)
+                            nonFiniteOverPadding = !double.IsFinite(dz[(int)(((n * p.OutChannels + k) * outHeight + oh) * outWidth + ow)]) && TapInPadding(p, oh, ow, r, s);
+                if (!nonFiniteOverPadding) continue;
+                for (long c = 0; c < inPerGroup; c++) diffWeights[(int)((c * p.KernelHeight + r) * p.KernelWidth + s)] = double.NaN;
+            }
     }
 
     /// <summary>
@@ -265,7 +305,11 @@ internal static class ReferenceKernels
         return sum / count;
     }
 
-    /// <summary>The index within the input plane of the window's first maximum in row-major order (the one every backend routes the gradient to).</summary>
+    /// <summary>
+    /// The index within the input plane of the window's first maximum in row-major order (the one
+    /// every backend routes the gradient to); NaN counts as larger than any number, so a window
+    /// holding NaN names its first NaN.
+    /// </summary>
     public static int PoolArgmax(PoolProblem p, ReadOnlySpan<float> x, long plane, long oh, long ow)
     {
         long top = oh * p.StrideHeight - p.PadTop, left = ow * p.StrideWidth - p.PadLeft;
@@ -275,7 +319,10 @@ internal static class ReferenceKernels
         var values = x.Slice((int)(plane * p.InHeight * p.InWidth), p.InHeight * p.InWidth);
         for (long h = h0; h < h1; h++)
             for (long w = w0; w < w1; w++)
-                if (values[(int)(h * p.InWidth + w)] > values[(int)best]) best = h * p.InWidth + w;
+            {
+                float v = values[(int)(h * p.InWidth + w)], current = values[(int)best];
+                if (v > current || (float.IsNaN(v) && !float.IsNaN(current))) best = h * p.InWidth + w;
+            }
         return (int)best;
     }
 

@@ -27,6 +27,8 @@ public sealed record CheckResult
     public required double MaxErrorOverBound { get; init; }
     /// <summary>Share of non-zero oracle outputs; a mostly zero result says little (benchdnn flags it).</summary>
     public required double NonZeroFraction { get; init; }
+    /// <summary>How many oracle outputs are NaN or infinite (non-zero only for <see cref="FillKind.NonFinite"/> and overflow).</summary>
+    public long NonFiniteExpected { get; init; }
     /// <summary>The elements after the output span were left untouched.</summary>
     public required bool GuardIntact { get; init; }
 
@@ -77,17 +79,20 @@ public static class CrossCheck
         ArgumentNullException.ThrowIfNull(plan);
         var values = expected.Values;
         bool bitExact = expected.BitExact;
-        long mismatches = 0, first = -1, nonZero = 0;
+        long mismatches = 0, first = -1, nonZero = 0, nonFinite = 0;
         double maxAbs = 0, maxRatio = 0;
         for (int i = 0; i < values.Length; i++)
         {
             float actual = buffer[i];
             // Exact comparisons are against the oracle rounded to float, the best a float result can be.
-            double error = Math.Abs(actual - (bitExact ? (float)values[i] : values[i]));
-            double ratio = error / tolerance.Bound(expected.Magnitude[i]);
-            bool ok = bitExact ? actual == (float)values[i] : tolerance.Accepts(actual, values[i], expected.Magnitude[i]);
+            bool ok = !double.IsFinite(values[i])
+                ? double.IsNaN(values[i]) ? float.IsNaN(actual) : actual == values[i] // NaN with any payload; the same infinity
+                : bitExact ? actual == (float)values[i] : tolerance.Accepts(actual, values[i], expected.Magnitude[i]);
+            double error = ok && !double.IsFinite(values[i]) ? 0 : Math.Abs(actual - (bitExact ? (float)values[i] : values[i]));
+            double ratio = error == 0 ? 0 : error / tolerance.Bound(expected.Magnitude[i]);
             if (!ok && mismatches++ == 0) first = i;
             if (values[i] != 0) nonZero++;
+            if (!double.IsFinite(values[i])) nonFinite++;
             maxAbs = double.IsNaN(error) ? double.NaN : Math.Max(maxAbs, error);
             maxRatio = double.IsNaN(ratio) ? double.NaN : Math.Max(maxRatio, ratio);
         }
@@ -109,6 +114,7 @@ public static class CrossCheck
             MaxAbsError = maxAbs,
             MaxErrorOverBound = maxRatio,
             NonZeroFraction = values.Length == 0 ? 0 : (double)nonZero / values.Length,
+            NonFiniteExpected = nonFinite,
             GuardIntact = guardIntact,
         };
     }

@@ -11,6 +11,13 @@ public enum FillKind
     SmallIntegers,
     /// <summary>Uniform reals in [−1, 1): compared with the tolerance rule.</summary>
     Real,
+    /// <summary>
+    /// <see cref="SmallIntegers"/> with about √n/3 of n elements replaced by NaN, +∞ or −∞: checks
+    /// that every backend follows the header's rule for non-finite values (NaN propagates; ∞
+    /// follows IEEE arithmetic). An output the oracle makes NaN must be NaN (any payload), an
+    /// infinite one the same infinity; the finite ones compare as for integer fills.
+    /// </summary>
+    NonFinite,
 }
 
 /// <summary>Seeded test data.</summary>
@@ -21,11 +28,26 @@ public static class Fill
     {
         for (int i = 0; i < data.Length; i++)
         {
-            data[i] = kind == FillKind.SmallIntegers
-                ? random.Next(1, 5) * (random.Next(2) == 0 ? -scale : scale)
-                : (float)(random.NextDouble() * 2.0 - 1.0);
+            data[i] = kind == FillKind.Real
+                ? (float)(random.NextDouble() * 2.0 - 1.0)
+                : random.Next(1, 5) * (random.Next(2) == 0 ? -scale : scale);
         }
+        if (kind == FillKind.NonFinite) SprinkleNonFinite(data, random);
     }
+
+    /// <summary>
+    /// Replaces about √n/3 of the n elements by NaN, +∞ or −∞ (at least one where there are
+    /// elements): sparse enough that long reductions still leave finite outputs to compare.
+    /// </summary>
+    public static void SprinkleNonFinite(Span<float> data, Random random)
+    {
+        ReadOnlySpan<float> specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity];
+        int count = data.IsEmpty ? 0 : Math.Max(1, (int)Math.Sqrt(data.Length) / 3);
+        for (int i = 0; i < count; i++) data[random.Next(data.Length)] = specials[random.Next(specials.Length)];
+    }
+
+    /// <summary>Whether the fill's finite values are small integers, whose sums are exact in float32.</summary>
+    public static bool IsInteger(this FillKind kind) => kind is FillKind.SmallIntegers or FillKind.NonFinite;
 
     public static float[] Values(long length, FillKind kind, Random random, float scale = 1f)
     {

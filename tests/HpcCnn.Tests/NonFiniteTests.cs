@@ -1,0 +1,103 @@
+using HpcCnn.Problems;
+
+namespace HpcCnn.Tests;
+
+/// <summary>
+/// The header's rule for non-finite values, on every backend and code path: NaN propagates
+/// (max pooling and ReLU included), infinities follow IEEE arithmetic, and zero padding is read
+/// like any input (a non-finite weight over padding makes that output NaN). Inputs, weights and
+/// gradients carry NaN, +∞ and −∞ (<see cref="FillKind.NonFinite"/>); an output the oracle makes
+/// NaN must be NaN, an infinite one the same infinity, the finite ones exactly the oracle's.
+/// </summary>
+public class NonFiniteTests
+{
+    /// <summary>Random problems per kind: enough to reach every algorithm with NaN and ∞ in the padding, the windows and the sums.</summary>
+    private const int RandomCount = 40;
+
+    private static readonly string[] ForwardKinds = ["conv FWD_I", "pool FWD_I", "ip FWD_I", "eltwise FWD_I", "eltwise BWD_D"];
+
+    private static Problem RandomProblem(string kind, int seed) => kind switch
+    {
+        "conv FWD_I" => RandomProblems.Conv(seed),
+        "pool FWD_I" => RandomProblems.Pool(seed),
+        "ip FWD_I" => RandomProblems.Dense(seed),
+        "eltwise FWD_I" => RandomProblems.Eltwise(seed),
+        "eltwise BWD_D" => RandomProblems.Eltwise(seed) with { Direction = Direction.BackwardData },
+        _ => BackwardCrossBackendTests.RandomProblem(kind, seed),
+    };
+
+    public static IEnumerable<object[]> RandomCases() =>
+        ForwardKinds.Concat(BackwardCrossBackendTests.Kinds)
+            .SelectMany(kind => Enumerable.Range(0, RandomCount).Select(seed => new object[] { kind, seed }));
+
+    public static IEnumerable<object[]> EdgeCases() =>
+        ((IEnumerable<object[]>)ConvCrossBackendTests.EdgeCases).Concat((IEnumerable<object[]>)PoolCrossBackendTests.EdgeCases)
+            .Concat(BackwardCrossBackendTests.EdgeCases());
+
+    private static IReadOnlyList<CheckResult> Check(Problem problem, int seed)
+    {
+        var (backends, _) = TestBackends.Everything();
+        var results = CrossCheck.Run(backends, problem, FillKind.NonFinite, seed);
+        TestBackends.AssertAllPassed(results);
+        return results;
+    }
+
+    [Theory]
+    [MemberData(nameof(RandomCases))]
+    public void Random_problem_follows_the_rule_on_every_backend(string kind, int seed) => Check(RandomProblem(kind, seed), seed);
+
+    [Theory]
+    [MemberData(nameof(EdgeCases))]
+    public void Edge_case_follows_the_rule_on_every_backend(string descriptor) => Check(ProblemSuite.Parse([descriptor]).Single(), 7);
+
+    /// <summary>The cases the rule was written for, each of which once differed between backends or from the oracle.</summary>
+    [Theory]
+    [InlineData("--pool --alg=max mb1ic1ih3iw20kh3kw3sh1ph1")] // NaN after a finite value in a window: AVX-512 once gave −∞
+    [InlineData("--pool --dir=FWD_D --alg=max mb2ic16ih9iw40kh2kw2sh2sw2")] // the 2×2 argmax path: the first NaN wins
+    [InlineData("--pool --dir=FWD_D --alg=max mb2ic5ih13kh3sh2ph1")]
+    [InlineData("--pool --alg=max mb2ic64ih17kh3sh2")] // 3×3 stride 2
+    [InlineData("--eltwise --alg=relu 4099")] // ReLU(NaN) was 0 on Cpu and OpenCL
+    [InlineData("--dir=FWD_I --attr-post-ops=relu mb2ic3ih9oc20kh3ph1")] // fused ReLU
+    [InlineData("mb2ic1ih12oc4kh5ph2")] // padding taps: direct paths skip them, GEMM paths multiply them
+    [InlineData("mb1ic16ih14oc32kh3ph1")]
+    [InlineData("g16mb2ic16ih20oc16kh3ph1")] // depthwise
+    [InlineData("mb2ic17ih9oc33kh3sh2ph1dh2")]
+    [InlineData("--dir=BWD_WB mb1ic3ih11oc8kh3ph1")] // an infinite dL/dy at the border times zero padding
+    [InlineData("--dir=BWD_WB mb1ic8ih12oc16kh5ph2")]
+    [InlineData("--dir=BWD_WB g8mb1ic8ih12oc8kh3ph1")]
+    [InlineData("--dir=BWD_D mb3ic16ih12oc24kh3ph1")]
+    [InlineData("--dir=BWD_D mb2ic8ih13oc6kh3sh2ph1")]
+    [InlineData("--softmax --dir=FWD_D 6x10")]
+    public void Known_case_follows_the_rule_on_every_backend(string descriptor)
+    {
+        var results = Check(ProblemSuite.Parse([descriptor]).Single(), 3);
+        // Not vacuous: the oracle's outputs hold non-finite values, and (but for softmax rows) finite ones too.
+        Assert.Contains(results, r => r.NonFiniteExpected > 0);
+        if (!descriptor.StartsWith("--softmax", StringComparison.Ordinal)) Assert.Contains(results, r => r.NonFiniteExpected < r.Outputs);
+    }
+
+    [Fact]
+    public void Max_pooling_and_relu_propagate_nan_and_keep_infinities()
+    {
+        // One 1x1x1x8 row, max pooling of width 2 stride 2 and ReLU, checked against the rule written out by hand.
+        float nan = float.NaN, inf = float.PositiveInfinity;
+        float[] x = [1f, nan, nan, 2f, -inf, 3f, -inf, -inf];
+        var pool = PoolProblem.Parse("--alg=max mb1ic1ih1iw8kh1kw2sh1sw2");
+        var (backends, _) = TestBackends.Everything();
+        foreach (var backend in backends.Prepend(Backend.Reference))
+        {
+            using var plan = backend.CreatePoolPlan(pool with { Direction = Direction.ForwardTraining });
+            var y = new float[4];
+            var argmax = new int[4];
+            plan.Forward(x, y, argmax);
+            Assert.True(float.IsNaN(y[0]) && float.IsNaN(y[1]), $"{backend}: {string.Join(", ", y)}");
+            Assert.Equal([3f, float.NegativeInfinity], y[2..]);
+            Assert.Equal([1, 2, 5, 6], argmax); // the NaN in each window; ties keep the first element
+
+            var relu = new float[3];
+            backend.Eltwise(Activation.Relu, [nan, -inf, inf], relu);
+            Assert.True(float.IsNaN(relu[0]), $"{backend}: ReLU(NaN) = {relu[0]}");
+            Assert.Equal([0f, inf], relu[1..]);
+        }
+    }
+}
