@@ -249,23 +249,30 @@ kernel void conv2d_backward_weights(global const float* restrict x, global const
     rest /= p.kernel_h;
     int c = rest % c_per_group, k = rest / c_per_group;
     int channel = k / k_per_group * c_per_group + c;
-    float sum = 0.0f;
-    const int last = min(p.batch, (chunk + 1) * per_chunk);
-    for (int n = chunk * per_chunk; n < last; n++) {
+    // Output columns [first, last) read the image at iw = ow*stride_w + shift; the others, and rows
+    // outside the image, read padding: their dL/dz times 0 goes to `padding`, which stays +0 unless
+    // one of them is infinite or NaN (then the gradient is NaN, as hpccnn.h says padding gives).
+    const int shift = s * p.dilation_w - p.pad_left;
+    const int first = shift >= 0 ? 0 : min(p.out_width, (-shift + p.stride_w - 1) / p.stride_w);
+    const int last = max(first, p.in_width - 1 - shift < 0 ? 0 : min(p.out_width, (p.in_width - 1 - shift) / p.stride_w + 1));
+    float sum = 0.0f, padding = 0.0f;
+    const int last_image = min(p.batch, (chunk + 1) * per_chunk);
+    for (int n = chunk * per_chunk; n < last_image; n++) {
         global const float* grad = dz + ((long)n * p.out_channels + k) * p.out_height * p.out_width;
         global const float* image = x + ((long)n * p.in_channels + channel) * p.in_height * p.in_width;
-        for (int oh = 0; oh < p.out_height; oh++) {
+        for (int oh = 0; oh < p.out_height; oh++, grad += p.out_width) {
             int ih = oh * p.stride_h - p.pad_top + r * p.dilation_h;
-            bool row_inside = ih >= 0 && ih < p.in_height;
-            for (int ow = 0; ow < p.out_width; ow++) {
-                int iw = ow * p.stride_w - p.pad_left + s * p.dilation_w;
-                // Padding is multiplied, not skipped: an infinite or NaN dL/dz times 0 is NaN (hpccnn.h).
-                float value = row_inside && iw >= 0 && iw < p.in_width ? image[ih * p.in_width + iw] : 0.0f;
-                sum += grad[oh * p.out_width + ow] * value;
+            if (ih < 0 || ih >= p.in_height) {
+                for (int ow = 0; ow < p.out_width; ow++) padding += grad[ow] * 0.0f;
+                continue;
             }
+            global const float* row = image + ih * p.in_width + shift;
+            for (int ow = 0; ow < first; ow++) padding += grad[ow] * 0.0f;
+            for (int ow = first; ow < last; ow++) sum += grad[ow] * row[ow * p.stride_w];
+            for (int ow = last; ow < p.out_width; ow++) padding += grad[ow] * 0.0f;
         }
     }
-    partial[(long)chunk * items + i] = sum;
+    partial[(long)chunk * items + i] = sum + padding;
 }
 
 // Bias gradient in the same chunks: work-item (chunk, k) sums channel k over the chunk's images and pixels in order.

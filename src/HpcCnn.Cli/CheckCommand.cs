@@ -28,9 +28,20 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
         [Description("Check only this backend: cpu or opencl (default: every available one)")]
         public string? Backend { get; init; }
 
+        [CommandOption("--fill <FILLS>")]
+        [Description("Test data, comma-separated: integer (compared bit for bit where exact), real (tolerance rule), nonfinite (integers with NaN and ±inf: the header's rule for them)")]
+        public string Fill { get; init; } = "integer,real";
+
+        /// <summary>The fills <see cref="Fill"/> names, or null where one is unknown.</summary>
+        public IReadOnlyList<FillKind>? Fills =>
+            Fill.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(name => name switch { "integer" => FillKind.SmallIntegers, "real" => FillKind.Real, "nonfinite" => FillKind.NonFinite, _ => (FillKind?)null })
+                .ToList() is var kinds && kinds.Count > 0 && kinds.All(k => k is not null) ? kinds.Select(k => k!.Value).Distinct().ToList() : null;
+
         public override ValidationResult Validate() =>
             Threads < 0 ? ValidationResult.Error("--threads must not be negative")
             : Backend is not (null or "cpu" or "opencl") ? ValidationResult.Error("--backend must be cpu or opencl")
+            : Fills is null ? ValidationResult.Error("--fill takes a comma-separated list of integer, real and nonfinite")
             : ValidationResult.Success();
     }
 
@@ -65,7 +76,7 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
         int checkCount = 0;
         foreach (var problem in problems)
         {
-            foreach (var fill in new[] { FillKind.SmallIntegers, FillKind.Real })
+            foreach (var fill in settings.Fills!)
             {
                 IReadOnlyList<CheckResult> results;
                 try
@@ -83,7 +94,12 @@ internal sealed class CheckCommand : Command<CheckCommand.Settings>
                     if (!result.Passed) failures.Add(result);
                     table.AddRow(
                         Markup.Escape(problem.DisplayName), Markup.Escape(result.Backend), Markup.Escape(result.Algorithm), result.Output,
-                        fill == FillKind.SmallIntegers ? (result.BitExactRequired ? "integer (exact)" : "integer") : "real",
+                        fill switch
+                        {
+                            FillKind.SmallIntegers => result.BitExactRequired ? "integer (exact)" : "integer",
+                            FillKind.NonFinite => "nonfinite",
+                            _ => "real",
+                        },
                         result.MaxAbsError.ToString("0.0e+0", CultureInfo.InvariantCulture),
                         result.MaxErrorOverBound.ToString("0.000", CultureInfo.InvariantCulture),
                         result.Passed ? "[green]pass[/]" : "[red]FAIL[/]");

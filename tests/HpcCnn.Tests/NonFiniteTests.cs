@@ -101,3 +101,25 @@ public class NonFiniteTests
         }
     }
 }
+
+/// <summary><c>hpccnn check --fill</c> runs the same checks from the command line, on any machine's backends.</summary>
+public class CheckFillOptionTests
+{
+    [Fact]
+    public void Check_with_the_nonfinite_fill_compares_every_output_under_the_rule()
+    {
+        var (exitCode, output) = CliRunner.Run(null, "check", "--backend", "cpu", "--fill", "nonfinite", "--", "--pool --dir=FWD_D --alg=max mb2ic5ih13kh3sh2ph1",
+            "--dir=BWD_WB mb1ic3ih11oc8kh3ph1");
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("nonfinite", output);
+        Assert.Contains("checks passed (2 problems", output);
+    }
+
+    [Fact]
+    public void An_unknown_fill_is_refused_with_the_names_it_takes()
+    {
+        var (exitCode, output) = CliRunner.Run(null, "check", "--fill", "integer,random", "mb1ic2ih5oc2kh3");
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("integer, real and nonfinite", output);
+    }
+}
