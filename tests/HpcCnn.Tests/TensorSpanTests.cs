@@ -1,3 +1,4 @@
+using HpcCnn.Training;
 using System.Numerics.Tensors;
 
 namespace HpcCnn.Tests;
@@ -83,5 +84,97 @@ public class TensorSpanTests
         var layout = Assert.Throws<ArgumentException>(() =>
             plan.Forward(new ReadOnlyTensorSpan<float>(x, [2, 3, 8, 8], [192, 64, 1, 8]), new TensorSpan<float>(y, [2, 4, 8, 8])));
         Assert.Contains("dense in row-major", layout.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Weights_eltwise_softmax_dropout_and_updates_on_tensors_give_the_flat_results(Backend backend)
+    {
+        var conv = ConvProblem.Parse("mb2ic3ih8oc4kh3ph1");
+        float[] w = Values(conv.WeightsLength, 1), b = Values(conv.OutChannels, 2), x = Values(conv.InputLength, 3);
+        using var flatPlan = backend.CreateConvPlan(conv, w, b);
+        using var tensorPlan = backend.CreateConvPlan(conv);
+        tensorPlan.SetWeights(new ReadOnlyTensorSpan<float>(w, [4, 3, 3, 3]), new ReadOnlyTensorSpan<float>(b, [4]));
+        float[] expected = new float[conv.OutputLength], actual = new float[conv.OutputLength];
+        flatPlan.Forward(x, expected);
+        tensorPlan.Forward(x, actual);
+        Assert.Equal(expected, actual);
+
+        var relu = new EltwiseProblem { Activation = Activation.Tanh, Length = x.Length };
+        using var forward = backend.CreateEltwisePlan(relu);
+        float[] flatY = new float[x.Length], tensorY = new float[x.Length];
+        forward.Forward(x, flatY);
+        forward.Forward(new ReadOnlyTensorSpan<float>(x, [2, 3, 8, 8]), new TensorSpan<float>(tensorY, [2, 3, 8, 8]));
+        Assert.Equal(flatY, tensorY);
+        using var backward = backend.CreateEltwisePlan(relu with { Direction = Direction.BackwardData });
+        var dy = Values(x.Length, 4);
+        float[] flatDx = new float[x.Length], tensorDx = new float[x.Length];
+        backward.Backward(flatY, dy, flatDx);
+        backward.Backward(new ReadOnlyTensorSpan<float>(flatY, [384]), new ReadOnlyTensorSpan<float>(dy, [384]), new TensorSpan<float>(tensorDx, [384]));
+        Assert.Equal(flatDx, tensorDx);
+
+        var softmax = new SoftmaxProblem { Batch = 4, Classes = 10, Direction = Direction.ForwardTraining };
+        using var loss = backend.CreateSoftmaxPlan(softmax);
+        var logits = Values(40, 5);
+        int[] labels = [0, 9, 3, 3];
+        float[] flatP = new float[40], tensorP = new float[40];
+        float flatLoss = loss.Forward(logits, labels, flatP);
+        float tensorLoss = loss.Forward(new ReadOnlyTensorSpan<float>(logits, [4, 10]), labels, new TensorSpan<float>(tensorP, [4, 10]));
+        Assert.Equal(flatLoss, tensorLoss);
+        Assert.Equal(flatP, tensorP);
+        using var gradient = backend.CreateSoftmaxPlan(softmax with { Direction = Direction.BackwardData });
+        float[] flatGradient = new float[40], tensorGradient = new float[40];
+        gradient.Backward(flatP, labels, flatGradient);
+        gradient.Backward(new ReadOnlyTensorSpan<float>(flatP, [4, 10]), labels, new TensorSpan<float>(tensorGradient, [4, 10]));
+        Assert.Equal(flatGradient, tensorGradient);
+
+        var dropout = new DropoutMask(0.25f, 7);
+        float[] flatDropped = new float[x.Length], tensorDropped = new float[x.Length];
+        backend.DropoutForward(dropout, 3, x, flatDropped);
+        backend.DropoutForward(dropout, 3, new ReadOnlyTensorSpan<float>(x, [2, 3, 8, 8]), new TensorSpan<float>(tensorDropped, [2, 3, 8, 8]));
+        Assert.Equal(flatDropped, tensorDropped);
+        backend.DropoutBackward(dropout, 3, dy, flatDropped);
+        backend.DropoutBackward(dropout, 3, new ReadOnlyTensorSpan<float>(dy, [2, 3, 8, 8]), new TensorSpan<float>(tensorDropped, [2, 3, 8, 8]));
+        Assert.Equal(flatDropped, tensorDropped);
+
+        var sgd = new Sgd { LearningRate = 0.1f, Momentum = 0.9f, WeightDecay = 0.01f };
+        float[] flatW = (float[])w.Clone(), tensorW = (float[])w.Clone(), flatVelocity = new float[w.Length], tensorVelocity = new float[w.Length];
+        var grad = Values(w.Length, 6);
+        backend.Update(sgd, flatW, grad, flatVelocity);
+        backend.Update(sgd, new TensorSpan<float>(tensorW, [4, 3, 3, 3]), new ReadOnlyTensorSpan<float>(grad, [4, 3, 3, 3]), new TensorSpan<float>(tensorVelocity, [4, 3, 3, 3]));
+        Assert.Equal(flatW, tensorW);
+        Assert.Equal(flatVelocity, tensorVelocity);
+        var adam = new Adam { LearningRate = 0.01f };
+        float[] m1 = new float[w.Length], v1 = new float[w.Length], m2 = new float[w.Length], v2 = new float[w.Length];
+        backend.Update(adam, 1, flatW, grad, m1, v1);
+        backend.Update(adam, 1, new TensorSpan<float>(tensorW, [108]), new ReadOnlyTensorSpan<float>(grad, [108]), new TensorSpan<float>(m2, [108]),
+            new TensorSpan<float>(v2, [108]));
+        Assert.Equal(flatW, tensorW);
+        Assert.Equal(m1, m2);
+        Assert.Equal(v1, v2);
+    }
+
+    [Fact]
+    public void Mismatched_shapes_in_the_other_calls_are_refused_by_name()
+    {
+        var cpu = TestBackends.Cpu.Value;
+        var conv = ConvProblem.Parse("mb2ic3ih8oc4kh3ph1");
+        using var plan = cpu.CreateConvPlan(conv);
+        var weights = Assert.Throws<ArgumentException>(() => plan.SetWeights(new ReadOnlyTensorSpan<float>(new float[108], [3, 4, 3, 3])));
+        Assert.Contains("weights has shape [3, 4, 3, 3]; the problem needs [4, 3, 3, 3]", weights.Message);
+
+        using var eltwise = cpu.CreateEltwisePlan(new EltwiseProblem { Activation = Activation.Relu, Length = 12 });
+        var output = Assert.Throws<ArgumentException>(() => eltwise.Forward(new ReadOnlyTensorSpan<float>(new float[12], [3, 4]), new TensorSpan<float>(new float[12], [4, 3])));
+        Assert.Contains("output has shape [4, 3]; input has [3, 4]", output.Message);
+        var count = Assert.Throws<ArgumentException>(() => eltwise.Forward(new ReadOnlyTensorSpan<float>(new float[16], [4, 4]), new TensorSpan<float>(new float[16], [4, 4])));
+        Assert.Contains("input holds 16 elements; the problem has 12", count.Message);
+
+        using var softmax = cpu.CreateSoftmaxPlan(new SoftmaxProblem { Batch = 2, Classes = 5 });
+        var logits = Assert.Throws<ArgumentException>(() => softmax.Forward(new ReadOnlyTensorSpan<float>(new float[10], [5, 2]), new TensorSpan<float>(new float[10], [2, 5])));
+        Assert.Equal("logits", logits.ParamName);
+
+        var gradients = Assert.Throws<ArgumentException>(() => cpu.Update(new Sgd { LearningRate = 0.1f }, new TensorSpan<float>(new float[6], [2, 3]),
+            new ReadOnlyTensorSpan<float>(new float[6], [6])));
+        Assert.Contains("gradients has shape [6]; weights have [2, 3]", gradients.Message);
     }
 }

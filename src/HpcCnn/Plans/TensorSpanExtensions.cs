@@ -1,26 +1,34 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Numerics.Tensors;
 using HpcCnn.Problems;
 
 namespace HpcCnn;
 
 /// <summary>
-/// Plan calls on <see cref="ReadOnlyTensorSpan{T}"/>/<see cref="TensorSpan{T}"/> (layers: forward,
-/// backward data, backward weights; pooling: forward, backward): the same runs as
+/// Plan calls on <see cref="ReadOnlyTensorSpan{T}"/>/<see cref="TensorSpan{T}"/> (layers: weights,
+/// forward, backward data, backward weights; pooling: forward, backward): the same runs as
 /// the flat-span overloads, after checking that each tensor has exactly the problem's NCHW shape
 /// (a dense layer also takes its input flattened to batch × features) and is dense in row-major
 /// order. A flat span can only be checked for being long enough; a tensor says what it holds.
 /// </summary>
 public static class TensorSpanExtensions
 {
+    /// <summary>New weights (K×C/g×R×S for a convolution, out × in features for a dense layer) and bias (K; empty: none).</summary>
+    /// <exception cref="ArgumentException">A tensor's shape is not the problem's, or it is not dense row-major.</exception>
+    public static void SetWeights<TProblem>(this LayerPlan<TProblem> plan, in ReadOnlyTensorSpan<float> weights, in ReadOnlyTensorSpan<float> bias = default)
+        where TProblem : Problem, IWeightedProblem
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        plan.SetWeights(TensorSpans.Flat(weights, WeightsShape(plan.Problem), nameof(weights)),
+            bias.IsEmpty ? default : TensorSpans.Flat(bias, [plan.Problem.BiasLength], nameof(bias)));
+    }
+
     /// <summary>y = layer(x): x is N×C×H×W, y is N×K×OH×OW (N×K for a dense layer).</summary>
     /// <exception cref="ArgumentException">A tensor's shape is not the problem's, or it is not dense row-major.</exception>
     public static void Forward<TProblem>(this LayerPlan<TProblem> plan, in ReadOnlyTensorSpan<float> input, in TensorSpan<float> output)
         where TProblem : Problem, IWeightedProblem
     {
         ArgumentNullException.ThrowIfNull(plan);
-        plan.Forward(Input(plan.Problem, input, nameof(input)), Flat(output, OutputShape(plan.Problem), nameof(output)));
+        plan.Forward(Input(plan.Problem, input, nameof(input)), TensorSpans.Flat(output, OutputShape(plan.Problem), nameof(output)));
     }
 
     /// <summary>dL/dx from dL/dy (and the forward output y when the layer has an activation).</summary>
@@ -31,8 +39,8 @@ public static class TensorSpanExtensions
     {
         ArgumentNullException.ThrowIfNull(plan);
         var shape = OutputShape(plan.Problem);
-        plan.BackwardData(Flat(diffOutput, shape, nameof(diffOutput)), Flat(diffInput, InputShape(plan.Problem), nameof(diffInput)),
-            output.IsEmpty ? default : Flat(output, shape, nameof(output)));
+        plan.BackwardData(TensorSpans.Flat(diffOutput, shape, nameof(diffOutput)), TensorSpans.Flat(diffInput, InputShape(plan.Problem), nameof(diffInput)),
+            output.IsEmpty ? default : TensorSpans.Flat(output, shape, nameof(output)));
     }
 
     /// <summary>
@@ -46,10 +54,10 @@ public static class TensorSpanExtensions
     {
         ArgumentNullException.ThrowIfNull(plan);
         var shape = OutputShape(plan.Problem);
-        plan.BackwardWeights(Input(plan.Problem, input, nameof(input)), Flat(diffOutput, shape, nameof(diffOutput)),
-            Flat(diffWeights, WeightsShape(plan.Problem), nameof(diffWeights)),
-            diffBias.IsEmpty ? default : Flat(diffBias, [plan.Problem.BiasLength], nameof(diffBias)),
-            output.IsEmpty ? default : Flat(output, shape, nameof(output)));
+        plan.BackwardWeights(Input(plan.Problem, input, nameof(input)), TensorSpans.Flat(diffOutput, shape, nameof(diffOutput)),
+            TensorSpans.Flat(diffWeights, WeightsShape(plan.Problem), nameof(diffWeights)),
+            diffBias.IsEmpty ? default : TensorSpans.Flat(diffBias, [plan.Problem.BiasLength], nameof(diffBias)),
+            output.IsEmpty ? default : TensorSpans.Flat(output, shape, nameof(output)));
     }
 
     /// <summary>y = pool(x): x is N×C×H×W, y is N×C×OH×OW.</summary>
@@ -58,8 +66,8 @@ public static class TensorSpanExtensions
     {
         ArgumentNullException.ThrowIfNull(plan);
         var p = plan.Problem;
-        plan.Forward(Flat(input, [p.Batch, p.Channels, p.InHeight, p.InWidth], nameof(input)),
-            Flat(output, [p.Batch, p.Channels, p.OutHeight, p.OutWidth], nameof(output)));
+        plan.Forward(TensorSpans.Flat(input, [p.Batch, p.Channels, p.InHeight, p.InWidth], nameof(input)),
+            TensorSpans.Flat(output, [p.Batch, p.Channels, p.OutHeight, p.OutWidth], nameof(output)));
     }
 
     /// <summary>dL/dx = pool backward(dL/dy): dL/dy is N×C×OH×OW, dL/dx N×C×H×W; max pooling's workspace stays a flat span.</summary>
@@ -68,8 +76,8 @@ public static class TensorSpanExtensions
     {
         ArgumentNullException.ThrowIfNull(plan);
         var p = plan.Problem;
-        plan.Backward(Flat(diffOutput, [p.Batch, p.Channels, p.OutHeight, p.OutWidth], nameof(diffOutput)),
-            Flat(diffInput, [p.Batch, p.Channels, p.InHeight, p.InWidth], nameof(diffInput)), workspace);
+        plan.Backward(TensorSpans.Flat(diffOutput, [p.Batch, p.Channels, p.OutHeight, p.OutWidth], nameof(diffOutput)),
+            TensorSpans.Flat(diffInput, [p.Batch, p.Channels, p.InHeight, p.InWidth], nameof(diffInput)), workspace);
     }
 
     private static long[] WeightsShape(Problem problem) => problem switch
@@ -96,34 +104,6 @@ public static class TensorSpanExtensions
     /// <summary>The layer's input: its NCHW shape, or for a dense layer also batch × features.</summary>
     private static ReadOnlySpan<float> Input(Problem problem, in ReadOnlyTensorSpan<float> input, string name) =>
         problem is DenseProblem d && input.Rank == 2
-            ? Flat(input, [d.Batch, d.InFeatures], name)
-            : Flat(input, InputShape(problem), name);
-
-    private static ReadOnlySpan<float> Flat(in ReadOnlyTensorSpan<float> tensor, scoped ReadOnlySpan<long> shape, string name)
-    {
-        Check(tensor.Lengths, tensor.Strides, shape, name);
-        return MemoryMarshal.CreateReadOnlySpan(ref Unsafe.AsRef(in tensor.GetPinnableReference()), checked((int)tensor.FlattenedLength));
-    }
-
-    private static Span<float> Flat(in TensorSpan<float> tensor, scoped ReadOnlySpan<long> shape, string name)
-    {
-        Check(tensor.Lengths, tensor.Strides, shape, name);
-        return MemoryMarshal.CreateSpan(ref tensor.GetPinnableReference(), checked((int)tensor.FlattenedLength));
-    }
-
-    /// <summary>Exactly <paramref name="shape"/>, with row-major strides (no gaps, no broadcast, no transposition).</summary>
-    private static void Check(ReadOnlySpan<nint> lengths, ReadOnlySpan<nint> strides, scoped ReadOnlySpan<long> shape, string name)
-    {
-        var same = lengths.Length == shape.Length;
-        for (var i = 0; same && i < shape.Length; i++) same = lengths[i] == shape[i];
-        if (!same)
-            throw new ArgumentException($"{name} has shape [{string.Join(", ", lengths.ToArray())}]; the problem needs [{string.Join(", ", shape.ToArray())}]", name);
-        long expected = 1;
-        for (var i = shape.Length - 1; i >= 0; i--)
-        {
-            if (shape[i] > 1 && strides[i] != expected)
-                throw new ArgumentException($"{name} must be dense in row-major (NCHW) order; its strides are [{string.Join(", ", strides.ToArray())}]", name);
-            expected *= shape[i];
-        }
-    }
+            ? TensorSpans.Flat(input, [d.Batch, d.InFeatures], name)
+            : TensorSpans.Flat(input, InputShape(problem), name);
 }
