@@ -221,10 +221,10 @@ kernel void conv2d_backward_data(global const float* restrict dz, global const f
         global const float* grad = dz + ((long)n * p.out_channels + k) * p.out_height * p.out_width;
         global const float* weights = w + ((long)k * c_per_group + cg) * taps;
         for (int r = 0; r < p.kernel_h; r++) {
-            int y = row + p.pad_top - r * p.dilation_h;
+            long y = (long)row + p.pad_top - (long)r * p.dilation_h; // long: paddings and dilations reach 2^31
             if (y < 0 || y % p.stride_h != 0 || y / p.stride_h >= p.out_height) continue;
             for (int s = 0; s < p.kernel_w; s++) {
-                int x = j + p.pad_left - s * p.dilation_w;
+                long x = (long)j + p.pad_left - (long)s * p.dilation_w;
                 if (x < 0 || x % p.stride_w != 0 || x / p.stride_w >= p.out_width) continue;
                 sum += grad[(y / p.stride_h) * p.out_width + x / p.stride_w] * weights[r * p.kernel_w + s];
             }
@@ -252,23 +252,23 @@ kernel void conv2d_backward_weights(global const float* restrict x, global const
     // Output columns [first, last) read the image at iw = ow*stride_w + shift; the others, and rows
     // outside the image, read padding: their dL/dz times 0 goes to `padding`, which stays +0 unless
     // one of them is infinite or NaN (then the gradient is NaN, as hpccnn.h says padding gives).
-    const int shift = s * p.dilation_w - p.pad_left;
-    const int first = shift >= 0 ? 0 : min(p.out_width, (-shift + p.stride_w - 1) / p.stride_w);
-    const int last = max(first, p.in_width - 1 - shift < 0 ? 0 : min(p.out_width, (p.in_width - 1 - shift) / p.stride_w + 1));
+    const long shift = (long)s * p.dilation_w - p.pad_left; // long: paddings and dilations reach 2^31
+    const int first = shift >= 0 ? 0 : (int)min((long)p.out_width, (-shift + p.stride_w - 1) / p.stride_w);
+    const int last = max(first, p.in_width - 1 - shift < 0 ? 0 : (int)min((long)p.out_width, (p.in_width - 1 - shift) / p.stride_w + 1));
     float sum = 0.0f, padding = 0.0f;
     const int last_image = min(p.batch, (chunk + 1) * per_chunk);
     for (int n = chunk * per_chunk; n < last_image; n++) {
         global const float* grad = dz + ((long)n * p.out_channels + k) * p.out_height * p.out_width;
         global const float* image = x + ((long)n * p.in_channels + channel) * p.in_height * p.in_width;
         for (int oh = 0; oh < p.out_height; oh++, grad += p.out_width) {
-            int ih = oh * p.stride_h - p.pad_top + r * p.dilation_h;
+            long ih = (long)oh * p.stride_h - p.pad_top + (long)r * p.dilation_h;
             if (ih < 0 || ih >= p.in_height) {
                 for (int ow = 0; ow < p.out_width; ow++) padding += grad[ow] * 0.0f;
                 continue;
             }
-            global const float* row = image + ih * p.in_width + shift;
+            global const float* row = image + ih * p.in_width;
             for (int ow = 0; ow < first; ow++) padding += grad[ow] * 0.0f;
-            for (int ow = first; ow < last; ow++) sum += grad[ow] * row[ow * p.stride_w];
+            for (int ow = first; ow < last; ow++) sum += grad[ow] * row[ow * (long)p.stride_w + shift];
             for (int ow = last; ow < p.out_width; ow++) padding += grad[ow] * 0.0f;
         }
     }
@@ -298,4 +298,33 @@ kernel void conv2d_sum_chunks(global const float* restrict partial, global float
     float sum = 0.0f;
     for (int c = 0; c < chunks; c++) sum += partial[(long)c * length + i];
     out[i] = sum;
+}
+
+// Forward for strides longer than twice the kernel's reach, where a padded copy would hold mostly
+// what no tap reads (its size follows the stride, not the image): one output per work-item reads
+// the unpadded input with bounds tests, weights plain KCRS, padding multiplied as zeros (hpccnn.h).
+// The arguments before q are those of the tiled kernels, so plans set them alike.
+kernel void conv2d_direct_unpadded(global const float* restrict x, global const float* restrict w, global const float* restrict bias,
+                                   global float* restrict y, struct conv_shape p, struct conv_backward_shape q, int items) {
+    int o = get_global_id(0);
+    if (o >= items) return;
+    int ow = o % q.out_width, rest = o / q.out_width;
+    int oh = rest % q.out_height;
+    rest /= q.out_height;
+    int k = rest % q.out_channels, n = rest / q.out_channels;
+    int c_per_group = q.in_channels / q.groups, g = k / (q.out_channels / q.groups);
+    global const float* filter = w + (long)k * c_per_group * q.kernel_h * q.kernel_w;
+    float sum = p.has_bias ? bias[k] : 0.0f;
+    for (int c = 0; c < c_per_group; c++) {
+        global const float* image = x + ((long)n * q.in_channels + g * c_per_group + c) * q.in_height * q.in_width;
+        for (int r = 0; r < q.kernel_h; r++) {
+            long ih = (long)oh * q.stride_h - q.pad_top + (long)r * q.dilation_h;
+            for (int s = 0; s < q.kernel_w; s++) {
+                long iw = (long)ow * q.stride_w - q.pad_left + (long)s * q.dilation_w;
+                float value = ih >= 0 && ih < q.in_height && iw >= 0 && iw < q.in_width ? image[ih * q.in_width + iw] : 0.0f;
+                sum += value * filter[(c * q.kernel_h + r) * q.kernel_w + s];
+            }
+        }
+    }
+    y[o] = activate1(sum, p.activation, p.alpha);
 }

@@ -56,8 +56,8 @@ kernel void pool2d_v(global const float* restrict padded, global float* restrict
 
 // The window of output (oh, ow) clipped to the image: rows [h0, h1), columns [w0, w1).
 inline int4 pool_window(struct pool_shape p, int oh, int ow) {
-    int top = oh * p.stride_h - p.pad_top, left = ow * p.stride_w - p.pad_left;
-    return (int4)(max(top, 0), min(top + p.kernel_h, p.in_height), max(left, 0), min(left + p.kernel_w, p.in_width));
+    long top = (long)oh * p.stride_h - p.pad_top, left = (long)ow * p.stride_w - p.pad_left; // long: strides reach 2^31
+    return (int4)(max(top, 0L), min(top + p.kernel_h, (long)p.in_height), max(left, 0L), min(left + p.kernel_w, (long)p.in_width));
 }
 
 // Max pooling for training, from the unpadded input: each output's maximum and its index within
@@ -92,9 +92,11 @@ kernel void pool2d_backward(global const float* restrict dy, global const int* r
     if (i >= items) return;
     int c = i % p.in_width, rest = i / p.in_width;
     int h = rest % p.in_height, plane = rest / p.in_height;
-    int lowest = h + p.pad_top - p.kernel_h + 1, leftmost = c + p.pad_left - p.kernel_w + 1;
-    int oh0 = lowest <= 0 ? 0 : (lowest + p.stride_h - 1) / p.stride_h, oh1 = min((h + p.pad_top) / p.stride_h, p.out_height - 1);
-    int ow0 = leftmost <= 0 ? 0 : (leftmost + p.stride_w - 1) / p.stride_w, ow1 = min((c + p.pad_left) / p.stride_w, p.out_width - 1);
+    long lowest = (long)h + p.pad_top - p.kernel_h + 1, leftmost = (long)c + p.pad_left - p.kernel_w + 1; // long: paddings reach 2^31
+    int oh0 = lowest <= 0 ? 0 : (int)min((lowest + p.stride_h - 1) / p.stride_h, (long)p.out_height);
+    int oh1 = (int)min(((long)h + p.pad_top) / p.stride_h, (long)p.out_height - 1);
+    int ow0 = leftmost <= 0 ? 0 : (int)min((leftmost + p.stride_w - 1) / p.stride_w, (long)p.out_width);
+    int ow1 = (int)min(((long)c + p.pad_left) / p.stride_w, (long)p.out_width - 1);
     int self = h * p.in_width + c;
     float sum = 0.0f;
     for (int oh = oh0; oh <= oh1; oh++)
@@ -110,4 +112,24 @@ kernel void pool2d_backward(global const float* restrict dy, global const int* r
             }
         }
     dx[i] = sum;
+}
+
+// Forward for strides longer than twice the kernel, where the padded copy would follow the stride
+// rather than the image: one output per work-item from the unpadded input, the window clipped to
+// the image (max: its maximum, NaN first; averages: the sum over the clipped window divided as
+// pool2d_v divides it).
+kernel void pool2d_unpadded(global const float* restrict x, global float* restrict y, struct pool_shape p, int items) {
+    int o = get_global_id(0);
+    if (o >= items) return;
+    int ow = o % p.out_width, rest = o / p.out_width;
+    int oh = rest % p.out_height, plane = rest / p.out_height;
+    int4 w = pool_window(p, oh, ow);
+    global const float* values = x + (long)plane * p.in_height * p.in_width;
+    float acc = p.algorithm == HC_POOL_MAX ? -INFINITY : 0.0f;
+    for (int h = w.s0; h < w.s1; h++)
+        for (int c = w.s2; c < w.s3; c++)
+            acc = p.algorithm == HC_POOL_MAX ? max_nan(acc, values[h * p.in_width + c]) : acc + values[h * p.in_width + c];
+    if (p.algorithm != HC_POOL_MAX)
+        acc /= p.algorithm == HC_POOL_AVERAGE_INCLUDE_PADDING ? (float)(p.kernel_h * p.kernel_w) : (float)((w.s1 - w.s0) * (w.s3 - w.s2));
+    y[o] = acc;
 }

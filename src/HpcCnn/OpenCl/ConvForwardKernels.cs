@@ -46,6 +46,25 @@ internal sealed class ConvForwardKernels
         this.runner = runner;
         device = runner.Device;
         problem = p;
+        if (!StrideWithinKernel(p))
+        {
+            // A padded copy would follow the stride, not the image: read the input where it is.
+            var direct = device.Program("conv2d", p.StrideWidth == 1 ? "-D UNIT_STRIDE" : "");
+            kernel = runner.Own(device.CreateKernel(direct, "conv2d_direct_unpadded"));
+            pack = w => w.ToArray();
+            weightsBuffer = runner.Own(device.CreateBuffer(p.WeightsLength));
+            biasBuffer = runner.Own(device.CreateBuffer(p.OutChannels));
+            items = OpenClLimits.ToInt(p.OutputLength, p, "the output");
+            shape = new ConvShape { Activation = (int)p.Activation, Alpha = p.ActivationAlpha };
+            device.SetArgument(kernel, 1, weightsBuffer);
+            device.SetArgument(kernel, 2, biasBuffer);
+            device.SetArgument(kernel, 4, shape);
+            device.SetArgument(kernel, 5, OpenClConvPlan.BackwardShape(p));
+            device.SetArgument(kernel, 6, (int)items);
+            groupSize = device.WorkGroupSize(kernel, CpuGroupSize);
+            Name = "conv2d_direct_unpadded_ocl";
+            return;
+        }
         int vw = device.VectorWidth;
         int inPerGroup = p.InChannels / p.Groups, outPerGroup = p.OutChannels / p.Groups;
         // One input channel per group with few outputs per group: an 8-channel tile would be mostly idle.
@@ -184,6 +203,14 @@ internal sealed class ConvForwardKernels
         device.SetArgument(kernel, 3, output);
         device.Launch(kernel, items, groupSize);
     }
+
+    /// <summary>
+    /// Whether each stride is at most twice its dilated kernel extent (the CPU's rule too): beyond,
+    /// the padded, phase-split copy holds mostly rows and columns no tap reads.
+    /// </summary>
+    internal static bool StrideWithinKernel(ConvProblem p) =>
+        p.StrideHeight <= 2L * ((long)(p.KernelHeight - 1) * p.DilationHeight + 1) &&
+        p.StrideWidth <= 2L * ((long)(p.KernelWidth - 1) * p.DilationWidth + 1);
 
     /// <summary>KCRS weights to [groups][C/G·R·S][k padded to the tile], the A operand of conv2d_gemm_local.</summary>
     private static float[] PackWeightsForGemm(ConvProblem p, ReadOnlySpan<float> weights, int paddedOutPerGroup)

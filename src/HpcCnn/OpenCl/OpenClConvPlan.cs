@@ -32,7 +32,7 @@ public sealed class OpenClConvPlan : ConvPlan
 
     /// <summary>Matches struct conv_backward_shape in conv2d.cl.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    private struct ConvBackwardShape
+    internal struct ConvBackwardShape
     {
         public int Batch, InChannels, InHeight, InWidth, OutChannels, OutHeight, OutWidth, Groups;
         public int KernelH, KernelW, StrideH, StrideW, PadTop, PadLeft, DilationH, DilationW;
@@ -267,7 +267,7 @@ public sealed class OpenClConvPlan : ConvPlan
         runner.Dispose();
     }
 
-    private static ConvBackwardShape BackwardShape(ConvProblem p) => new()
+    internal static ConvBackwardShape BackwardShape(ConvProblem p) => new()
     {
         Batch = p.Batch, InChannels = p.InChannels, InHeight = p.InHeight, InWidth = p.InWidth,
         OutChannels = p.OutChannels, OutHeight = OpenClLimits.ToInt(p.OutHeight, p, "the output height"),

@@ -5,8 +5,8 @@ namespace HpcCnn.OpenCl;
 
 /// <summary>
 /// Max or average pooling on an OpenCL device in one direction: forward on a padded, phase-split
-/// copy (one vector load per tap), max pooling for training with its argmax, or the backward
-/// gather. Kernels are built at creation. Run it on <see cref="OpenClTensor"/>s to keep data on the
+/// copy (one vector load per tap; from the input itself for strides beyond twice the kernel), max
+/// pooling for training with its argmax, or the backward gather. Kernels are built at creation. Run it on <see cref="OpenClTensor"/>s to keep data on the
 /// device; the span overloads copy.
 /// </summary>
 public sealed class OpenClPoolPlan : PoolPlan
@@ -37,7 +37,11 @@ public sealed class OpenClPoolPlan : PoolPlan
         try
         {
             var program = device.Program("pool2d", "");
-            var shape = Shape(device, problem, out int paddedHeight, out int phaseWidth, out int colTiles);
+            // Forward inference reads a padded copy, unless strides longer than twice the kernel would
+            // make that copy follow the stride rather than the image; the other kernels read the input itself.
+            bool paddedCopy = problem.Direction != Direction.BackwardData && problem.WorkspaceLength == 0 &&
+                              problem.StrideHeight <= 2L * problem.KernelHeight && problem.StrideWidth <= 2L * problem.KernelWidth;
+            var shape = Shape(device, problem, paddedCopy, out int paddedHeight, out int phaseWidth, out int colTiles);
             if (problem.Direction == Direction.BackwardData)
             {
                 backward = runner.Own(device.CreateKernel(program, "pool2d_backward"));
@@ -55,6 +59,15 @@ public sealed class OpenClPoolPlan : PoolPlan
                 device.SetArgument(argmax, 4, OpenClLimits.ToInt(items, problem, "the output"));
                 groupSize = device.WorkGroupSize(argmax, CpuGroupSize);
                 Algorithm = "pool2d_max_argmax_ocl";
+            }
+            else if (!paddedCopy)
+            {
+                kernel = runner.Own(device.CreateKernel(program, "pool2d_unpadded"));
+                items = problem.OutputLength;
+                device.SetArgument(kernel, 2, shape);
+                device.SetArgument(kernel, 3, OpenClLimits.ToInt(items, problem, "the output"));
+                groupSize = device.WorkGroupSize(kernel, CpuGroupSize);
+                Algorithm = "pool2d_unpadded_ocl";
             }
             else
             {
@@ -86,16 +99,18 @@ public sealed class OpenClPoolPlan : PoolPlan
     /// <summary>Queues the pooling of <paramref name="input"/> into <paramref name="output"/> and returns without waiting.</summary>
     public void Run(OpenClTensor input, OpenClTensor output) => Forward(input, output);
 
-    private static PoolShape Shape(OpenClDevice device, PoolProblem problem, out int paddedHeight, out int phaseWidth, out int colTiles)
+    /// <summary>The kernels' shape argument; the padded copy's geometry only where <paramref name="paddedCopy"/> (zeros otherwise).</summary>
+    private static PoolShape Shape(OpenClDevice device, PoolProblem problem, bool paddedCopy, out int paddedHeight, out int phaseWidth, out int colTiles)
     {
         int vw = device.VectorWidth, sw = problem.StrideWidth;
         colTiles = (int)((problem.OutWidth + vw - 1) / vw);
-        paddedHeight = OpenClLimits.ToInt(Math.Max((long)problem.PadTop + problem.InHeight, (problem.OutHeight - 1) * problem.StrideHeight + problem.KernelHeight),
-            problem, "the padded input height");
-        phaseWidth = OpenClLimits.ToInt((long)colTiles * vw + (problem.KernelWidth - 1) / sw, problem, "the padded input width");
+        paddedHeight = !paddedCopy ? 0 : OpenClLimits.ToInt(
+            Math.Max((long)problem.PadTop + problem.InHeight, (problem.OutHeight - 1) * problem.StrideHeight + problem.KernelHeight), problem, "the padded input height");
+        phaseWidth = !paddedCopy ? 0 : OpenClLimits.ToInt((long)colTiles * vw + (problem.KernelWidth - 1) / sw, problem, "the padded input width");
         return new PoolShape
         {
-            InHeight = problem.InHeight, InWidth = problem.InWidth, OutHeight = (int)problem.OutHeight, OutWidth = (int)problem.OutWidth,
+            InHeight = problem.InHeight, InWidth = problem.InWidth,
+            OutHeight = OpenClLimits.ToInt(problem.OutHeight, problem, "the output height"), OutWidth = OpenClLimits.ToInt(problem.OutWidth, problem, "the output width"),
             ColTiles = colTiles, KernelH = problem.KernelHeight, KernelW = problem.KernelWidth,
             StrideH = problem.StrideHeight, StrideW = sw, PadTop = problem.PadTop, PadLeft = problem.PadLeft,
             Algorithm = (int)problem.Algorithm,
@@ -150,7 +165,8 @@ public sealed class OpenClPoolPlan : PoolPlan
             device.Launch(argmax, items, groupSize);
             return;
         }
-        padded!.Enqueue(input);
+        if (padded is not null) padded.Enqueue(input);
+        else device.SetArgument(kernel!, 0, input);
         device.SetArgument(kernel!, 1, output);
         device.Launch(kernel!, items, groupSize);
     }
