@@ -151,6 +151,98 @@ static hc_status run_max_argmax(const hc_plan* plan, const hc_args* args) {
  * in_width row sums and out_width shares; `column_width` each output column's window width inside
  * the image (for the average that excludes padding). The order is fixed: the result does not
  * depend on the thread count. */
+/* One output row's shares with kw zeros before and enough after for every window sum's loads,
+ * rounded to whole vectors (and the window sums' rows likewise): full stores, no masks, which are
+ * slow on some AVX-512 machines (Zen 4). */
+static inline int64_t round_up16(int64_t n) { return (n + 15) / 16 * 16; }
+static inline int64_t unit_stride_pitch(const hc_pool2d* pool) {
+    return round_up16(pool->out_width + pool->desc.in_width + 2 * pool->desc.kernel_width + 32);
+}
+
+#if defined(__AVX512F__)
+/* out[c] = rows[first][c] + ... + rows[last][c], in that order, 16 columns at a time in registers. */
+static void sum_rows(float* restrict out, const float* restrict rows, int64_t first, int64_t last, int64_t width) {
+    for (int64_t c = 0; c < width; c += 16) {
+        const __mmask16 m = hc_first_lanes16(width - c);
+        __m512 v = _mm512_maskz_loadu_ps(m, rows + first * width + c);
+        for (int64_t oh = first + 1; oh <= last; oh++) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, rows + oh * width + c));
+        _mm512_mask_storeu_ps(out + c, m, v);
+    }
+}
+
+/* share[i] = g[i] / (height * width[i]), or g[i] / count where width is NULL. */
+static inline void shares(float* restrict share, const float* restrict g, const float* restrict width, float height, float count, int64_t n) {
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = hc_first_lanes16(n - i);
+        const __m512 divisor = width == NULL ? _mm512_set1_ps(count) : _mm512_mul_ps(_mm512_set1_ps(height), _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), m, width + i));
+        _mm512_mask_storeu_ps(share + i, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, g + i), divisor));
+    }
+}
+/* The averages' dx of one plane for unit column stride, in three passes over the plane so that
+ * no load reads a vector stored just before at another alignment (each such load waits for the
+ * store: most of the time, measured): every output row's shares with zeros around them; each
+ * output row's window sums row[c] = sum over t from kw-1 down to 0 of share[c + pad_left - t],
+ * 16 columns in registers; each input row's sum of the output rows covering it. The same terms in
+ * the same order as average_backward_plane. `scratch`: out_height x (width + pitch) floats. */
+static void average_backward_plane_unit_stride(const hc_pool2d* pool, const float* dy, float* dx, float* scratch, const float* column_width,
+                                               const int32_t* first_row, const int32_t* last_row) {
+    const hc_pool2d_desc* d = &pool->desc;
+    const int64_t width = d->in_width, out_w = pool->out_width, kw = d->kernel_width, pitch = unit_stride_pitch(pool);
+    const int64_t row_pitch = round_up16(width);
+    float* rows = scratch;
+    float* padded = scratch + pool->out_height * row_pitch;
+    const bool include_padding = d->algorithm == HC_POOL_AVERAGE_INCLUDE_PADDING;
+    const __m512 count = _mm512_set1_ps((float)(d->kernel_height * kw));
+    for (int64_t oh = 0; oh < pool->out_height; oh++) {
+        float* shares_row = padded + oh * pitch; /* shares_row[kw + ow] = share of output ow; zeros around */
+        for (int64_t i = 0; i < pitch; i += 16) _mm512_storeu_ps(shares_row + i, _mm512_setzero_ps());
+        const hc_pool_window w = hc_pool_window_at(pool, oh, 0);
+        const __m512 height = _mm512_set1_ps((float)(w.h1 - w.h0));
+        /* Lanes past out_w divide 0 by 1 (or by count): zeros, stored whole. */
+        for (int64_t ow = 0; ow < out_w; ow += 16) {
+            const __mmask16 m = hc_first_lanes16(out_w - ow);
+            const __m512 divisor = include_padding ? count : _mm512_mul_ps(height, _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), m, column_width + ow));
+            _mm512_storeu_ps(shares_row + kw + ow, _mm512_div_ps(_mm512_maskz_loadu_ps(m, dy + oh * out_w + ow), divisor));
+        }
+    }
+    for (int64_t oh = 0; oh < pool->out_height; oh++) {
+        const float* base = padded + oh * pitch + kw + d->pad_left;
+        float* row = rows + oh * row_pitch;
+        for (int64_t c = 0; c < width; c += 16) {
+            __m512 v = _mm512_setzero_ps();
+            for (int64_t t = kw - 1; t >= 0; t--) v = _mm512_add_ps(v, _mm512_loadu_ps(base + c - t));
+            _mm512_storeu_ps(row + c, v);
+        }
+    }
+    for (int64_t h = 0; h < d->in_height; h++) {
+        float* out = dx + h * width;
+        for (int64_t c = 0; c < width; c += 16) {
+            __m512 v = _mm512_setzero_ps();
+            for (int64_t oh = first_row[h]; oh <= last_row[h]; oh++) v = _mm512_add_ps(v, _mm512_loadu_ps(rows + oh * row_pitch + c));
+            if (c + 16 <= width) {
+                _mm512_storeu_ps(out + c, v);
+            } else {
+                _mm512_mask_storeu_ps(out + c, hc_first_lanes16(width - c), v);
+            }
+        }
+    }
+}
+#else
+static void sum_rows(float* restrict out, const float* restrict rows, int64_t first, int64_t last, int64_t width) {
+    for (int64_t c = 0; c < width; c++) out[c] = rows[first * width + c];
+    for (int64_t oh = first + 1; oh <= last; oh++)
+        for (int64_t c = 0; c < width; c++) out[c] += rows[oh * width + c];
+}
+
+static inline void shares(float* restrict share, const float* restrict g, const float* restrict width, float height, float count, int64_t n) {
+    if (width == NULL) {
+        for (int64_t i = 0; i < n; i++) share[i] = g[i] / count;
+    } else {
+        for (int64_t i = 0; i < n; i++) share[i] = g[i] / (height * width[i]);
+    }
+}
+#endif
+
 static void average_backward_plane(const hc_pool2d* pool, const float* dy, float* dx, float* scratch, const float* column_width,
                                    const int32_t* first_row, const int32_t* last_row) {
     const hc_pool2d_desc* d = &pool->desc;
@@ -161,13 +253,7 @@ static void average_backward_plane(const hc_pool2d* pool, const float* dy, float
     for (int64_t oh = 0; oh < pool->out_height; oh++) {
         const hc_pool_window w = hc_pool_window_at(pool, oh, 0);
         const float* gradient = dy + oh * out_w;
-        if (include_padding) {
-            const float count = (float)(d->kernel_height * d->kernel_width);
-            for (int64_t ow = 0; ow < out_w; ow++) share[ow] = gradient[ow] / count;
-        } else {
-            const float height = (float)(w.h1 - w.h0);
-            for (int64_t ow = 0; ow < out_w; ow++) share[ow] = gradient[ow] / (height * column_width[ow]);
-        }
+        shares(share, gradient, include_padding ? NULL : column_width, (float)(w.h1 - w.h0), (float)(d->kernel_height * d->kernel_width), out_w);
         float* row = rows + oh * width;
         for (int64_t c = 0; c < width; c++) row[c] = 0.0f;
         for (int64_t t = d->kernel_width - 1; t >= 0; t--) {
@@ -191,12 +277,7 @@ static void average_backward_plane(const hc_pool2d* pool, const float* dy, float
             for (int64_t c = 0; c < width; c++) out[c] = 0.0f;
             continue;
         }
-        const float* row = rows + first * width;
-        for (int64_t c = 0; c < width; c++) out[c] = row[c];
-        for (int32_t oh = first + 1; oh <= last; oh++) {
-            row = rows + oh * width;
-            for (int64_t c = 0; c < width; c++) out[c] += row[c];
-        }
+        sum_rows(out, rows, first, last, width);
     }
 }
 
@@ -230,7 +311,8 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
     const int64_t planes = d->batch * d->channels, in_plane = d->in_height * d->in_width;
     const int64_t out_plane = pool->out_height * pool->out_width;
     const int threads = threads_for(pool);
-    const size_t scratch_bytes = (size_t)(pool->out_height * d->in_width + pool->out_width) * sizeof(float);
+    /* Row sums, then one row of shares (average_backward_plane) or every output row's padded shares (the unit-stride path). */
+    const size_t scratch_bytes = (size_t)(pool->out_height * (round_up16(d->in_width) + unit_stride_pitch(pool)) + pool->out_width) * sizeof(float);
     /* For the averages, the same for every plane: each output column's window width inside the
      * image, and the output rows whose windows cover each input row. */
     float* column_width = NULL;
@@ -266,6 +348,12 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
                     failed = 1;
                     continue;
                 }
+#if defined(__AVX512F__)
+                if (d->stride_width == 1) {
+                    average_backward_plane_unit_stride(pool, dy, dx, scratch, column_width, first_row, last_row);
+                    continue;
+                }
+#endif
                 average_backward_plane(pool, dy, dx, scratch, column_width, first_row, last_row);
             } else {
 #if defined(__AVX512F__)
