@@ -9,6 +9,7 @@
 
 #include "../core/plan.h"
 #include "../core/vmath.h"
+#include "softmax_internal.h"
 
 #define PARALLEL_MIN 65536
 
@@ -18,6 +19,8 @@ typedef struct hc_softmax {
 } hc_softmax;
 
 static const hc_softmax_desc* desc_of(const hc_plan* plan) { return &((const hc_softmax*)plan)->desc; }
+
+typedef double (*softmax_row_fn)(const float* x, float* p, int64_t classes);
 
 /* p = softmax(x) for one row; returns log-sum-exp of the row. */
 static double softmax_row(const float* x, float* p, int64_t classes) {
@@ -45,7 +48,7 @@ static int threads_for(const hc_plan* plan) {
     return d->batch * d->classes < PARALLEL_MIN ? 1 : plan->num_threads;
 }
 
-static hc_status run_forward(const hc_plan* plan, const hc_args* args) {
+static hc_status run_forward_with(const hc_plan* plan, const hc_args* args, softmax_row_fn row) {
     const hc_softmax_desc* d = desc_of(plan);
     const float* x = hc_arg_in(args, HC_ARG_SRC);
     float* p = hc_arg_out(args, HC_ARG_DST);
@@ -67,7 +70,7 @@ static hc_status run_forward(const hc_plan* plan, const hc_args* args) {
     {
 #pragma omp for schedule(static) nowait
         for (int64_t b = 0; b < d->batch; b++) {
-            const double log_sum_exp = softmax_row(x + b * d->classes, p + b * d->classes, d->classes);
+            const double log_sum_exp = row(x + b * d->classes, p + b * d->classes, d->classes);
             if (row_loss != NULL) row_loss[b] = log_sum_exp - (double)x[b * d->classes + labels[b]];
         }
         hc_parallel_join(&finished);
@@ -79,6 +82,10 @@ static hc_status run_forward(const hc_plan* plan, const hc_args* args) {
     }
     return HC_STATUS_OK;
 }
+
+static hc_status run_forward(const hc_plan* plan, const hc_args* args) { return run_forward_with(plan, args, softmax_row); }
+static hc_status run_forward_avx2(const hc_plan* plan, const hc_args* args) { return run_forward_with(plan, args, hc_softmax_row__avx2); }
+static hc_status run_forward_avx512(const hc_plan* plan, const hc_args* args) { return run_forward_with(plan, args, hc_softmax_row__avx512); }
 
 static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
     const hc_softmax_desc* d = desc_of(plan);
@@ -106,7 +113,9 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
 static const hc_algorithm forward_generic = {.name = "softmax_generic", .isa = HC_ISA_GENERIC, .accepts = hc_plan_accepts_any, .run = run_forward};
 static const hc_algorithm backward_generic = {
     .name = "softmax_cross_entropy_backward_generic", .isa = HC_ISA_GENERIC, .accepts = hc_plan_accepts_any, .run = run_backward};
-static const hc_algorithm* const forward_algorithms[] = {&forward_generic, NULL};
+static const hc_algorithm forward_avx2 = {.name = "softmax_avx2", .isa = HC_ISA_AVX2, .accepts = hc_plan_accepts_any, .run = run_forward_avx2};
+static const hc_algorithm forward_avx512 = {.name = "softmax_avx512", .isa = HC_ISA_AVX512, .accepts = hc_plan_accepts_any, .run = run_forward_avx512};
+static const hc_algorithm* const forward_algorithms[] = {&forward_avx512, &forward_avx2, &forward_generic, NULL};
 static const hc_algorithm* const backward_algorithms[] = {&backward_generic, NULL};
 
 static void describe(const hc_plan* plan, char* text, size_t size) { hc_describe_softmax(desc_of(plan), text, size); }
