@@ -5,7 +5,7 @@ namespace HpcCnn.OpenCl;
 
 /// <summary>
 /// The dense layer on an OpenCL device (dense.cl), one output element per work-item in every
-/// direction; the backward passes start with the activation's derivative (<see cref="PreActivation"/>).
+/// direction (forward on a GPU with the weights transposed); the backward passes start with the activation's derivative (<see cref="PreActivation"/>).
 /// </summary>
 internal sealed class OpenClDensePlan : DensePlan
 {
@@ -13,8 +13,8 @@ internal sealed class OpenClDensePlan : DensePlan
 
     private readonly PlanRunner runner;
     private readonly ClHandle main, weights, bias;
-    private readonly ClHandle? biasGradient;
-    private readonly nuint mainGroup, biasGroup;
+    private readonly ClHandle? biasGradient, transpose;
+    private readonly nuint mainGroup, biasGroup, transposeGroup;
     private readonly PreActivation? preActivation;
     private readonly long items;
     private DenseShape shape;
@@ -44,7 +44,7 @@ internal sealed class OpenClDensePlan : DensePlan
             bias = runner.Own(device.CreateBuffer(p.BiasLength));
             (string kernel, items) = p.Direction switch
             {
-                Direction.ForwardInference or Direction.ForwardTraining => ("dense_forward", p.OutputLength),
+                Direction.ForwardInference or Direction.ForwardTraining => (device.GpuStyle ? "dense_forward_t" : "dense_forward", p.OutputLength),
                 Direction.BackwardData => ("dense_backward_data", p.InputLength),
                 _ => ("dense_backward_weights", p.WeightsLength),
             };
@@ -56,6 +56,12 @@ internal sealed class OpenClDensePlan : DensePlan
             {
                 device.SetArgument(main, 1, weights);
                 device.SetArgument(main, 2, bias);
+                if (device.GpuStyle)
+                {
+                    transpose = runner.Own(device.CreateKernel(program, "transpose_weights"));
+                    device.SetArgument(transpose, 1, weights);
+                    transposeGroup = device.WorkGroupSize(transpose, CpuGroupSize);
+                }
             }
             else
             {
@@ -90,13 +96,14 @@ internal sealed class OpenClDensePlan : DensePlan
         var device = runner.Device;
         device.SetArgument(main, Problem.Direction.IsForward() ? 4u : 3u, shape);
         if (biasGradient is not null) device.SetArgument(biasGradient, 2, shape);
+        if (transpose is not null) device.SetArgument(transpose, 2, shape);
     }
 
     private protected override void SetWeightsCore(ReadOnlySpan<float> w, ReadOnlySpan<float> b)
     {
         using (runner.Lock())
         {
-            runner.Device.Write(weights, 0, w);
+            runner.Device.Write(weights, 0, transpose is null ? w : Transposed(w));
             if (!b.IsEmpty) runner.Device.Write(bias, 0, b);
             shape.HasBias = b.IsEmpty ? 0 : 1;
             SetShape();
@@ -110,11 +117,29 @@ internal sealed class OpenClDensePlan : DensePlan
         var biasSource = runner.BufferOrNull(b, "bias");
         using (runner.Lock())
         {
-            runner.Device.Copy(source, weights, Problem.WeightsLength);
+            if (transpose is null)
+            {
+                runner.Device.Copy(source, weights, Problem.WeightsLength);
+            }
+            else
+            {
+                runner.Device.SetArgument(transpose, 0, source);
+                runner.Device.Launch(transpose, Problem.WeightsLength, transposeGroup);
+            }
             if (biasSource is not null) runner.Device.Copy(biasSource, bias, Problem.BiasLength);
             shape.HasBias = biasSource is null ? 0 : 1;
             SetShape();
         }
+    }
+
+    /// <summary>out x in weights as in x out, the forward kernel's layout.</summary>
+    private float[] Transposed(ReadOnlySpan<float> w)
+    {
+        int outFeatures = Problem.OutChannels, inFeatures = (int)Problem.InFeatures;
+        var t = new float[w.Length];
+        for (int o = 0; o < outFeatures; o++)
+            for (int i = 0; i < inFeatures; i++) t[(long)i * outFeatures + o] = w[o * inFeatures + i];
+        return t;
     }
 
     private protected override void ForwardCore(ReadOnlySpan<float> input, Span<float> output)

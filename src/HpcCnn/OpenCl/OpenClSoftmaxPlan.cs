@@ -13,7 +13,8 @@ internal sealed class OpenClSoftmaxPlan : SoftmaxPlan
     private const int CpuGroupSize = 64;
 
     private readonly PlanRunner runner;
-    private readonly ClHandle? forward, forwardLoss, meanLoss, backward, rowLoss;
+    private readonly ClHandle? forward, forwardLoss, meanLoss, backward, rowLoss, rowsLocal;
+    private const int LocalGroup = 256; // SOFTMAX_GROUP in softmax.cl
 
     public OpenClSoftmaxPlan(OpenClDevice device, SoftmaxProblem problem) : base(problem)
     {
@@ -29,13 +30,19 @@ internal sealed class OpenClSoftmaxPlan : SoftmaxPlan
             else
             {
                 forward = runner.Own(device.CreateKernel(program, "softmax_forward"));
+                // A GPU gets a work-group per row, where the device and the build allow groups of 256.
+                if (device.GpuStyle && device.Info.MaxWorkGroupSize >= LocalGroup)
+                {
+                    rowsLocal = runner.Own(device.CreateKernel(program, "softmax_rows_local"));
+                    if (device.KernelWorkGroupLimit(rowsLocal) < LocalGroup) rowsLocal = null;
+                }
                 if (problem.Direction == Direction.ForwardTraining)
                 {
                     forwardLoss = runner.Own(device.CreateKernel(program, "softmax_forward_loss"));
                     meanLoss = runner.Own(device.CreateKernel(program, "mean_loss"));
                     rowLoss = runner.Own(device.CreateBuffer(problem.Batch));
                 }
-                Algorithm = "softmax_ocl";
+                Algorithm = rowsLocal is null ? "softmax_ocl" : "softmax_rows_local_ocl";
             }
         }
         catch
@@ -100,6 +107,19 @@ internal sealed class OpenClSoftmaxPlan : SoftmaxPlan
     private void LaunchForward(ClHandle x, ClHandle p, ClHandle? labels, ClHandle? loss)
     {
         long batch = Problem.Batch, classes = Problem.Classes;
+        if (rowsLocal is not null)
+        {
+            // Without a loss the label and row-loss arguments are not read; any buffer will do.
+            SetArguments(rowsLocal, x, p, labels ?? x, rowLoss ?? p);
+            Device.SetArgument(rowsLocal, 4, classes);
+            Device.SetArgument(rowsLocal, 5, labels is null ? 0 : 1);
+            Device.Launch(rowsLocal, batch * LocalGroup, LocalGroup);
+            if (labels is null) return;
+            SetArguments(meanLoss!, rowLoss!, loss!);
+            Device.SetArgument(meanLoss!, 2, batch);
+            Device.Launch(meanLoss!, 1, 1);
+            return;
+        }
         if (labels is null)
         {
             SetArguments(forward!, x, p);
