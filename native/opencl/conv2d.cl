@@ -200,6 +200,14 @@ struct conv_backward_shape {
     int kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
 };
 
+// Offsets of the backward-data gather: 32-bit unless the host builds with -D WIDE_INDEX (paddings
+// or dilations near 2^31), since a 64-bit division costs a GPU several times a 32-bit one.
+#ifdef WIDE_INDEX
+typedef long index_t;
+#else
+typedef int index_t;
+#endif
+
 // Backward data, any shape: one input element per work-item gathers, over the group's output
 // channels k and the taps (r, s) that reach it from a whole output position,
 // dL/dz[n][k][oh][ow] * w[k][c][r][s], in (k, r, s) order. With only_nan set it runs after
@@ -221,12 +229,12 @@ kernel void conv2d_backward_data(global const float* restrict dz, global const f
         global const float* grad = dz + ((long)n * p.out_channels + k) * p.out_height * p.out_width;
         global const float* weights = w + ((long)k * c_per_group + cg) * taps;
         for (int r = 0; r < p.kernel_h; r++) {
-            long y = (long)row + p.pad_top - (long)r * p.dilation_h; // long: paddings and dilations reach 2^31
+            index_t y = (index_t)row + p.pad_top - (index_t)r * p.dilation_h;
             if (y < 0 || y % p.stride_h != 0 || y / p.stride_h >= p.out_height) continue;
             for (int s = 0; s < p.kernel_w; s++) {
-                long x = (long)j + p.pad_left - (long)s * p.dilation_w;
+                index_t x = (index_t)j + p.pad_left - (index_t)s * p.dilation_w;
                 if (x < 0 || x % p.stride_w != 0 || x / p.stride_w >= p.out_width) continue;
-                sum += grad[(y / p.stride_h) * p.out_width + x / p.stride_w] * weights[r * p.kernel_w + s];
+                sum += grad[(int)(y / p.stride_h) * p.out_width + (int)(x / p.stride_w)] * weights[r * p.kernel_w + s];
             }
         }
     }

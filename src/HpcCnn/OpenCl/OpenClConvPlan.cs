@@ -53,7 +53,7 @@ public sealed class OpenClConvPlan : ConvPlan
             else
             {
                 var shape = BackwardShape(p);
-                var program = device.Program("conv2d", p.StrideWidth == 1 ? "-D UNIT_STRIDE" : "");
+                var program = device.Program("conv2d", (p.StrideWidth == 1 ? "-D UNIT_STRIDE" : "") + (NeedsWideIndex(p) ? " -D WIDE_INDEX" : ""));
                 if (p.Direction == Direction.BackwardData)
                 {
                     // The gather computes dL/dx from the definition; after a forward convolution of dL/dz (unit
@@ -266,6 +266,14 @@ public sealed class OpenClConvPlan : ConvPlan
         forwardOfBackward?.Dispose();
         runner.Dispose();
     }
+
+    /// <summary>
+    /// Whether an input offset of the backward-data gather (row + padding − tap reach) can pass
+    /// 2^31 − 1: then conv2d.cl is built with 64-bit offsets (slower on GPUs), else 32-bit ones.
+    /// </summary>
+    private static bool NeedsWideIndex(ConvProblem p) =>
+        (long)p.InHeight + p.PadTop + (long)(p.KernelHeight - 1) * p.DilationHeight >= int.MaxValue / 2 ||
+        (long)p.InWidth + p.PadLeft + (long)(p.KernelWidth - 1) * p.DilationWidth >= int.MaxValue / 2;
 
     internal static ConvBackwardShape BackwardShape(ConvProblem p) => new()
     {
