@@ -13,28 +13,21 @@ struct dense_shape {
     float alpha;
 };
 
-kernel void dense_forward(global const float* restrict x, global const float* restrict w, global const float* restrict bias,
-                          global float* restrict y, struct dense_shape p) {
-    int item = get_global_id(0);
-    if (item >= p.batch * p.out_features) return;
-    int b = item / p.out_features, o = item % p.out_features;
-    global const float* row = x + (long)b * p.in_features;
-    global const float* weights = w + (long)o * p.in_features;
-    float sum = p.has_bias ? bias[o] : 0.0f;
-    for (int i = 0; i < p.in_features; i++) sum += row[i] * weights[i];
-    y[item] = activate1(sum, p.activation, p.alpha);
-}
+// y[b][o] = act(bias[o] + sum over i of x[b][i] * (the weight of o and i at WEIGHT)), i in order.
+#define DENSE_FORWARD(name, WEIGHT)                                                                             \
+    kernel void name(global const float* restrict x, global const float* restrict w, global const float* restrict bias, \
+                     global float* restrict y, struct dense_shape p) {                                         \
+        int item = get_global_id(0);                                                                            \
+        if (item >= p.batch * p.out_features) return;                                                           \
+        int b = item / p.out_features, o = item % p.out_features;                                               \
+        global const float* row = x + (long)b * p.in_features;                                                  \
+        float sum = p.has_bias ? bias[o] : 0.0f;                                                                \
+        for (int i = 0; i < p.in_features; i++) sum += row[i] * (WEIGHT);                                       \
+        y[item] = activate1(sum, p.activation, p.alpha);                                                        \
+    }
 
-kernel void dense_forward_t(global const float* restrict x, global const float* restrict w_t, global const float* restrict bias,
-                            global float* restrict y, struct dense_shape p) {
-    int item = get_global_id(0);
-    if (item >= p.batch * p.out_features) return;
-    int b = item / p.out_features, o = item % p.out_features;
-    global const float* row = x + (long)b * p.in_features;
-    float sum = p.has_bias ? bias[o] : 0.0f;
-    for (int i = 0; i < p.in_features; i++) sum += row[i] * w_t[(long)i * p.out_features + o];
-    y[item] = activate1(sum, p.activation, p.alpha);
-}
+DENSE_FORWARD(dense_forward, w[(long)o * p.in_features + i])
+DENSE_FORWARD(dense_forward_t, w[(long)i * p.out_features + o])
 
 // w_t[i][o] = w[o][i], one element per work-item.
 kernel void transpose_weights(global const float* restrict w, global float* restrict w_t, struct dense_shape p) {

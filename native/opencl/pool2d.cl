@@ -60,6 +60,14 @@ inline int4 pool_window(struct pool_shape p, int oh, int ow) {
     return (int4)(max(top, 0L), min(top + p.kernel_h, (long)p.in_height), max(left, 0L), min(left + p.kernel_w, (long)p.in_width));
 }
 
+// Output o's plane of the unpadded input, and its window clipped to the image in *w.
+inline global const float* output_window(global const float* x, struct pool_shape p, int o, int4* w) {
+    int ow = o % p.out_width, rest = o / p.out_width;
+    int oh = rest % p.out_height, plane = rest / p.out_height;
+    *w = pool_window(p, oh, ow);
+    return x + (long)plane * p.in_height * p.in_width;
+}
+
 // Max pooling for training, from the unpadded input: each output's maximum and its index within
 // the input plane, the first maximum in row-major window order (as every backend; NaN counts as
 // larger than any number). One output per work-item.
@@ -67,10 +75,8 @@ kernel void pool2d_max_argmax(global const float* restrict x, global float* rest
                               struct pool_shape p, int items) {
     int o = get_global_id(0);
     if (o >= items) return;
-    int ow = o % p.out_width, rest = o / p.out_width;
-    int oh = rest % p.out_height, plane = rest / p.out_height;
-    int4 w = pool_window(p, oh, ow);
-    global const float* values = x + (long)plane * p.in_height * p.in_width;
+    int4 w;
+    global const float* values = output_window(x, p, o, &w);
     int best_index = w.s0 * p.in_width + w.s2;
     float best = values[best_index];
     for (int h = w.s0; h < w.s1; h++)
@@ -121,10 +127,8 @@ kernel void pool2d_backward(global const float* restrict dy, global const int* r
 kernel void pool2d_unpadded(global const float* restrict x, global float* restrict y, struct pool_shape p, int items) {
     int o = get_global_id(0);
     if (o >= items) return;
-    int ow = o % p.out_width, rest = o / p.out_width;
-    int oh = rest % p.out_height, plane = rest / p.out_height;
-    int4 w = pool_window(p, oh, ow);
-    global const float* values = x + (long)plane * p.in_height * p.in_width;
+    int4 w;
+    global const float* values = output_window(x, p, o, &w);
     float acc = p.algorithm == HC_POOL_MAX ? -INFINITY : 0.0f;
     for (int h = w.s0; h < w.s1; h++)
         for (int c = w.s2; c < w.s3; c++)
