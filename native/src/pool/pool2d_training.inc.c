@@ -143,29 +143,22 @@ static hc_status run_max_argmax(const hc_plan* plan, const hc_args* args) {
     return HC_STATUS_OK;
 }
 
-/* dx of one plane for the averages, separably. Each window's share dy / window size; per output
- * row, the shares added onto the input columns each window covers, one kernel column offset t at
- * a time from the last to the first, so every element gathers its windows in row-major order
- * without a store feeding the next load; then each input row h the sum of output rows
- * first_row[h] .. last_row[h], whose windows cover it, written once. `scratch` holds out_height x
- * in_width row sums and out_width shares; `column_width` each output column's window width inside
- * the image (for the average that excludes padding). The order is fixed: the result does not
- * depend on the thread count. */
 /* One output row's shares with kw zeros before and enough after for every window sum's loads,
- * rounded to whole vectors (and the window sums' rows likewise): full stores, no masks, which are
- * slow on some AVX-512 machines (Zen 4). */
+ * rounded to whole vectors (the window sums' rows likewise), so whole-vector loads and stores stay
+ * inside a row. */
 static inline int64_t round_up16(int64_t n) { return (n + 15) / 16 * 16; }
 static inline int64_t unit_stride_pitch(const hc_pool2d* pool) {
     return round_up16(pool->out_width + pool->desc.in_width + 2 * pool->desc.kernel_width + 32);
 }
 
 #if defined(__AVX512F__)
-/* out[c] = rows[first][c] + ... + rows[last][c], in that order, 16 columns at a time in registers. */
-static void sum_rows(float* restrict out, const float* restrict rows, int64_t first, int64_t last, int64_t width) {
+/* out[c] = rows[first][c] + ... + rows[last][c] (rows `pitch` floats apart), in that order, 16
+ * columns at a time in registers. */
+static void sum_rows(float* restrict out, const float* restrict rows, int64_t pitch, int64_t first, int64_t last, int64_t width) {
     for (int64_t c = 0; c < width; c += 16) {
         const __mmask16 m = hc_first_lanes16(width - c);
-        __m512 v = _mm512_maskz_loadu_ps(m, rows + first * width + c);
-        for (int64_t oh = first + 1; oh <= last; oh++) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, rows + oh * width + c));
+        __m512 v = _mm512_maskz_loadu_ps(m, rows + first * pitch + c);
+        for (int64_t oh = first + 1; oh <= last; oh++) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, rows + oh * pitch + c));
         _mm512_mask_storeu_ps(out + c, m, v);
     }
 }
@@ -178,6 +171,37 @@ static inline void shares(float* restrict share, const float* restrict g, const 
         _mm512_mask_storeu_ps(share + i, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, g + i), divisor));
     }
 }
+#else
+static void sum_rows(float* restrict out, const float* restrict rows, int64_t pitch, int64_t first, int64_t last, int64_t width) {
+    for (int64_t c = 0; c < width; c++) out[c] = rows[first * pitch + c];
+    for (int64_t oh = first + 1; oh <= last; oh++)
+        for (int64_t c = 0; c < width; c++) out[c] += rows[oh * pitch + c];
+}
+
+static inline void shares(float* restrict share, const float* restrict g, const float* restrict width, float height, float count, int64_t n) {
+    if (width == NULL) {
+        for (int64_t i = 0; i < n; i++) share[i] = g[i] / count;
+    } else {
+        for (int64_t i = 0; i < n; i++) share[i] = g[i] / (height * width[i]);
+    }
+}
+#endif
+
+/* Each input row h of dx: the sum of the output rows first_row[h] .. last_row[h] whose windows
+ * cover it (rows `pitch` floats apart), or 0 where none does. */
+static void rows_into_dx(const hc_pool2d* pool, const float* rows, int64_t pitch, const int32_t* first_row, const int32_t* last_row, float* dx) {
+    const int64_t width = pool->desc.in_width;
+    for (int64_t h = 0; h < pool->desc.in_height; h++) {
+        float* out = dx + h * width;
+        if (first_row[h] > last_row[h]) {
+            for (int64_t c = 0; c < width; c++) out[c] = 0.0f;
+        } else {
+            sum_rows(out, rows, pitch, first_row[h], last_row[h], width);
+        }
+    }
+}
+
+#if defined(__AVX512F__)
 /* The averages' dx of one plane for unit column stride, in three passes over the plane so that
  * no load reads a vector stored just before at another alignment (each such load waits for the
  * store: most of the time, measured): every output row's shares with zeros around them; each
@@ -192,18 +216,11 @@ static void average_backward_plane_unit_stride(const hc_pool2d* pool, const floa
     float* rows = scratch;
     float* padded = scratch + pool->out_height * row_pitch;
     const bool include_padding = d->algorithm == HC_POOL_AVERAGE_INCLUDE_PADDING;
-    const __m512 count = _mm512_set1_ps((float)(d->kernel_height * kw));
     for (int64_t oh = 0; oh < pool->out_height; oh++) {
         float* shares_row = padded + oh * pitch; /* shares_row[kw + ow] = share of output ow; zeros around */
         for (int64_t i = 0; i < pitch; i += 16) _mm512_storeu_ps(shares_row + i, _mm512_setzero_ps());
         const hc_pool_window w = hc_pool_window_at(pool, oh, 0);
-        const __m512 height = _mm512_set1_ps((float)(w.h1 - w.h0));
-        /* Lanes past out_w divide 0 by 1 (or by count): zeros, stored whole. */
-        for (int64_t ow = 0; ow < out_w; ow += 16) {
-            const __mmask16 m = hc_first_lanes16(out_w - ow);
-            const __m512 divisor = include_padding ? count : _mm512_mul_ps(height, _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), m, column_width + ow));
-            _mm512_storeu_ps(shares_row + kw + ow, _mm512_div_ps(_mm512_maskz_loadu_ps(m, dy + oh * out_w + ow), divisor));
-        }
+        shares(shares_row + kw, dy + oh * out_w, include_padding ? NULL : column_width, (float)(w.h1 - w.h0), (float)(d->kernel_height * kw), out_w);
     }
     for (int64_t oh = 0; oh < pool->out_height; oh++) {
         const float* base = padded + oh * pitch + kw + d->pad_left;
@@ -214,35 +231,19 @@ static void average_backward_plane_unit_stride(const hc_pool2d* pool, const floa
             _mm512_storeu_ps(row + c, v);
         }
     }
-    for (int64_t h = 0; h < d->in_height; h++) {
-        float* out = dx + h * width;
-        for (int64_t c = 0; c < width; c += 16) {
-            __m512 v = _mm512_setzero_ps();
-            for (int64_t oh = first_row[h]; oh <= last_row[h]; oh++) v = _mm512_add_ps(v, _mm512_loadu_ps(rows + oh * row_pitch + c));
-            if (c + 16 <= width) {
-                _mm512_storeu_ps(out + c, v);
-            } else {
-                _mm512_mask_storeu_ps(out + c, hc_first_lanes16(width - c), v);
-            }
-        }
-    }
-}
-#else
-static void sum_rows(float* restrict out, const float* restrict rows, int64_t first, int64_t last, int64_t width) {
-    for (int64_t c = 0; c < width; c++) out[c] = rows[first * width + c];
-    for (int64_t oh = first + 1; oh <= last; oh++)
-        for (int64_t c = 0; c < width; c++) out[c] += rows[oh * width + c];
-}
-
-static inline void shares(float* restrict share, const float* restrict g, const float* restrict width, float height, float count, int64_t n) {
-    if (width == NULL) {
-        for (int64_t i = 0; i < n; i++) share[i] = g[i] / count;
-    } else {
-        for (int64_t i = 0; i < n; i++) share[i] = g[i] / (height * width[i]);
-    }
+    rows_into_dx(pool, rows, row_pitch, first_row, last_row, dx);
 }
 #endif
 
+/* dx of one plane for the averages, separably. Each window's share dy / window size; per output
+ * row, the shares added onto the input columns each window covers, one kernel column offset t at
+ * a time from the last to the first, so every element gathers its windows in row-major order
+ * (each t loads what the previous t stored one float over, which the unit-stride AVX-512 path
+ * avoids); then each input row h the sum of output rows
+ * first_row[h] .. last_row[h], whose windows cover it, written once. `scratch` holds out_height x
+ * in_width row sums and out_width shares; `column_width` each output column's window width inside
+ * the image (for the average that excludes padding). The order is fixed: the result does not
+ * depend on the thread count. */
 static void average_backward_plane(const hc_pool2d* pool, const float* dy, float* dx, float* scratch, const float* column_width,
                                    const int32_t* first_row, const int32_t* last_row) {
     const hc_pool2d_desc* d = &pool->desc;
@@ -270,15 +271,7 @@ static void average_backward_plane(const hc_pool2d* pool, const float* dy, float
             }
         }
     }
-    for (int64_t h = 0; h < d->in_height; h++) {
-        float* out = dx + h * width;
-        const int32_t first = first_row[h], last = last_row[h];
-        if (first > last) {
-            for (int64_t c = 0; c < width; c++) out[c] = 0.0f;
-            continue;
-        }
-        sum_rows(out, rows, first, last, width);
-    }
+    rows_into_dx(pool, rows, width, first_row, last_row, dx);
 }
 
 /* dx of one plane for max pooling: dy routed to each window's argmax in row-major window order,
