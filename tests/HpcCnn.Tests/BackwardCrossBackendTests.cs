@@ -48,11 +48,26 @@ public class BackwardCrossBackendTests
     [MemberData(nameof(EdgeCases))]
     public void Edge_case_matches_oracle(string descriptor) => TestBackends.Check(ProblemSuite.Parse([descriptor]).Single(), 11, TestBackends.UnderTest());
 
+    /// <summary>
+    /// Weights gradients of convolutions with 32 to 96 output channels (a third of them in two
+    /// groups): the shapes whose output channels fill the AVX-512 tap tiles.
+    /// </summary>
+    internal static ConvProblem WideWeightsGradient(int seed)
+    {
+        var problem = RandomProblems.WideConv(RandomProblems.WideCount + seed) with { Direction = Direction.BackwardWeightsAndBias };
+        return seed % 3 == 0 ? problem with { Groups = 2, InChannels = 2 * problem.InChannels, OutChannels = 2 * problem.OutChannels } : problem;
+    }
+
+    [Theory]
+    [MemberData(nameof(RandomProblems.WideSeeds), MemberType = typeof(RandomProblems))]
+    public void Random_wide_weights_gradient_matches_oracle(int seed) => TestBackends.Check(WideWeightsGradient(seed), seed, TestBackends.UnderTest());
+
     [Fact]
     public void Random_backward_problems_reach_every_backward_algorithm()
     {
         var algorithms = Enumerable.Range(0, RandomProblems.BackwardCount)
             .SelectMany(seed => Kinds.Select(kind => (Problem: RandomProblem(kind, seed), Seed: seed)))
+            .Concat(Enumerable.Range(0, RandomProblems.WideCount).Select(seed => (Problem: (Problem)WideWeightsGradient(seed), Seed: seed)))
             .Select(item =>
             {
                 using var prepared = item.Problem.Operation.Prepare(TestBackends.Cpu.Value, item.Problem, item.Seed);
@@ -60,9 +75,11 @@ public class BackwardCrossBackendTests
             })
             .ToHashSet();
         var gemm = NativeLibraryInfo.BestIsa == "avx512" ? "8x32_avx512" : NativeLibraryInfo.BestIsa == "avx2" ? "6x16_avx2" : "4x16_generic";
-        foreach (var expected in new[] { "as_forward", "gemm_col2im_" + gemm, "backward_data_generic", "im2col_gemm_" + gemm, "backward_weights_generic",
-                     "max_argmax_" + NativeLibraryInfo.BestIsa, "backward_" + NativeLibraryInfo.BestIsa, "gemm_" + gemm, "softmax_" + NativeLibraryInfo.BestIsa, "softmax_cross_entropy_backward_generic" })
-            Assert.Contains(expected, algorithms);
+        var expected = new[] { "as_forward", "gemm_col2im_" + gemm, "backward_data_generic", "im2col_gemm_" + gemm, "backward_weights_generic",
+            "max_argmax_" + NativeLibraryInfo.BestIsa, "backward_" + NativeLibraryInfo.BestIsa, "gemm_" + gemm, "softmax_" + NativeLibraryInfo.BestIsa,
+            "softmax_cross_entropy_backward_generic" };
+        foreach (var name in NativeLibraryInfo.BestIsa == "avx512" ? expected.Append("taps_8x32_avx512") : expected)
+            Assert.Contains(name, algorithms);
     }
 
     [Fact]
@@ -74,6 +91,7 @@ public class BackwardCrossBackendTests
             "--dir=BWD_D mb8ic32ih28oc64kh3sh2ph1", "--dir=BWD_D mb1ic32ih28oc64kh3sh2ph1", // GEMM + col2im: images per thread, threads per image
             "--dir=BWD_WB mb3ic16ih12oc24kh3ph1", "--dir=BWD_WB --attr-post-ops=relu mb2ic8ih13oc6kh3sh2ph1", "--dir=BWD_WB mb4ic32ih20oc64kh5ph2",
             "--dir=BWD_WB g32mb4ic32ih40oc32kh3ph1",
+            "--dir=BWD_WB mb12ic64ih56oc64kh3ph1", "--dir=BWD_WB g2mb2ic16ih4iw600oc64kh3kw3ph1pw1", // AVX-512 tap tiles: window chunks; row pieces
             "--dir=FWD_D --alg=max mb4ic16ih28kh2sh2", "--dir=BWD_D --alg=max mb3ic8ih17kh3sh2ph1", "--dir=BWD_D --alg=avg_p mb2ic32ih30kh3sh2ph1",
             "--ip --dir=FWD_D --attr-post-ops=relu mb96ic300oc200", "--ip --dir=BWD_D mb96ic300oc200", "--ip --dir=BWD_WB --attr-post-ops=tanh mb96ic300oc200",
         }.Select(text => ProblemSuite.Parse([text]).Single())

@@ -62,6 +62,9 @@ public class ConvCrossBackendTests
         "mb1ic16ih5iw5oc32kh3kw3pw4n\"blocked, padding wider than the kernel\"",
         "mb1ic16ih1oc32kh1sh7ph3n\"blocked, the only output reads padding\"",
         "mb3ic64ih12oc256kh3ph1n\"blocked, four output groups\"",
+        // Backward weights on AVX-512 tap tiles (24+ output channels per group): rows wider than a reduction block, a partial channel tile.
+        "g2mb1ic16ih4iw600oc64kh3kw3ph1pw1n\"tap tiles, rows in pieces\"",
+        "mb2ic5ih9oc56kh3sh2ph1dh1n\"tap tiles, partial 32-channel tile, strided and dilated\"",
         // Fewer channels (or too many to pad to blocks) with a reduction of 128 or more: plain rows.
         "mb2ic3ih20iw23oc40kh7kw7sh2sw2ph3pw3n\"plain, 7x7 stride 2, three output blocks\"",
         "mb1ic20ih9oc33kh3ph1n\"plain, 20 channels (blocks would waste 3/8)\"",

@@ -17,11 +17,10 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-static int64_t taps_per_group(const hc_conv2d_desc* d) { return d->in_channels / d->groups * d->kernel_height * d->kernel_width; }
 
 /* Output rows per block: the block's columns take about half the L2, at least one row. */
 static int64_t block_rows(const hc_conv2d* plan) {
-    const int64_t row_floats = taps_per_group(&plan->desc) * plan->out_width;
+    const int64_t row_floats = hc_conv2d_taps_per_group(&plan->desc) * plan->out_width;
     return min64(plan->out_height, max64(1, hc_l2_cache_bytes() / 2 / (int64_t)sizeof(float) / row_floats));
 }
 
@@ -35,72 +34,12 @@ static void inside_columns(const hc_conv2d* plan, int64_t s, int64_t* first, int
     if (*last < *first) *last = *first;
 }
 
-/* The weights gradient reads the im2col rows in place from a zero-padded copy of the image split
- * by stride phase (as the forward rows-window path does): plane (c, ph, pc) holds element (i, j) =
- * x[c][i*sh + ph - pad_top][j*sw + pc - pad_left], so tap (c, r, s) of output (oh, ow) is element
- * (oh + r*dh / sh, ow + s*dw / sw) of plane (c, r*dh % sh, s*dw % sw): a row of the im2col matrix
- * is runs of out_w elements `pitch` apart from one offset. */
-typedef struct phase_window {
-    int64_t rows, pitch, plane;
-} phase_window;
-
-static phase_window window_of(const hc_conv2d* plan) {
-    const hc_conv2d_desc* d = &plan->desc;
-    const int64_t rows = plan->out_height + (d->kernel_height - 1) * d->dilation_height / d->stride_height;
-    const int64_t pitch = plan->out_width + (d->kernel_width - 1) * d->dilation_width / d->stride_width;
-    return (phase_window){.rows = rows, .pitch = pitch, .plane = hc_saturating_product(rows, pitch, 1, 1)};
-}
-
-static int64_t window_floats(const hc_conv2d* plan) {
-    const hc_conv2d_desc* d = &plan->desc;
-    return hc_saturating_product(d->in_channels / d->groups, d->stride_height, d->stride_width, window_of(plan).plane);
-}
-
 /* A GEMM whose reduction or output side is the group's output channels wastes most of the
  * micro-kernel below a few of them (depthwise has one): those stay on the plain C algorithms. */
 static bool accepts_gemm(const hc_plan* base) {
     const hc_conv2d_desc* d = &hc_conv(base)->desc;
-    return d->out_channels / d->groups >= 4 && taps_per_group(d) >= 4 && hc_conv2d_stride_within_kernel(d) &&
-           window_floats(hc_conv(base)) < (INT64_C(1) << 31);
-}
-
-/* Where each im2col row (tap) starts in the window. */
-static void tap_offsets(const hc_conv2d* plan, int64_t* offsets) {
-    const hc_conv2d_desc* d = &plan->desc;
-    const phase_window w = window_of(plan);
-    const int64_t sh = d->stride_height, sw = d->stride_width, taps = d->kernel_height * d->kernel_width;
-    for (int64_t tap = 0; tap < taps_per_group(d); tap++) {
-        const int64_t c = tap / taps, row = tap % taps / d->kernel_width * d->dilation_height;
-        const int64_t column = tap % d->kernel_width * d->dilation_width;
-        offsets[tap] = ((c * sh + row % sh) * sw + column % sw) * w.plane + row / sh * w.pitch + column / sw;
-    }
-}
-
-/* Fills channels [c_begin, c_end) of the window from the group's channels x. */
-static void fill_window(const hc_conv2d* plan, const float* x, float* window, int64_t c_begin, int64_t c_end) {
-    const hc_conv2d_desc* d = &plan->desc;
-    const phase_window w = window_of(plan);
-    const int64_t sh = d->stride_height, sw = d->stride_width;
-    for (int64_t c = c_begin; c < c_end; c++)
-        for (int64_t ph = 0; ph < sh; ph++)
-            for (int64_t pc = 0; pc < sw; pc++) {
-                /* Columns j with 0 <= j*sw + pc - pad_left < in_width: [first, last). */
-                const int64_t lead = d->pad_left - pc, reach = d->in_width - 1 + d->pad_left - pc;
-                const int64_t first = lead > 0 ? min64(w.pitch, ceil_div(lead, sw)) : 0;
-                const int64_t last = reach < 0 ? 0 : min64(w.pitch, reach / sw + 1);
-                float* plane = window + ((c * sh + ph) * sw + pc) * w.plane;
-                for (int64_t i = 0; i < w.rows; i++) {
-                    float* out = plane + i * w.pitch;
-                    const int64_t ih = i * sh + ph - d->pad_top;
-                    int64_t j = 0;
-                    if (ih >= 0 && ih < d->in_height && first < last) {
-                        const float* in = x + (c * d->in_height + ih) * d->in_width - d->pad_left + pc;
-                        for (; j < first; j++) out[j] = 0.0f;
-                        for (; j < last; j++) out[j] = in[j * sw];
-                    }
-                    for (; j < w.pitch; j++) out[j] = 0.0f;
-                }
-            }
+    return d->out_channels / d->groups >= 4 && hc_conv2d_taps_per_group(d) >= 4 && hc_conv2d_stride_within_kernel(d) &&
+           hc_conv2d_window_floats(hc_conv(base)) < (INT64_C(1) << 31);
 }
 
 /* The inverse gather for input channels [c_begin, c_end) of the group: dx[c][ih][iw] += every
@@ -129,32 +68,6 @@ static void col2im(const hc_conv2d* plan, const float* columns, int64_t oh0, int
             }
 }
 
-/* dL/db[k] = sum over images and pixels of dZ, in 16 fixed lanes (pixel mod 16), then in order;
- * one output channel per task. */
-static void bias_gradient(const hc_conv2d* plan, const float* dz, float* db, int threads) {
-    const hc_conv2d_desc* d = &plan->desc;
-    const int64_t pixels = plan->out_height * plan->out_width;
-    int finished = 0;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-#pragma omp for schedule(static) nowait
-        for (int64_t k = 0; k < d->out_channels; k++) {
-            float lanes[16] = {0};
-            for (int64_t n = 0; n < d->batch; n++) {
-                const float* plane = dz + (n * d->out_channels + k) * pixels;
-                int64_t p = 0;
-                for (; p + 16 <= pixels; p += 16)
-                    for (int l = 0; l < 16; l++) lanes[l] += plane[p + l];
-                for (int l = 0; p < pixels; p++, l++) lanes[l] += plane[p];
-            }
-            float sum = 0.0f;
-            for (int l = 0; l < 16; l++) sum += lanes[l];
-            db[k] = sum;
-        }
-        hc_parallel_join(&finished);
-    }
-}
-
 static hc_status backward_weights(const hc_plan* base, const hc_args* args, hc_isa isa) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
@@ -163,20 +76,20 @@ static hc_status backward_weights(const hc_plan* base, const hc_args* args, hc_i
     const float* x = hc_arg_in(args, HC_ARG_SRC);
     float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
     float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
-    const int64_t groups = d->groups, kg = d->out_channels / groups, cg = d->in_channels / groups, ckk = taps_per_group(d);
+    const int64_t groups = d->groups, kg = d->out_channels / groups, cg = d->in_channels / groups, ckk = hc_conv2d_taps_per_group(d);
     const int64_t pixels = plan->out_height * plan->out_width, plane = d->in_height * d->in_width;
     const double flops = 2.0 * (double)plan->output_length * (double)ckk;
     const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
-    if (db != NULL) bias_gradient(plan, dz, db, threads);
+    if (db != NULL) hc_conv2d_bias_gradient(plan, dz, db, threads);
     /* One thread fills each image's window just before its GEMM, while it is in cache; several
      * fill every image's window of a group at once, so filling is not a serial step per image. */
     const bool bulk = threads > 1;
-    const int64_t offset_floats = ceil_div(ckk * (int64_t)sizeof(int64_t), 64) * 16, image_floats = ceil_div(window_floats(plan), 16) * 16;
+    const int64_t offset_floats = ceil_div(ckk * (int64_t)sizeof(int64_t), 64) * 16, image_floats = ceil_div(hc_conv2d_window_floats(plan), 16) * 16;
     float* buffer = hc_thread_columns((size_t)(offset_floats + (bulk ? d->batch : 1) * image_floats) * sizeof(float));
     if (buffer == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the padded images");
     int64_t* offsets = (int64_t*)buffer;
     float* windows = buffer + offset_floats;
-    tap_offsets(plan, offsets);
+    hc_conv2d_window_tap_offsets(plan, offsets);
     for (int64_t g = 0; g < groups; g++) {
         const int64_t tasks = bulk ? d->batch * cg : 0;
         int finished = 0;
@@ -185,14 +98,14 @@ static hc_status backward_weights(const hc_plan* base, const hc_args* args, hc_i
 #pragma omp for schedule(static) nowait
             for (int64_t t = 0; t < tasks; t++) {
                 const int64_t n = t / cg, c = t % cg;
-                fill_window(plan, x + (n * d->in_channels + g * cg) * plane, windows + n * image_floats, c, c + 1);
+                hc_conv2d_fill_window(plan, x + (n * d->in_channels + g * cg) * plane, windows + n * image_floats, c, c + 1);
             }
             hc_parallel_join(&finished);
         }
         for (int64_t n = 0; n < d->batch; n++) {
             float* window = windows + (bulk ? n * image_floats : 0);
-            if (!bulk) fill_window(plan, x + (n * d->in_channels + g * cg) * plane, window, 0, cg);
-            const hc_gemm_rows columns = {.base = window, .offsets = offsets, .width = plan->out_width, .pitch = window_of(plan).pitch};
+            if (!bulk) hc_conv2d_fill_window(plan, x + (n * d->in_channels + g * cg) * plane, window, 0, cg);
+            const hc_gemm_rows columns = {.base = window, .offsets = offsets, .width = plan->out_width, .pitch = hc_conv2d_window_of(plan).pitch};
             const hc_gemm_args gemm = {
                 .m = kg, .n = ckk, .k = pixels,
                 .a = {.data = dz + (n * d->out_channels + g * kg) * pixels, .ld = pixels},
@@ -211,7 +124,7 @@ static hc_status backward_weights(const hc_plan* base, const hc_args* args, hc_i
  * `threads` > 1 the GEMM and the col2im (by input channel) share the threads. */
 static hc_status backward_data_image(const hc_conv2d* plan, const float* dz, float* dx, int64_t n, int64_t g, hc_isa isa, int threads) {
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t kg = d->out_channels / d->groups, cg = d->in_channels / d->groups, ckk = taps_per_group(d);
+    const int64_t kg = d->out_channels / d->groups, cg = d->in_channels / d->groups, ckk = hc_conv2d_taps_per_group(d);
     const int64_t pixels = plan->out_height * plan->out_width, rows = block_rows(plan);
     float* columns = hc_thread_columns((size_t)(ckk * rows * plan->out_width) * sizeof(float));
     if (columns == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the im2col columns");
@@ -248,7 +161,7 @@ static hc_status backward_data(const hc_plan* base, const hc_args* args, hc_isa 
     if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
     float* dx = hc_arg_out(args, HC_ARG_DIFF_SRC);
     const int64_t images = d->batch * d->groups;
-    const double flops = 2.0 * (double)plan->output_length * (double)taps_per_group(d);
+    const double flops = 2.0 * (double)plan->output_length * (double)hc_conv2d_taps_per_group(d);
     const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
     int failed = 0;
     if (images >= 2 * threads || threads == 1) {

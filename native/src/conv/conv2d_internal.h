@@ -42,6 +42,29 @@ static inline hc_status hc_conv2d_no_pack(hc_conv2d* plan) {
  * (the layout of the direct_flat forward and the direct weights gradient). */
 void hc_conv2d_copy_pitched(const hc_conv2d* plan, const float* image, int64_t channels, int64_t pitch, int64_t plane_floats, float* out);
 
+/* Input channels per group times the kernel's taps: the rows of a group's im2col matrix. */
+int64_t hc_conv2d_taps_per_group(const hc_conv2d_desc* d);
+
+/* The weights gradients read the im2col rows in place from a zero-padded copy of one image's
+ * group split by stride phase: plane (c, ph, pc) holds element (i, j) =
+ * x[c][i*sh + ph - pad_top][j*sw + pc - pad_left], so tap (c, r, s) of output (oh, ow) is element
+ * (oh + r*dh / sh, ow + s*dw / sw) of plane (c, r*dh % sh, s*dw % sw): a row of the im2col matrix
+ * is out_h runs of out_w elements `pitch` apart from one offset. */
+typedef struct hc_conv2d_phase_window {
+    int64_t rows, pitch, plane;
+} hc_conv2d_phase_window;
+
+hc_conv2d_phase_window hc_conv2d_window_of(const hc_conv2d* plan);
+/* Floats of one image's group window (saturating). */
+int64_t hc_conv2d_window_floats(const hc_conv2d* plan);
+/* Where each im2col row (tap) of the group starts in the window. */
+void hc_conv2d_window_tap_offsets(const hc_conv2d* plan, int64_t* offsets);
+/* Fills channels [c_begin, c_end) of the window from the group's channels of one image, x. */
+void hc_conv2d_fill_window(const hc_conv2d* plan, const float* x, float* window, int64_t c_begin, int64_t c_end);
+/* dL/db[k] = sum over images and pixels of dz, in 16 fixed lanes (pixel mod 16), then in order;
+ * one output channel per task, so any thread count gives the same bits. */
+void hc_conv2d_bias_gradient(const hc_conv2d* plan, const float* dz, float* db, int threads);
+
 /* ---- forward ---- */
 
 /* Depthwise (one input and one output channel per group), direct, AVX-512 and AVX2. */
@@ -84,6 +107,9 @@ extern const hc_algorithm hc_conv2d_backward_data_generic;
 extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_8x32_avx512;
 extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_6x16_avx2;
 extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_4x16_generic;
+/* Weights gradient as dWᵀ = columns · dZᵀ, the im2col rows broadcast in place from the phase-split
+ * window and dZᵀ packed (no transpose of the columns); 24 or more output channels per group. */
+extern const hc_algorithm hc_conv2d_backward_weights_taps_8x32_avx512;
 /* Weights gradient of a stride-1 convolution with few channels: every image re-pitched onto one
  * row width, then flat correlations with the accumulators in registers (LeNet's layers). */
 extern const hc_algorithm hc_conv2d_backward_weights_direct_avx512;
