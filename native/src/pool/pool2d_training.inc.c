@@ -17,83 +17,10 @@ static int threads_for(const hc_pool2d* pool) {
     return (double)d->batch * (double)d->channels * (double)(d->in_height * d->in_width) < 32768.0 ? 1 : pool->base.num_threads;
 }
 
+static inline int64_t round_up16(int64_t n) { return (n + 15) / 16 * 16; }
+
 #if defined(__AVX512F__)
-#include "../core/avx512.h"
-
-/* 2x2 windows, stride 2, no padding (most CNNs' pooling), 16 outputs per step: each row's 32
- * inputs split into even and odd columns, then the four candidates compared in row-major order
- * exactly as the plain loop does (a later element wins when greater, or NaN over a number). */
-static bool is_2x2_stride2(const hc_pool2d* pool) {
-    const hc_pool2d_desc* d = &pool->desc;
-    return d->kernel_height == 2 && d->kernel_width == 2 && d->stride_height == 2 && d->stride_width == 2 && d->pad_top == 0 &&
-           d->pad_left == 0 && d->pad_bottom == 0 && d->pad_right == 0;
-}
-
-static void max_argmax_2x2s2_plane(const hc_pool2d* pool, const float* x, float* y, int32_t* argmax) {
-    const int64_t in_w = pool->desc.in_width, out_w = pool->out_width;
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    const __m512i twice_lane = even;
-    for (int64_t oh = 0; oh < pool->out_height; oh++) {
-        const float* r0 = x + 2 * oh * in_w;
-        const float* r1 = r0 + in_w;
-        for (int64_t ow = 0; ow < out_w; ow += 16) {
-            const int64_t n = out_w - ow < 16 ? out_w - ow : 16;
-            const __mmask16 out_mask = hc_first_lanes16(n), lo = hc_first_lanes16(2 * n), hi = hc_first_lanes16(2 * n - 16);
-            const __m512 a0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * ow), a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * ow + 16);
-            const __m512 b0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * ow), b1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * ow + 16);
-            const __m512i base = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * in_w + 2 * ow)), twice_lane);
-            __m512 best = _mm512_permutex2var_ps(a0, even, a1);
-            __m512i index = base;
-            const __m512 candidates[3] = {_mm512_permutex2var_ps(a0, odd, a1), _mm512_permutex2var_ps(b0, even, b1),
-                                          _mm512_permutex2var_ps(b0, odd, b1)};
-            const int32_t offsets[3] = {1, (int32_t)in_w, (int32_t)in_w + 1};
-            for (int i = 0; i < 3; i++) {
-                /* !(v <= best) is v > best or either NaN; a NaN best keeps its place. */
-                const __mmask16 greater = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(best, best, _CMP_ORD_Q), candidates[i], best, _CMP_NLE_UQ);
-                best = _mm512_mask_mov_ps(best, greater, candidates[i]);
-                index = _mm512_mask_mov_epi32(index, greater, _mm512_add_epi32(base, _mm512_set1_epi32(offsets[i])));
-            }
-            _mm512_mask_storeu_ps(y + oh * out_w + ow, out_mask, best);
-            _mm512_mask_storeu_epi32(argmax + oh * out_w + ow, out_mask, index);
-        }
-    }
-}
-
-/* dx of one plane for 2x2 windows at stride 2 without padding: the windows do not overlap, so each
- * input element receives at most its own window's dy, at the position the argmax names (0 + dy,
- * as the scatter adds it; an index outside its window is ignored). Written row pair by row pair
- * with no separate zeroing pass: per 16 outputs, four masked copies of dy interleaved back into
- * even and odd columns. */
-static void max_backward_2x2s2_plane(const hc_pool2d* pool, const float* dy, const int32_t* argmax, float* dx) {
-    const int64_t in_w = pool->desc.in_width, in_h = pool->desc.in_height, out_w = pool->out_width;
-    const __m512i twice_lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    const __m512i high = _mm512_add_epi32(low, _mm512_set1_epi32(8));
-    const __m512 zero = _mm512_setzero_ps();
-    for (int64_t oh = 0; oh < pool->out_height; oh++) {
-        float* r0 = dx + 2 * oh * in_w;
-        float* r1 = r0 + in_w;
-        for (int64_t ow = 0; ow < out_w; ow += 16) {
-            const int64_t n = out_w - ow < 16 ? out_w - ow : 16;
-            const __mmask16 valid = hc_first_lanes16(n), lo = hc_first_lanes16(2 * n), hi = hc_first_lanes16(2 * n - 16);
-            const __m512 g = _mm512_maskz_loadu_ps(valid, dy + oh * out_w + ow);
-            const __m512i at = _mm512_maskz_loadu_epi32(valid, argmax + oh * out_w + ow);
-            const __m512i base = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * in_w + 2 * ow)), twice_lane);
-            const __m512 v00 = _mm512_maskz_add_ps(_mm512_mask_cmpeq_epi32_mask(valid, at, base), zero, g);
-            const __m512 v01 = _mm512_maskz_add_ps(_mm512_mask_cmpeq_epi32_mask(valid, at, _mm512_add_epi32(base, _mm512_set1_epi32(1))), zero, g);
-            const __m512 v10 = _mm512_maskz_add_ps(_mm512_mask_cmpeq_epi32_mask(valid, at, _mm512_add_epi32(base, _mm512_set1_epi32((int32_t)in_w))), zero, g);
-            const __m512 v11 =
-                _mm512_maskz_add_ps(_mm512_mask_cmpeq_epi32_mask(valid, at, _mm512_add_epi32(base, _mm512_set1_epi32((int32_t)in_w + 1))), zero, g);
-            _mm512_mask_storeu_ps(r0 + 2 * ow, lo, _mm512_permutex2var_ps(v00, low, v01));
-            _mm512_mask_storeu_ps(r0 + 2 * ow + 16, hi, _mm512_permutex2var_ps(v00, high, v01));
-            _mm512_mask_storeu_ps(r1 + 2 * ow, lo, _mm512_permutex2var_ps(v10, low, v11));
-            _mm512_mask_storeu_ps(r1 + 2 * ow + 16, hi, _mm512_permutex2var_ps(v10, high, v11));
-        }
-        for (int64_t c = 2 * out_w; c < in_w; c++) r0[c] = r1[c] = 0.0f; /* a last odd column no window reaches */
-    }
-    for (int64_t i = 2 * pool->out_height * in_w; i < in_h * in_w; i++) dx[i] = 0.0f; /* a last odd row */
-}
+#include "pool2d_training_planes_avx512.h"
 #endif
 
 /* The first maximum in row-major window order: ties keep the earlier element, so every backend
@@ -141,14 +68,6 @@ static hc_status run_max_argmax(const hc_plan* plan, const hc_args* args) {
         hc_parallel_join(&finished);
     }
     return HC_STATUS_OK;
-}
-
-/* One output row's shares with kw zeros before and enough after for every window sum's loads,
- * rounded to whole vectors (the window sums' rows likewise), so whole-vector loads and stores stay
- * inside a row. */
-static inline int64_t round_up16(int64_t n) { return (n + 15) / 16 * 16; }
-static inline int64_t unit_stride_pitch(const hc_pool2d* pool) {
-    return round_up16(pool->out_width + pool->desc.in_width + 2 * pool->desc.kernel_width + 32);
 }
 
 #if defined(__AVX512F__)
@@ -200,40 +119,6 @@ static void rows_into_dx(const hc_pool2d* pool, const float* rows, int64_t pitch
         }
     }
 }
-
-#if defined(__AVX512F__)
-/* The averages' dx of one plane for unit column stride, in three passes over the plane so that
- * no load reads a vector stored just before at another alignment (each such load waits for the
- * store: most of the time, measured): every output row's shares with zeros around them; each
- * output row's window sums row[c] = sum over t from kw-1 down to 0 of share[c + pad_left - t],
- * 16 columns in registers; each input row's sum of the output rows covering it. The same terms in
- * the same order as average_backward_plane. `scratch`: out_height x (width + pitch) floats. */
-static void average_backward_plane_unit_stride(const hc_pool2d* pool, const float* dy, float* dx, float* scratch, const float* column_width,
-                                               const int32_t* first_row, const int32_t* last_row) {
-    const hc_pool2d_desc* d = &pool->desc;
-    const int64_t width = d->in_width, out_w = pool->out_width, kw = d->kernel_width, pitch = unit_stride_pitch(pool);
-    const int64_t row_pitch = round_up16(width);
-    float* rows = scratch;
-    float* padded = scratch + pool->out_height * row_pitch;
-    const bool include_padding = d->algorithm == HC_POOL_AVERAGE_INCLUDE_PADDING;
-    for (int64_t oh = 0; oh < pool->out_height; oh++) {
-        float* shares_row = padded + oh * pitch; /* shares_row[kw + ow] = share of output ow; zeros around */
-        for (int64_t i = 0; i < pitch; i += 16) _mm512_storeu_ps(shares_row + i, _mm512_setzero_ps());
-        const hc_pool_window w = hc_pool_window_at(pool, oh, 0);
-        shares(shares_row + kw, dy + oh * out_w, include_padding ? NULL : column_width, (float)(w.h1 - w.h0), (float)(d->kernel_height * kw), out_w);
-    }
-    for (int64_t oh = 0; oh < pool->out_height; oh++) {
-        const float* base = padded + oh * pitch + kw + d->pad_left;
-        float* row = rows + oh * row_pitch;
-        for (int64_t c = 0; c < width; c += 16) {
-            __m512 v = _mm512_setzero_ps();
-            for (int64_t t = kw - 1; t >= 0; t--) v = _mm512_add_ps(v, _mm512_loadu_ps(base + c - t));
-            _mm512_storeu_ps(row + c, v);
-        }
-    }
-    rows_into_dx(pool, rows, row_pitch, first_row, last_row, dx);
-}
-#endif
 
 /* dx of one plane for the averages, separably. Each window's share dy / window size; per output
  * row, the shares added onto the input columns each window covers, one kernel column offset t at
@@ -304,14 +189,23 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
     const int64_t planes = d->batch * d->channels, in_plane = d->in_height * d->in_width;
     const int64_t out_plane = pool->out_height * pool->out_width;
     const int threads = threads_for(pool);
-    /* Row sums, then one row of shares (average_backward_plane) or every output row's padded shares (the unit-stride path). */
-    const size_t scratch_bytes = (size_t)(pool->out_height * (round_up16(d->in_width) + unit_stride_pitch(pool)) + pool->out_width) * sizeof(float);
     /* For the averages, the same for every plane: each output column's window width inside the
-     * image, and the output rows whose windows cover each input row. */
+     * image, the output rows whose windows cover each input row, and (AVX-512) every window's size. */
     float* column_width = NULL;
     int32_t *first_row = NULL, *last_row = NULL;
+    const bool include_padding = d->algorithm == HC_POOL_AVERAGE_INCLUDE_PADDING;
+#if defined(__AVX512F__)
+    const bool lanes_fit = d->algorithm != HC_POOL_MAX && average_lanes_fit(pool);
+    const average_lanes lanes = lanes_fit ? average_lanes_of(pool) : (average_lanes){.low = 0};
+#else
+    const bool lanes_fit = false;
+#endif
+    /* Row sums, then one row of shares (average_backward_plane). */
+    const size_t scratch_bytes = (size_t)(pool->out_height * d->in_width + pool->out_width) * sizeof(float);
+    float *column_weight = NULL, *row_weight = NULL;
     if (d->algorithm != HC_POOL_MAX) {
-        column_width = hc_thread_scratch((size_t)(pool->out_width + 2 * d->in_height) * sizeof(float));
+        const int64_t weight_floats = lanes_fit ? pool->out_width + pool->out_height : 0;
+        column_width = hc_thread_scratch((size_t)(pool->out_width + 2 * d->in_height + weight_floats) * sizeof(float));
         if (column_width == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the pooling gradient's window sizes");
         first_row = (int32_t*)(column_width + pool->out_width);
         last_row = first_row + d->in_height;
@@ -326,6 +220,17 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
             first_row[h] = (int32_t)first;
             last_row[h] = (int32_t)(last < pool->out_height - 1 ? last : pool->out_height - 1);
         }
+        if (lanes_fit) {
+            /* One over each window's width and height inside the image, or over the kernel's. */
+            column_weight = (float*)(last_row + d->in_height);
+            row_weight = column_weight + pool->out_width;
+            for (int64_t ow = 0; ow < pool->out_width; ow++)
+                column_weight[ow] = 1.0f / (include_padding ? (float)d->kernel_width : column_width[ow]);
+            for (int64_t oh = 0; oh < pool->out_height; oh++) {
+                const hc_pool_window w = hc_pool_window_at(pool, oh, 0);
+                row_weight[oh] = 1.0f / (float)(include_padding ? d->kernel_height : w.h1 - w.h0);
+            }
+        }
     }
     int finished = 0, failed = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -335,18 +240,18 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
             const float* dy = diff_dst + p * out_plane;
             float* dx = diff_src + p * in_plane;
             if (d->algorithm != HC_POOL_MAX) {
+#if defined(__AVX512F__)
+                if (lanes_fit) {
+                    average_backward_plane_avx512(pool, &lanes, dy, column_weight, row_weight, first_row, last_row, dx);
+                    continue;
+                }
+#endif
                 float* scratch = hc_thread_workspace(scratch_bytes);
                 if (scratch == NULL) {
 #pragma omp atomic write
                     failed = 1;
                     continue;
                 }
-#if defined(__AVX512F__)
-                if (d->stride_width == 1) {
-                    average_backward_plane_unit_stride(pool, dy, dx, scratch, column_width, first_row, last_row);
-                    continue;
-                }
-#endif
                 average_backward_plane(pool, dy, dx, scratch, column_width, first_row, last_row);
             } else {
 #if defined(__AVX512F__)
