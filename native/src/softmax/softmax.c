@@ -87,7 +87,15 @@ static hc_status run_forward(const hc_plan* plan, const hc_args* args) { return 
 static hc_status run_forward_avx2(const hc_plan* plan, const hc_args* args) { return run_forward_with(plan, args, hc_softmax_row__avx2); }
 static hc_status run_forward_avx512(const hc_plan* plan, const hc_args* args) { return run_forward_with(plan, args, hc_softmax_row__avx512); }
 
-static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
+typedef void (*softmax_backward_row_fn)(const float* p, int32_t label, float batch, float* dx, int64_t classes);
+
+/* dx = (p - onehot(label)) / batch for one row: p / batch everywhere (p - 0 is p), then the label's. */
+static void softmax_backward_row(const float* p, int32_t label, float batch, float* dx, int64_t classes) {
+    for (int64_t j = 0; j < classes; j++) dx[j] = p[j] / batch;
+    dx[label] = (p[label] - 1.0f) / batch;
+}
+
+static hc_status run_backward_with(const hc_plan* plan, const hc_args* args, softmax_backward_row_fn row) {
     const hc_softmax_desc* d = desc_of(plan);
     const float* p = hc_arg_in(args, HC_ARG_DST);
     const int32_t* labels = (const int32_t*)args->at[HC_ARG_LABELS];
@@ -100,14 +108,16 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
 #pragma omp for schedule(static) nowait
-        for (int64_t b = 0; b < d->batch; b++)
-            for (int64_t j = 0; j < d->classes; j++) {
-                const int64_t i = b * d->classes + j;
-                dx[i] = (p[i] - (j == labels[b] ? 1.0f : 0.0f)) / batch;
-            }
+        for (int64_t b = 0; b < d->batch; b++) row(p + b * d->classes, labels[b], batch, dx + b * d->classes, d->classes);
         hc_parallel_join(&finished);
     }
     return HC_STATUS_OK;
+}
+
+static hc_status run_backward(const hc_plan* plan, const hc_args* args) { return run_backward_with(plan, args, softmax_backward_row); }
+static hc_status run_backward_avx2(const hc_plan* plan, const hc_args* args) { return run_backward_with(plan, args, hc_softmax_backward_row__avx2); }
+static hc_status run_backward_avx512(const hc_plan* plan, const hc_args* args) {
+    return run_backward_with(plan, args, hc_softmax_backward_row__avx512);
 }
 
 static const hc_algorithm forward_generic = {.name = "softmax_generic", .isa = HC_ISA_GENERIC, .accepts = hc_plan_accepts_any, .run = run_forward};
@@ -116,7 +126,11 @@ static const hc_algorithm backward_generic = {
 static const hc_algorithm forward_avx2 = {.name = "softmax_avx2", .isa = HC_ISA_AVX2, .accepts = hc_plan_accepts_any, .run = run_forward_avx2};
 static const hc_algorithm forward_avx512 = {.name = "softmax_avx512", .isa = HC_ISA_AVX512, .accepts = hc_plan_accepts_any, .run = run_forward_avx512};
 static const hc_algorithm* const forward_algorithms[] = {&forward_avx512, &forward_avx2, &forward_generic, NULL};
-static const hc_algorithm* const backward_algorithms[] = {&backward_generic, NULL};
+static const hc_algorithm backward_avx2 = {
+    .name = "softmax_cross_entropy_backward_avx2", .isa = HC_ISA_AVX2, .accepts = hc_plan_accepts_any, .run = run_backward_avx2};
+static const hc_algorithm backward_avx512 = {
+    .name = "softmax_cross_entropy_backward_avx512", .isa = HC_ISA_AVX512, .accepts = hc_plan_accepts_any, .run = run_backward_avx512};
+static const hc_algorithm* const backward_algorithms[] = {&backward_avx512, &backward_avx2, &backward_generic, NULL};
 
 static void describe(const hc_plan* plan, char* text, size_t size) { hc_describe_softmax(desc_of(plan), text, size); }
 

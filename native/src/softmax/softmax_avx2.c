@@ -27,4 +27,5 @@ static inline __m256 load_fill8(const float* p, int64_t n, float fill) {
 #define vec_store_tail(p, v, n) _mm256_maskstore_ps(p, _mm256_castps_si256(first_lanes8(n)), v)
 #define vec_zero_tail(v, n) _mm256_and_ps(v, first_lanes8(n))
 #define SOFTMAX_ROW hc_softmax_row__avx2
+#define SOFTMAX_BACKWARD_ROW hc_softmax_backward_row__avx2
 #include "softmax_row.inc.c"

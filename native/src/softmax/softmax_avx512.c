@@ -17,4 +17,5 @@
 #define vec_store_tail(p, v, n) _mm512_mask_storeu_ps(p, hc_first_lanes16(n), v)
 #define vec_zero_tail(v, n) _mm512_maskz_mov_ps(hc_first_lanes16(n), v)
 #define SOFTMAX_ROW hc_softmax_row__avx512
+#define SOFTMAX_BACKWARD_ROW hc_softmax_backward_row__avx512
 #include "softmax_row.inc.c"

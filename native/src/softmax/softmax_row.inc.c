@@ -1,7 +1,8 @@
 /* One softmax row, vectorised: a template compiled once per instruction set (softmax_avx2.c,
  * softmax_avx512.c). The including file defines VEC, LANES, vec_set1, vec_sub, vec_add, vec_div,
  * vec_max_nan, vec_exp, vec_store, vec_load_fill(p, n, fill) (lanes past n hold fill),
- * vec_store_tail(p, v, n), vec_zero_tail(v, n) and SOFTMAX_ROW, the function it then defines.
+ * vec_store_tail(p, v, n), vec_zero_tail(v, n), and SOFTMAX_ROW and SOFTMAX_BACKWARD_ROW, the
+ * functions it then defines.
  * The same three passes as softmax.c's plain row: the maximum (NaN propagating), exp(x - max)
  * and its sum, then the division; lanes are reduced in a fixed order, so every thread count gives
  * the same bits. */
@@ -33,4 +34,11 @@ double SOFTMAX_ROW(const float* x, float* p, int64_t classes) {
     for (int64_t j = 0; j < classes; j += LANES)
         vec_store_tail(p + j, vec_div(vec_load_fill(p + j, classes - j, 0.0f), divisor), classes - j);
     return (double)maximum + log((double)sum);
+}
+
+void SOFTMAX_BACKWARD_ROW(const float* p, int32_t label, float batch, float* dx, int64_t classes) {
+    const VEC divisor = vec_set1(batch);
+    for (int64_t j = 0; j < classes; j += LANES)
+        vec_store_tail(dx + j, vec_div(vec_load_fill(p + j, classes - j, 0.0f), divisor), classes - j);
+    dx[label] = (p[label] - 1.0f) / batch;
 }
