@@ -46,7 +46,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public float WeightDecay { get; init; }
 
         [CommandOption("--schedule <S>")]
-        [Description("Learning-rate schedule: constant (default), cosine, step:EPOCHS[:GAMMA]")]
+        [Description("Learning-rate schedule: constant (default), cosine, step:EPOCHS[[:GAMMA]]")]
         public string Schedule { get; init; } = "constant";
 
         [CommandOption("--seed <N>")]

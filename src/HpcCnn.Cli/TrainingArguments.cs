@@ -11,7 +11,7 @@ namespace HpcCnn.Cli;
 internal class DataAndBackendSettings : CommandSettings
 {
     [CommandOption("--data <DIR>")]
-    [Description("MNIST-format folder (train-/t10k-images-idx3-ubyte[.gz] and labels); default: the embedded Fashion-MNIST sample")]
+    [Description("MNIST-format folder (train-/t10k-images-idx3-ubyte, optionally .gz, and labels); default: the embedded Fashion-MNIST sample")]
     public string? Data { get; init; }
 
     [CommandOption("--backend <BACKEND>")]
