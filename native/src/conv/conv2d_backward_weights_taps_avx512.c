@@ -12,7 +12,8 @@
  *
  * Determinism: the reduction blocks depend on the problem only and every tile is summed by one
  * thread, image after image and block after block, so any thread count gives the same bits.
- * Threads share the tiles (runs of 8 taps); each packs the dZᵀ blocks itself. Padding is zeros
+ * Threads share the tiles (runs of 8 taps) of a chunk of images whose windows and packed dZᵀ
+ * they prepared together. Padding is zeros
  * in the window, multiplied like any input (the NaN rule in hpccnn.h). Compiled with -mavx512f
  * (this file only). */
 #include <immintrin.h>
@@ -25,7 +26,7 @@
 #define TILE_CHANNELS 32
 /* The reduction block: a block's dZᵀ panel (pixels x 32 floats) and the taps' window rows share the L1. */
 #define BLOCK_PIXELS 288
-/* Windows filled at once by several threads: at most this many bytes, at least one image. */
+/* A chunk's windows and packed dZᵀ, prepared at once by several threads: at most this many bytes, at least one image. */
 #define WINDOW_BYTES_MAX (INT64_C(8) << 20)
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -133,27 +134,46 @@ static bool accepts_taps(const hc_plan* base) {
 
 typedef struct taps_work {
     const hc_conv2d* plan;
+    const float* x;
     const float* dz;
-    const float* windows;     /* the chunk's windows, image_floats apart */
+    float* windows;           /* the chunk's windows, image_floats apart */
+    float* packed;            /* the chunk's dZᵀ blocks, packed_floats per image (block at p0 · ldc) */
     const int64_t* offsets;   /* per tap, into a window */
     float* dwt;               /* ckk rounded up to 8, by kg rounded up to 32 */
-    int64_t image_floats, ldc, g;
+    int64_t image_floats, packed_floats, ldc, g;
     int64_t rows_per_block, pieces_per_row, blocks;
 } taps_work;
 
-/* Tap groups [t_begin, t_end) of images [n_begin, n_end) of the chunk whose first image is n0. */
-static void run_tiles(const taps_work* w, int64_t n0, int64_t n_begin, int64_t n_end, int64_t t_begin, int64_t t_end, float* packed) {
+/* Task `task` of a chunk's preparation (images [n0, n0 + images)): each input channel's window of
+ * each image, then each image's dZᵀ blocks. */
+static void prepare_chunk(const taps_work* w, int64_t n0, int64_t task) {
     const hc_conv2d* plan = w->plan;
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t kg = d->out_channels / d->groups, ckk = hc_conv2d_taps_per_group(d), pixels = plan->out_height * plan->out_width;
+    const int64_t kg = d->out_channels / d->groups, cg = d->in_channels / d->groups, pixels = plan->out_height * plan->out_width;
+    const int64_t images_of_windows = task / (cg + w->blocks), item = task % (cg + w->blocks), n = n0 + images_of_windows;
+    if (item < cg) {
+        const float* image = w->x + (n * d->in_channels + w->g * cg) * d->in_height * d->in_width;
+        hc_conv2d_fill_window(plan, image, w->windows + (n - n0) * w->image_floats, item, item + 1);
+        return;
+    }
+    const pixel_block block = block_at(plan, item - cg, w->rows_per_block, w->pieces_per_row);
+    const int64_t p0 = block.oh0 * plan->out_width + block.ow0, kc = block.rows * block.width;
+    const hc_gemm_matrix dzt = {.data = w->dz + (n * d->out_channels + w->g * kg) * pixels + p0, .ld = pixels, .transposed = true};
+    hc_gemm_pack_b(HC_ISA_AVX512, dzt, kc, kg, w->packed + (n - n0) * w->packed_floats + p0 * w->ldc);
+}
+
+/* Tap groups [t_begin, t_end) over images [n0, n0 + images) of the prepared chunk. */
+static void run_tiles(const taps_work* w, int64_t n0, int64_t images, int64_t t_begin, int64_t t_end) {
+    const hc_conv2d* plan = w->plan;
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t kg = d->out_channels / d->groups, ckk = hc_conv2d_taps_per_group(d);
     const int64_t pitch = hc_conv2d_window_of(plan).pitch, panels = ceil_div(kg, TILE_CHANNELS);
-    for (int64_t n = n_begin; n < n_end; n++) {
+    for (int64_t n = n0; n < n0 + images; n++) {
         const float* window = w->windows + (n - n0) * w->image_floats;
         for (int64_t index = 0; index < w->blocks; index++) {
             const pixel_block block = block_at(plan, index, w->rows_per_block, w->pieces_per_row);
             const int64_t p0 = block.oh0 * plan->out_width + block.ow0, kc = block.rows * block.width;
-            const hc_gemm_matrix dzt = {.data = w->dz + (n * d->out_channels + w->g * kg) * pixels + p0, .ld = pixels, .transposed = true};
-            hc_gemm_pack_b(HC_ISA_AVX512, dzt, kc, kg, packed);
+            const float* packed = w->packed + (n - n0) * w->packed_floats + p0 * w->ldc;
             const bool first = n == 0 && index == 0;
             for (int64_t q = 0; q < panels; q++)
                 for (int64_t t = t_begin; t < t_end; t++) {
@@ -175,32 +195,32 @@ static hc_status run_taps(const hc_plan* base, const hc_args* args) {
     const hc_conv2d_desc* d = &plan->desc;
     const float* dz = hc_conv2d_diff_pre_activation(plan, args);
     if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
-    const float* x = hc_arg_in(args, HC_ARG_SRC);
     float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
     float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
     const int64_t kg = d->out_channels / d->groups, cg = d->in_channels / d->groups, ckk = hc_conv2d_taps_per_group(d);
-    const int64_t plane = d->in_height * d->in_width, groups_of_taps = ceil_div(ckk, TILE_TAPS);
+    const int64_t groups_of_taps = ceil_div(ckk, TILE_TAPS);
     const double flops = 2.0 * (double)plan->output_length * (double)ckk;
     const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
     if (db != NULL) hc_conv2d_bias_gradient(plan, dz, db, threads);
 
-    taps_work w = {.plan = plan, .dz = dz, .ldc = round_up(kg, TILE_CHANNELS)};
+    taps_work w = {.plan = plan, .x = hc_arg_in(args, HC_ARG_SRC), .dz = dz, .ldc = round_up(kg, TILE_CHANNELS)};
     w.blocks = block_count(plan, &w.rows_per_block, &w.pieces_per_row);
     w.image_floats = round_up(hc_conv2d_window_floats(plan), 16);
-    /* One thread fills each image's window just before its tiles, while it is in cache; several
-     * fill a chunk of images' windows together, then share the chunk's tiles. */
-    const int64_t chunk = threads == 1 ? 1 : max64(1, min64(d->batch, WINDOW_BYTES_MAX / (w.image_floats * (int64_t)sizeof(float))));
+    w.packed_floats = plan->out_height * plan->out_width * w.ldc;
+    /* Images are prepared a chunk at a time (windows and packed dZᵀ, every thread taking a share),
+     * then every thread runs its tap groups over the chunk: each dZᵀ block is packed once, not
+     * once per thread. One thread prepares one image just before its tiles, while it is in cache. */
+    const int64_t image_bytes = (w.image_floats + w.packed_floats) * (int64_t)sizeof(float);
+    const int64_t chunk = threads == 1 ? 1 : max64(1, min64(d->batch, WINDOW_BYTES_MAX / image_bytes));
     const int64_t offset_floats = round_up(ckk * 2, 16), dwt_floats = groups_of_taps * TILE_TAPS * w.ldc;
-    float* buffer = hc_aligned_alloc((size_t)(offset_floats + dwt_floats + chunk * w.image_floats) * sizeof(float));
+    float* buffer = hc_aligned_alloc((size_t)(offset_floats + dwt_floats + chunk * (w.image_floats + w.packed_floats)) * sizeof(float));
     if (buffer == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the weights gradient's windows");
     int64_t* offsets = (int64_t*)buffer;
     hc_conv2d_window_tap_offsets(plan, offsets);
     w.offsets = offsets;
     w.dwt = buffer + offset_floats;
-    float* windows = w.dwt + dwt_floats;
-    w.windows = windows;
-    const size_t packed_bytes = (size_t)(hc_gemm_packed_b_floats(HC_ISA_AVX512, BLOCK_PIXELS, kg) * (int64_t)sizeof(float));
-    int failed = 0;
+    w.windows = w.dwt + dwt_floats;
+    w.packed = w.windows + chunk * w.image_floats;
     for (int64_t g = 0; g < d->groups; g++) {
         w.g = g;
         for (int64_t n0 = 0; n0 < d->batch; n0 += chunk) {
@@ -209,32 +229,22 @@ static hc_status run_taps(const hc_plan* base, const hc_args* args) {
 #pragma omp parallel num_threads(threads) if (threads > 1)
             {
 #pragma omp for schedule(static)
-                for (int64_t t = 0; t < images * cg; t++) {
-                    const int64_t n = n0 + t / cg, c = t % cg;
-                    hc_conv2d_fill_window(plan, x + (n * d->in_channels + g * cg) * plane, windows + (n - n0) * w.image_floats, c, c + 1);
-                }
-                /* (the loop's barrier: the chunk's windows are filled before any tile reads them) */
-                float* packed = hc_thread_workspace(packed_bytes);
-                if (packed == NULL) {
-#pragma omp atomic write
-                    failed = 1;
-                }
+                for (int64_t task = 0; task < images * (cg + w.blocks); task++) prepare_chunk(&w, n0, task);
+                /* (the loop's barrier: the chunk is prepared before any tile reads it) */
 #pragma omp for schedule(static) nowait
                 for (int64_t part = 0; part < threads; part++) {
                     const int64_t t_begin = part * groups_of_taps / threads, t_end = (part + 1) * groups_of_taps / threads;
-                    if (packed != NULL && t_begin < t_end) run_tiles(&w, n0, n0, n0 + images, t_begin, t_end, packed);
+                    if (t_begin < t_end) run_tiles(&w, n0, images, t_begin, t_end);
                 }
                 hc_parallel_join(&finished);
             }
-            if (failed) break;
         }
-        if (failed) break;
         /* dW[g*kg + k][tap] = dWᵀ[tap][k] */
         for (int64_t k = 0; k < kg; k++)
             for (int64_t tap = 0; tap < ckk; tap++) dw[(g * kg + k) * ckk + tap] = w.dwt[tap * w.ldc + k];
     }
     hc_aligned_free(buffer);
-    return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a GEMM workspace") : HC_STATUS_OK;
+    return HC_STATUS_OK;
 }
 
 const hc_algorithm hc_conv2d_backward_weights_taps_8x32_avx512 = {
