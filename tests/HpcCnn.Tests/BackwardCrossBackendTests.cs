@@ -78,7 +78,7 @@ public class BackwardCrossBackendTests
         var expected = new[] { "as_forward", "gemm_col2im_" + gemm, "backward_data_generic", "im2col_gemm_" + gemm, "backward_weights_generic",
             "max_argmax_" + NativeLibraryInfo.BestIsa, "backward_" + NativeLibraryInfo.BestIsa, "gemm_" + gemm, "softmax_" + NativeLibraryInfo.BestIsa,
             "softmax_cross_entropy_backward_" + NativeLibraryInfo.BestIsa };
-        foreach (var name in NativeLibraryInfo.BestIsa == "avx512" ? expected.Append("taps_8x32_avx512") : expected)
+        foreach (var name in NativeLibraryInfo.BestIsa == "avx512" ? expected.Concat(["taps_8x32_avx512", "depthwise_direct_avx512"]) : expected)
             Assert.Contains(name, algorithms);
     }
 

@@ -26,6 +26,11 @@ public class ConvCrossBackendTests
         "--attr-post-ops=relu g8mb1ic8ih40iw70oc8kh5kw5sh3sw3ph2pw2n\"depthwise 5x5 stride 3\"",
         "g4mb1ic4ih21iw37oc4kh3kw3sw2ph2pw2dh1dw1n\"depthwise dilated, column stride 2\"",
         "g3mb2ic9ih7oc6kh3n\"3 groups\"",
+        // Depthwise 3x3 at stride 1, whose weights gradient rolls dz rows down the image: thin and padded shapes.
+        "g4mb2ic4ih1oc4kh3ph1n\"depthwise 3x3, one-row image\"",
+        "g4mb2ic4ih2iw40oc4kh3kw3ph2pw1dw2n\"depthwise 3x3, two rows, padding above the kernel's reach, column dilation 2\"",
+        "g4mb2ic4ih40iw3oc4kh3kw3ph1pw2n\"depthwise 3x3, three columns, padding 2 on the sides\"",
+        "g3mb1ic3ih17iw33oc3kh3kw3ph1pw1dw3n\"depthwise 3x3, column dilation 3\"",
         "g5mb2ic5ih17iw70oc5kh3kw3ph1pw1n\"depthwise 3x3 stride 1, five vectors per row, odd height\"",
         "--attr-post-ops=relu g4mb1ic4ih8iw40oc4kh3kw3n\"depthwise 3x3 stride 1, no padding, ReLU\"",
         "--attr-post-ops=relu:0.2 g3mb1ic3ih6iw33oc3kh3kw3ph2pw2n\"depthwise 3x3 stride 1, padding 2, LeakyReLU\"",

@@ -23,13 +23,9 @@
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/* The padded copy of one plane: `rows` rows of `row_length` floats, each split into stride_w
- * phases of `phase_width` floats. */
-typedef struct padded_plane {
-    int64_t rows, phase_width, row_length;
-} padded_plane;
+typedef hc_conv2d_padded_plane padded_plane;
 
-static padded_plane plane_shape(const hc_conv2d* plan) {
+hc_conv2d_padded_plane hc_conv2d_depthwise_plane_shape(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     /* Whole vectors per phase, so the stride-2 split never writes one phase's vector into the next. */
     const int64_t phase_width =
@@ -45,14 +41,15 @@ static padded_plane plane_shape(const hc_conv2d* plan) {
  * workspace, not a copy of a huge image, and a row holds every stride phase, so the stride must
  * not outgrow the kernel (hc_conv2d_stride_within_kernel); the plane's size is a checked
  * product, never a wrapped one. */
-static bool accepts_depthwise_avx512(const hc_conv2d* plan) {
+bool hc_conv2d_depthwise_plane_fits(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t limit = INT64_C(1) << 24;
-    if (d->groups != d->in_channels || d->groups != d->out_channels || d->kernel_height * d->kernel_width > MAX_TAPS ||
-        !hc_conv2d_stride_within_kernel(d))
-        return false;
-    const padded_plane shape = plane_shape(plan);
-    return hc_saturating_product(shape.rows, shape.row_length, 1, 1) < limit;
+    if (d->groups != d->in_channels || d->groups != d->out_channels || !hc_conv2d_stride_within_kernel(d)) return false;
+    const padded_plane shape = hc_conv2d_depthwise_plane_shape(plan);
+    return hc_saturating_product(shape.rows, shape.row_length, 1, 1) < (INT64_C(1) << 24);
+}
+
+static bool accepts_depthwise_avx512(const hc_conv2d* plan) {
+    return plan->desc.kernel_height * plan->desc.kernel_width <= MAX_TAPS && hc_conv2d_depthwise_plane_fits(plan);
 }
 
 /* dst[0 .. length) = the input row shifted right by `lead` zeros, zeros past its end. Whole
@@ -76,7 +73,7 @@ static void pad_row(const float* in, int64_t width, int64_t lead, int64_t length
 /* Copies one plane into the padded, phase-split layout. `scratch` holds one unsplit padded row
  * (2 * phase_width + 64 floats) for stride 2, split into even and odd columns with two permutes
  * per 32 floats. */
-static void fill_plane(const hc_conv2d* plan, padded_plane shape, const float* x, float* dst, float* scratch) {
+void hc_conv2d_depthwise_fill_plane(const hc_conv2d* plan, padded_plane shape, const float* x, float* dst, float* scratch) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t sw = d->stride_width, width = d->in_width;
     const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -359,7 +356,7 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
     const int64_t planes = d->batch * d->in_channels, taps = d->kernel_height * d->kernel_width;
     const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
     const int threads = (double)planes * (double)out_plane * (double)taps < 200000.0 ? 1 : plan->base.num_threads;
-    const padded_plane shape = plane_shape(plan);
+    const padded_plane shape = hc_conv2d_depthwise_plane_shape(plan);
     const bool aligned = is_dense_3x3_s1(d);
     const aligned_plane aligned_plane_shape = aligned_shape(plan);
     /* Slack: the last block's loads and the last row's zero stores may run up to 15 floats past
@@ -393,7 +390,7 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
                                       plan->base.bias != NULL ? plan->base.bias[c] : 0.0f, output + p * out_plane);
                 continue;
             }
-            fill_plane(plan, shape, input + p * in_plane, padded, padded + plane_floats);
+            hc_conv2d_depthwise_fill_plane(plan, shape, input + p * in_plane, padded, padded + plane_floats);
             depthwise_plane(plan, shape, padded, tap_offsets, plan->base.weights + c * taps, plan->base.bias != NULL ? plan->base.bias[c] : 0.0f,
                             output + p * out_plane);
         }

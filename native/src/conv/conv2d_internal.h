@@ -65,6 +65,21 @@ void hc_conv2d_fill_window(const hc_conv2d* plan, const float* x, float* window,
  * one output channel per task, so any thread count gives the same bits. */
 void hc_conv2d_bias_gradient(const hc_conv2d* plan, const float* dz, float* db, int threads);
 
+/* The depthwise AVX-512 kernels' zero-padded copy of one plane: `rows` rows of `row_length`
+ * floats, each split into stride_w phases of `phase_width` floats (padded column X at
+ * (X % sw) * phase_width + X / sw), with slack past the last vector, so that the inputs of one
+ * tap for 16 neighbouring outputs are one plain load for any stride, padding and dilation. */
+typedef struct hc_conv2d_padded_plane {
+    int64_t rows, phase_width, row_length;
+} hc_conv2d_padded_plane;
+
+hc_conv2d_padded_plane hc_conv2d_depthwise_plane_shape(const hc_conv2d* plan);
+/* Multiplier 1 (groups = in = out channels), a stride within the kernel, a plane under 2^24 floats. */
+bool hc_conv2d_depthwise_plane_fits(const hc_conv2d* plan);
+/* Copies plane x into `dst` (rows x row_length floats + 32 of slack); `scratch` holds one unsplit
+ * padded row (2 * phase_width + 64 floats) for stride 2. AVX-512: call only on a CPU that has it. */
+void hc_conv2d_depthwise_fill_plane(const hc_conv2d* plan, hc_conv2d_padded_plane shape, const float* x, float* dst, float* scratch);
+
 /* ---- forward ---- */
 
 /* Depthwise (one input and one output channel per group), direct, AVX-512 and AVX2. */
@@ -107,6 +122,9 @@ extern const hc_algorithm hc_conv2d_backward_data_generic;
 extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_8x32_avx512;
 extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_6x16_avx2;
 extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_4x16_generic;
+/* Depthwise weights gradient (multiplier 1): one channel per task, each image's plane in the
+ * forward kernel's padded layout, a register accumulator per tap (up to 5x5). */
+extern const hc_algorithm hc_conv2d_backward_weights_depthwise_avx512;
 /* Weights gradient as dWᵀ = columns · dZᵀ, the im2col rows broadcast in place from the phase-split
  * window and dZᵀ packed (no transpose of the columns); 24 or more output channels per group. */
 extern const hc_algorithm hc_conv2d_backward_weights_taps_8x32_avx512;
