@@ -10,6 +10,31 @@
 
 #include "internal.h"
 
+#if defined(HC_WRAP_GOMP_PARALLEL)
+/* libgomp's GOMP_parallel, which GCC calls for every `#pragma omp parallel`, wrapped (the link
+ * passes --wrap=GOMP_parallel): a region of one thread (num_threads(1), or an if clause that is
+ * false, which GCC passes as 1) outside any other region runs its body directly. libgomp builds
+ * a team even for one thread, and the closing barrier of that team wakes a futex with a system
+ * call: 1.3 us per region in this VM, measured, as long as a whole small kernel. Inside the body
+ * there is then no team, as in code outside any region: omp_get_num_threads() is 1,
+ * work-sharing loops run whole on the calling thread, barriers return at once. A region inside
+ * another (a kernel calling the GEMM driver from its loop) goes to libgomp as before: its loops
+ * need a context of their own, which only a team gives them. */
+static _Thread_local int direct_regions;
+
+void __real_GOMP_parallel(void (*fn)(void*), void* data, unsigned num_threads, unsigned flags);
+void __wrap_GOMP_parallel(void (*fn)(void*), void* data, unsigned num_threads, unsigned flags);
+void __wrap_GOMP_parallel(void (*fn)(void*), void* data, unsigned num_threads, unsigned flags) {
+    if (num_threads == 1 && direct_regions == 0 && omp_get_level() == 0) {
+        direct_regions++;
+        fn(data);
+        direct_regions--;
+        return;
+    }
+    __real_GOMP_parallel(fn, data, num_threads, flags);
+}
+#endif
+
 /* Longest a thread spins for the others. A kernel's finishing skew is one work item, tens of
  * microseconds; far past that the others are not running (more threads than CPUs) and spinning
  * would only keep a CPU from them. */
