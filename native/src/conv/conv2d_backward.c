@@ -18,6 +18,21 @@ const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args*
                                      plan->output_length, plan->base.isa, plan->base.num_threads);
 }
 
+int hc_conv2d_backward_threads(const hc_conv2d* plan) {
+    const double flops = 2.0 * (double)plan->output_length * (double)hc_conv2d_taps_per_group(&plan->desc);
+    return flops < HC_PARALLEL_MIN_FLOPS ? 1 : plan->base.num_threads;
+}
+
+hc_status hc_conv2d_weights_gradient_of(const hc_conv2d* plan, const hc_args* args, hc_conv2d_weights_gradient* gradient) {
+    gradient->dz = hc_conv2d_diff_pre_activation(plan, args);
+    if (gradient->dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
+    gradient->x = hc_arg_in(args, HC_ARG_SRC);
+    gradient->dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
+    gradient->db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
+    gradient->threads = hc_conv2d_backward_threads(plan);
+    return HC_STATUS_OK;
+}
+
 #define LANES 8
 
 static inline float sum_lanes(const float lanes[LANES]) {
@@ -165,10 +180,8 @@ static hc_status run_backward_data_generic(const hc_plan* base, const hc_args* a
     const float* dz = hc_conv2d_diff_pre_activation(plan, args);
     if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
     float* dx = hc_arg_out(args, HC_ARG_DIFF_SRC);
-    const int64_t c_per_group = d->in_channels / d->groups, in_plane = d->in_height * d->in_width;
-    const int64_t taps = d->kernel_height * d->kernel_width, planes = d->batch * d->in_channels;
-    const double flops = 2.0 * (double)plan->output_length * (double)(c_per_group * taps);
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
+    const int64_t in_plane = d->in_height * d->in_width, planes = d->batch * d->in_channels;
+    const int threads = hc_conv2d_backward_threads(plan);
     int finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
@@ -227,16 +240,16 @@ void hc_conv2d_weights_gradient_nan_over_padding(const hc_conv2d* plan, const fl
 static hc_status run_backward_weights_generic(const hc_plan* base, const hc_args* args) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
-    const float* dz = hc_conv2d_diff_pre_activation(plan, args);
-    if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
-    const float* x = hc_arg_in(args, HC_ARG_SRC);
-    float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
-    float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
+    hc_conv2d_weights_gradient gradient;
+    if (hc_conv2d_weights_gradient_of(plan, args, &gradient) != HC_STATUS_OK) return HC_STATUS_OUT_OF_MEMORY;
+    const float* dz = gradient.dz;
+    const float* x = gradient.x;
+    float* dw = gradient.dw;
+    float* db = gradient.db;
+    const int threads = gradient.threads;
     const int64_t c_per_group = d->in_channels / d->groups, k_per_group = d->out_channels / d->groups;
     const int64_t in_plane = d->in_height * d->in_width, out_w = plan->out_width, out_plane = plan->out_height * out_w;
-    const int64_t taps = d->kernel_height * d->kernel_width, sw = d->stride_width;
-    const double flops = 2.0 * (double)plan->output_length * (double)(c_per_group * taps);
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
+    const int64_t sw = d->stride_width;
     int finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {

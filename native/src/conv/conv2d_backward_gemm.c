@@ -71,15 +71,13 @@ static void col2im(const hc_conv2d* plan, const float* columns, int64_t oh0, int
 static hc_status backward_weights(const hc_plan* base, const hc_args* args, hc_isa isa) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
-    const float* dz = hc_conv2d_diff_pre_activation(plan, args);
-    if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
-    const float* x = hc_arg_in(args, HC_ARG_SRC);
-    float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
-    float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
+    hc_conv2d_weights_gradient gradient;
+    if (hc_conv2d_weights_gradient_of(plan, args, &gradient) != HC_STATUS_OK) return HC_STATUS_OUT_OF_MEMORY;
+    const float *dz = gradient.dz, *x = gradient.x;
+    float *dw = gradient.dw, *db = gradient.db;
+    const int threads = gradient.threads;
     const int64_t groups = d->groups, kg = d->out_channels / groups, cg = d->in_channels / groups, ckk = hc_conv2d_taps_per_group(d);
     const int64_t pixels = plan->out_height * plan->out_width, plane = d->in_height * d->in_width;
-    const double flops = 2.0 * (double)plan->output_length * (double)ckk;
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
     if (db != NULL) hc_conv2d_bias_gradient(plan, dz, db, threads);
     /* One thread fills each image's window just before its GEMM, while it is in cache; several
      * fill every image's window of a group at once, so filling is not a serial step per image. */
@@ -161,8 +159,7 @@ static hc_status backward_data(const hc_plan* base, const hc_args* args, hc_isa 
     if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
     float* dx = hc_arg_out(args, HC_ARG_DIFF_SRC);
     const int64_t images = d->batch * d->groups;
-    const double flops = 2.0 * (double)plan->output_length * (double)hc_conv2d_taps_per_group(d);
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
+    const int threads = hc_conv2d_backward_threads(plan);
     int failed = 0;
     if (images >= 2 * threads || threads == 1) {
         /* Whole images per thread, each GEMM on one thread. */

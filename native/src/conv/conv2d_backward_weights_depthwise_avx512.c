@@ -156,15 +156,13 @@ static void channel_gradient_any(const hc_conv2d* plan, hc_conv2d_padded_plane s
 static hc_status run_depthwise_weights(const hc_plan* base, const hc_args* args) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
-    const float* dz = hc_conv2d_diff_pre_activation(plan, args);
-    if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
-    const float* x = hc_arg_in(args, HC_ARG_SRC);
-    float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
-    float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
+    hc_conv2d_weights_gradient g;
+    if (hc_conv2d_weights_gradient_of(plan, args, &g) != HC_STATUS_OK) return HC_STATUS_OUT_OF_MEMORY;
+    const float *dz = g.dz, *x = g.x;
+    float* dw = g.dw;
+    const int threads = g.threads;
     const int64_t taps = taps_of(d);
-    const double flops = 2.0 * (double)plan->output_length * (double)taps;
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
-    if (db != NULL) hc_conv2d_bias_gradient(plan, dz, db, threads);
+    if (g.db != NULL) hc_conv2d_bias_gradient(plan, dz, g.db, threads);
     const hc_conv2d_padded_plane shape = hc_conv2d_depthwise_plane_shape(plan);
     /* Where tap (r, s) starts in the padded plane, relative to its output row's first input; the
      * taps past the kernel's (the generic instance's) read tap 0 and land in a discarded row. */

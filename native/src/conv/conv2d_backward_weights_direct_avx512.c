@@ -139,14 +139,13 @@ static void run_task(const direct_layout* l, int64_t kb, int64_t kw, int64_t bat
 static hc_status run_direct(const hc_plan* base, const hc_args* args) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
-    const float* dz = hc_conv2d_diff_pre_activation(plan, args);
-    if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
-    const float* x = hc_arg_in(args, HC_ARG_SRC);
+    hc_conv2d_weights_gradient gradient;
+    if (hc_conv2d_weights_gradient_of(plan, args, &gradient) != HC_STATUS_OK) return HC_STATUS_OUT_OF_MEMORY;
+    const float *dz = gradient.dz, *x = gradient.x;
     /* The flat correlations multiply the zeros between re-pitched rows with every input column: an
      * infinite or NaN input would leave NaN where the definition has none; such runs take the plain path. */
     if (hc_any_non_finite(x, d->batch * d->in_channels * d->in_height * d->in_width)) return hc_conv2d_backward_weights_generic.run(base, args);
-    float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
-    float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
+    float *dw = gradient.dw, *db = gradient.db;
     const direct_layout layout = layout_of(plan);
     const direct_layout* l = &layout;
     float* z_wide = hc_aligned_alloc((size_t)l->floats * sizeof(float));
@@ -156,8 +155,7 @@ static hc_status run_direct(const hc_plan* base, const hc_args* args) {
     const int64_t k_per_group = d->out_channels / d->groups, c_per_group = d->in_channels / d->groups;
     const int64_t kh = d->kernel_height, kw = d->kernel_width, blocks = l->k_padded / l->block;
     const int64_t tasks = d->groups * c_per_group * kh * blocks;
-    const double flops = 2.0 * (double)plan->output_length * (double)(c_per_group * kh * kw);
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
+    const int threads = gradient.threads;
     int finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {

@@ -193,17 +193,15 @@ static void run_tiles(const taps_work* w, int64_t n0, int64_t images, int64_t t_
 static hc_status run_taps(const hc_plan* base, const hc_args* args) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
-    const float* dz = hc_conv2d_diff_pre_activation(plan, args);
-    if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
-    float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
-    float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
+    hc_conv2d_weights_gradient gradient;
+    if (hc_conv2d_weights_gradient_of(plan, args, &gradient) != HC_STATUS_OK) return HC_STATUS_OUT_OF_MEMORY;
+    float* dw = gradient.dw;
+    const int threads = gradient.threads;
     const int64_t kg = d->out_channels / d->groups, cg = d->in_channels / d->groups, ckk = hc_conv2d_taps_per_group(d);
     const int64_t groups_of_taps = ceil_div(ckk, TILE_TAPS);
-    const double flops = 2.0 * (double)plan->output_length * (double)ckk;
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : base->num_threads;
-    if (db != NULL) hc_conv2d_bias_gradient(plan, dz, db, threads);
+    if (gradient.db != NULL) hc_conv2d_bias_gradient(plan, gradient.dz, gradient.db, threads);
 
-    taps_work w = {.plan = plan, .x = hc_arg_in(args, HC_ARG_SRC), .dz = dz, .ldc = round_up(kg, TILE_CHANNELS)};
+    taps_work w = {.plan = plan, .x = gradient.x, .dz = gradient.dz, .ldc = round_up(kg, TILE_CHANNELS)};
     w.blocks = block_count(plan, &w.rows_per_block, &w.pieces_per_row);
     w.image_floats = round_up(hc_conv2d_window_floats(plan), 16);
     w.packed_floats = plan->out_height * plan->out_width * w.ldc;

@@ -146,6 +146,22 @@ void hc_conv2d_weights_gradient_nan_over_padding(const hc_conv2d* plan, const fl
 /* dL/d(pre-activation) for the backward passes (hc_eltwise_pre_activation); NULL when out of memory. */
 const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args* args);
 
+/* Threads a backward pass uses: one below HC_PARALLEL_MIN_FLOPS of work (2 · outputs · taps per
+ * group), else the plan's. */
+int hc_conv2d_backward_threads(const hc_conv2d* plan);
+
+/* What every weights-gradient algorithm starts from. */
+typedef struct hc_conv2d_weights_gradient {
+    const float* dz; /* dL/d(pre-activation) */
+    const float* x;
+    float* dw;
+    float* db; /* NULL without the bias */
+    int threads;
+} hc_conv2d_weights_gradient;
+
+/* Reads them from args, computing dz when an activation is fused; HC_STATUS_OUT_OF_MEMORY when it cannot. */
+hc_status hc_conv2d_weights_gradient_of(const hc_conv2d* plan, const hc_args* args, hc_conv2d_weights_gradient* gradient);
+
 /* True when each stride is at most twice its (dilated) kernel extent. The phase-split windows
  * of the GEMM paths hold every row and column between a block's first and last tap, so a longer
  * stride fills mostly what no tap reads (one output of a huge stride made a window as large as
