@@ -233,6 +233,22 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
         }
     }
     int finished = 0, failed = 0;
+#if defined(__AVX512F__)
+    if (d->algorithm == HC_POOL_MAX && is_2x2_stride2(pool)) {
+        /* Blocks of planes; the blocks depend on the thread count, each plane's results do not. */
+        const int64_t block = hc_dynamic_chunk(planes, threads), blocks = (planes + block - 1) / block;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+        {
+#pragma omp for schedule(dynamic, 1) nowait
+            for (int64_t b = 0; b < blocks; b++) {
+                const int64_t p0 = b * block, count = planes - p0 < block ? planes - p0 : block;
+                max_backward_2x2s2_planes(pool, diff_dst + p0 * out_plane, argmax + p0 * out_plane, diff_src + p0 * in_plane, count);
+            }
+            hc_parallel_join(&finished);
+        }
+        return HC_STATUS_OK;
+    }
+#endif
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
 #pragma omp for schedule(dynamic, hc_dynamic_chunk(planes, threads)) nowait
@@ -254,12 +270,6 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
                 }
                 average_backward_plane(pool, dy, dx, scratch, column_width, first_row, last_row);
             } else {
-#if defined(__AVX512F__)
-                if (is_2x2_stride2(pool)) {
-                    max_backward_2x2s2_plane(pool, dy, argmax + p * out_plane, dx);
-                    continue;
-                }
-#endif
                 max_backward_plane(pool, dy, argmax + p * out_plane, dx);
             }
         }
