@@ -15,34 +15,43 @@ static bool is_2x2_stride2(const hc_pool2d* pool) {
            d->pad_left == 0 && d->pad_bottom == 0 && d->pad_right == 0;
 }
 
-static void max_argmax_2x2s2_plane(const hc_pool2d* pool, const float* x, float* y, int32_t* argmax) {
-    const int64_t in_w = pool->desc.in_width, out_w = pool->out_width;
+static inline __attribute__((always_inline)) void max_argmax_2x2s2_block(const float* r0, const float* r1, float* y, int32_t* argmax,
+                                                                        __m512i base, int32_t in_w, __mmask16 out_mask, __mmask16 lo,
+                                                                        __mmask16 hi) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    const __m512i twice_lane = even;
+    const __m512 a0 = _mm512_maskz_loadu_ps(lo, r0), a1 = _mm512_maskz_loadu_ps(hi, r0 + 16);
+    const __m512 b0 = _mm512_maskz_loadu_ps(lo, r1), b1 = _mm512_maskz_loadu_ps(hi, r1 + 16);
+    __m512 best = _mm512_permutex2var_ps(a0, even, a1);
+    __m512i index = base;
+    const __m512 candidates[3] = {_mm512_permutex2var_ps(a0, odd, a1), _mm512_permutex2var_ps(b0, even, b1), _mm512_permutex2var_ps(b0, odd, b1)};
+    const int32_t offsets[3] = {1, in_w, in_w + 1};
+    for (int i = 0; i < 3; i++) {
+        /* !(v <= best) is v > best or either NaN; a NaN best keeps its place. */
+        const __mmask16 greater = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(best, best, _CMP_ORD_Q), candidates[i], best, _CMP_NLE_UQ);
+        best = _mm512_mask_mov_ps(best, greater, candidates[i]);
+        index = _mm512_mask_mov_epi32(index, greater, _mm512_add_epi32(base, _mm512_set1_epi32(offsets[i])));
+    }
+    _mm512_mask_storeu_ps(y, out_mask, best);
+    _mm512_mask_storeu_epi32(argmax, out_mask, index);
+}
+
+/* One plane; each block's masks fixed for the plane (rebuilt per row they cost LeNet's short rows
+ * as much as the comparisons). */
+static void max_argmax_2x2s2_plane(const hc_pool2d* pool, const float* x, float* y, int32_t* argmax) {
+    const int64_t in_w = pool->desc.in_width, out_w = pool->out_width, whole = out_w / 16 * 16, tail = out_w - whole;
+    const __m512i twice_lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __mmask16 out_mask = hc_first_lanes16(tail), lo = hc_first_lanes16(2 * tail), hi = hc_first_lanes16(2 * tail - 16);
     for (int64_t oh = 0; oh < pool->out_height; oh++) {
         const float* r0 = x + 2 * oh * in_w;
         const float* r1 = r0 + in_w;
-        for (int64_t ow = 0; ow < out_w; ow += 16) {
-            const int64_t n = out_w - ow < 16 ? out_w - ow : 16;
-            const __mmask16 out_mask = hc_first_lanes16(n), lo = hc_first_lanes16(2 * n), hi = hc_first_lanes16(2 * n - 16);
-            const __m512 a0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * ow), a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * ow + 16);
-            const __m512 b0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * ow), b1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * ow + 16);
-            const __m512i base = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * in_w + 2 * ow)), twice_lane);
-            __m512 best = _mm512_permutex2var_ps(a0, even, a1);
-            __m512i index = base;
-            const __m512 candidates[3] = {_mm512_permutex2var_ps(a0, odd, a1), _mm512_permutex2var_ps(b0, even, b1),
-                                          _mm512_permutex2var_ps(b0, odd, b1)};
-            const int32_t offsets[3] = {1, (int32_t)in_w, (int32_t)in_w + 1};
-            for (int i = 0; i < 3; i++) {
-                /* !(v <= best) is v > best or either NaN; a NaN best keeps its place. */
-                const __mmask16 greater = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(best, best, _CMP_ORD_Q), candidates[i], best, _CMP_NLE_UQ);
-                best = _mm512_mask_mov_ps(best, greater, candidates[i]);
-                index = _mm512_mask_mov_epi32(index, greater, _mm512_add_epi32(base, _mm512_set1_epi32(offsets[i])));
-            }
-            _mm512_mask_storeu_ps(y + oh * out_w + ow, out_mask, best);
-            _mm512_mask_storeu_epi32(argmax + oh * out_w + ow, out_mask, index);
-        }
+        __m512i base = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * in_w)), twice_lane);
+        int64_t ow = 0;
+        for (; ow < whole; ow += 16, base = _mm512_add_epi32(base, _mm512_set1_epi32(32)))
+            max_argmax_2x2s2_block(r0 + 2 * ow, r1 + 2 * ow, y + oh * out_w + ow, argmax + oh * out_w + ow, base, (int32_t)in_w, 0xFFFF, 0xFFFF,
+                                   0xFFFF);
+        if (tail > 0)
+            max_argmax_2x2s2_block(r0 + 2 * ow, r1 + 2 * ow, y + oh * out_w + ow, argmax + oh * out_w + ow, base, (int32_t)in_w, out_mask, lo, hi);
     }
 }
 
