@@ -46,6 +46,10 @@ static hc_status run_max_argmax(const hc_plan* plan, const hc_args* args) {
                 max_argmax_2x2s2_plane(pool, x, output + p * out_plane, argmax + p * out_plane);
                 continue;
             }
+            if (max_argmax_vector_fits(pool)) {
+                max_argmax_plane_avx512(pool, x, output + p * out_plane, argmax + p * out_plane);
+                continue;
+            }
 #endif
             for (int64_t oh = 0; oh < pool->out_height; oh++)
                 for (int64_t ow = 0; ow < pool->out_width; ow++) {

@@ -55,6 +55,77 @@ static void max_argmax_2x2s2_plane(const hc_pool2d* pool, const float* x, float*
     }
 }
 
+/* Max pooling with argmax for column strides 1 and 2 and kernels up to 16 wide, any padding: 16
+ * outputs at a time, each window's elements visited in row-major order as the plain loop does
+ * (a later element wins when greater, or NaN over a number; padding is no candidate). Tap s of
+ * 16 outputs is one load masked to the image's columns (stride 2: 32 loaded, the even lanes
+ * kept); `have` marks the lanes that met their window's first element. */
+#define ARGMAX_TAPS_MAX 16
+
+static bool max_argmax_vector_fits(const hc_pool2d* pool) {
+    return (pool->desc.stride_width == 1 || pool->desc.stride_width == 2) && pool->desc.kernel_width <= ARGMAX_TAPS_MAX;
+}
+
+/* The lanes where candidate v (present in `lanes`) replaces the best so far: no best yet, or v
+ * greater (!(v <= best): greater or NaN) while the best is not NaN. In mask registers: through
+ * general registers the chain from one candidate to the next was twice as long. */
+static inline __mmask16 later_wins(__m512 best, __mmask16 have, __m512 v, __mmask16 lanes) {
+    const __mmask16 greater = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(best, best, _CMP_ORD_Q), v, best, _CMP_NLE_UQ);
+    return _kandn_mask16(_kandn_mask16(greater, have), lanes);
+}
+
+static void max_argmax_plane_avx512(const hc_pool2d* pool, const float* x, float* y, int32_t* argmax) {
+    const hc_pool2d_desc* d = &pool->desc;
+    const int64_t in_w = d->in_width, out_w = pool->out_width, sw = d->stride_width, kw = d->kernel_width;
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (int64_t ow = 0; ow < out_w; ow += 16) {
+        /* Per tap, which of the 16 outputs it reaches inside the image, and the loads' masks. */
+        const __mmask16 outputs = hc_first_lanes16(out_w - ow);
+        __mmask16 reach[ARGMAX_TAPS_MAX], load_lo[ARGMAX_TAPS_MAX], load_hi[ARGMAX_TAPS_MAX];
+        for (int64_t s = 0; s < kw; s++) {
+            const int64_t first = ow * sw - d->pad_left + s; /* input column of lane 0 */
+            __mmask16 m = 0;
+            for (int j = 0; j < 16; j++) {
+                const int64_t column = first + j * sw;
+                if (column >= 0 && column < in_w && ((outputs >> j) & 1)) m |= (__mmask16)(1u << j);
+            }
+            reach[s] = m;
+            load_lo[s] = (__mmask16)(hc_first_lanes16(in_w - first) & ~hc_first_lanes16(-first));
+            load_hi[s] = (__mmask16)(hc_first_lanes16(in_w - first - 16) & ~hc_first_lanes16(-first - 16));
+        }
+        const __m512i columns = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(ow * sw - d->pad_left)), sw == 2 ? even : lane);
+        for (int64_t oh = 0; oh < pool->out_height; oh++) {
+            const hc_pool_window w = hc_pool_window_at(pool, oh, 0); /* rows h0 .. h1 for every column */
+            __m512 best = _mm512_setzero_ps();
+            __m512i index = _mm512_setzero_si512();
+            __mmask16 have = 0;
+            for (int64_t h = w.h0; h < w.h1; h++) {
+                const char* row = (const char*)(x + h * in_w);
+                const __m512i row_index = _mm512_add_epi32(columns, _mm512_set1_epi32((int32_t)(h * in_w)));
+                for (int64_t s = 0; s < kw; s++) {
+                    if (reach[s] == 0) continue;
+                    const int64_t first = ow * sw - d->pad_left + s;
+                    __m512 v;
+                    if (sw == 1) {
+                        v = _mm512_maskz_loadu_ps(load_lo[s], row + first * (int64_t)sizeof(float));
+                    } else {
+                        const __m512 a = _mm512_maskz_loadu_ps(load_lo[s], row + first * (int64_t)sizeof(float));
+                        const __m512 b = _mm512_maskz_loadu_ps(load_hi[s], row + (first + 16) * (int64_t)sizeof(float));
+                        v = _mm512_permutex2var_ps(a, even, b);
+                    }
+                    const __mmask16 take = later_wins(best, have, v, reach[s]);
+                    best = _mm512_mask_mov_ps(best, take, v);
+                    index = _mm512_mask_mov_epi32(index, take, _mm512_add_epi32(row_index, _mm512_set1_epi32((int32_t)s)));
+                    have = _kor_mask16(have, reach[s]);
+                }
+            }
+            _mm512_mask_storeu_ps(y + oh * out_w + ow, outputs, best);
+            _mm512_mask_storeu_epi32(argmax + oh * out_w + ow, outputs, index);
+        }
+    }
+}
+
 /* dx of planes [0, planes) for 2x2 windows at stride 2 without padding: the windows do not
  * overlap, so each input element receives at most its own window's dy, at the position the argmax
  * names (0 + dy, as the scatter adds it; an index outside its window is ignored). Written row pair
