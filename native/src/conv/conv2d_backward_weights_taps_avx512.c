@@ -19,6 +19,8 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "../core/avx512.h"
+#include "../eltwise/eltwise_internal.h"
 #include "../gemm/gemm.h"
 #include "conv2d_internal.h"
 
@@ -135,7 +137,9 @@ static bool accepts_taps(const hc_plan* base) {
 typedef struct taps_work {
     const hc_conv2d* plan;
     const float* x;
-    const float* dz;
+    const float* dy;          /* dL/dy */
+    const float* y;           /* the forward output, for a fused activation's derivative; NULL without one */
+    float* bias_sums;         /* per image, block and output channel: the block's dz summed (NULL without a bias) */
     float* windows;           /* the chunk's windows, image_floats apart */
     float* packed;            /* the chunk's dZᵀ blocks, packed_floats per image (block at p0 · ldc) */
     const int64_t* offsets;   /* per tap, into a window */
@@ -145,7 +149,9 @@ typedef struct taps_work {
 } taps_work;
 
 /* Task `task` of a chunk's preparation (images [n0, n0 + images)): each input channel's window of
- * each image, then each image's dZᵀ blocks. */
+ * each image, then each image's dZᵀ blocks. A block's dz = act'(y) · dy is made here, in cache,
+ * right before it is packed (not a pass over the whole output first), and summed per output
+ * channel for the bias: 16 lanes, then the lanes in order. */
 static void prepare_chunk(const taps_work* w, int64_t n0, int64_t task) {
     const hc_conv2d* plan = w->plan;
     const hc_conv2d_desc* d = &plan->desc;
@@ -156,9 +162,25 @@ static void prepare_chunk(const taps_work* w, int64_t n0, int64_t task) {
         hc_conv2d_fill_window(plan, image, w->windows + (n - n0) * w->image_floats, item, item + 1);
         return;
     }
-    const pixel_block block = block_at(plan, item - cg, w->rows_per_block, w->pieces_per_row);
+    const int64_t index = item - cg;
+    const pixel_block block = block_at(plan, index, w->rows_per_block, w->pieces_per_row);
     const int64_t p0 = block.oh0 * plan->out_width + block.ow0, kc = block.rows * block.width;
-    const hc_gemm_matrix dzt = {.data = w->dz + (n * d->out_channels + w->g * kg) * pixels + p0, .ld = pixels, .transposed = true};
+    const int64_t first = (n * d->out_channels + w->g * kg) * pixels + p0;
+    hc_gemm_matrix dzt = {.data = w->dy + first, .ld = pixels, .transposed = true};
+    if (w->y != NULL) {
+        /* The calling tasks' columns buffer is free here: the tiles use none. */
+        float* dz = hc_thread_columns((size_t)(kg * kc) * sizeof(float));
+        for (int64_t k = 0; k < kg; k++)
+            hc_eltwise_backward__avx512(d->activation, d->activation_alpha, w->y + first + k * pixels, w->dy + first + k * pixels, dz + k * kc, 0, kc);
+        dzt = (hc_gemm_matrix){.data = dz, .ld = kc, .transposed = true};
+    }
+    if (w->bias_sums != NULL)
+        for (int64_t k = 0; k < kg; k++) {
+            const float* row = dzt.data + k * dzt.ld;
+            __m512 lanes = _mm512_setzero_ps();
+            for (int64_t pp = 0; pp < kc; pp += 16) lanes = _mm512_add_ps(lanes, _mm512_maskz_loadu_ps(hc_first_lanes16(kc - pp), row + pp));
+            w->bias_sums[(n * w->blocks + index) * kg + k] = _mm512_reduce_add_ps(lanes);
+        }
     hc_gemm_pack_b(HC_ISA_AVX512, dzt, kc, kg, w->packed + (n - n0) * w->packed_floats + p0 * w->ldc);
 }
 
@@ -193,15 +215,14 @@ static void run_tiles(const taps_work* w, int64_t n0, int64_t images, int64_t t_
 static hc_status run_taps(const hc_plan* base, const hc_args* args) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
-    hc_conv2d_weights_gradient gradient;
-    if (hc_conv2d_weights_gradient_of(plan, args, &gradient) != HC_STATUS_OK) return HC_STATUS_OUT_OF_MEMORY;
-    float* dw = gradient.dw;
-    const int threads = gradient.threads;
+    float* dw = hc_arg_out(args, HC_ARG_DIFF_WEIGHTS);
+    float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
+    const int threads = hc_conv2d_backward_threads(plan);
     const int64_t kg = d->out_channels / d->groups, cg = d->in_channels / d->groups, ckk = hc_conv2d_taps_per_group(d);
     const int64_t groups_of_taps = ceil_div(ckk, TILE_TAPS);
-    if (gradient.db != NULL) hc_conv2d_bias_gradient(plan, gradient.dz, gradient.db, threads);
 
-    taps_work w = {.plan = plan, .x = gradient.x, .dz = gradient.dz, .ldc = round_up(kg, TILE_CHANNELS)};
+    taps_work w = {.plan = plan, .x = hc_arg_in(args, HC_ARG_SRC), .dy = hc_arg_in(args, HC_ARG_DIFF_DST), .ldc = round_up(kg, TILE_CHANNELS)};
+    if (d->activation != HC_ACTIVATION_NONE) w.y = hc_arg_in(args, HC_ARG_DST);
     w.blocks = block_count(plan, &w.rows_per_block, &w.pieces_per_row);
     w.image_floats = round_up(hc_conv2d_window_floats(plan), 16);
     w.packed_floats = plan->out_height * plan->out_width * w.ldc;
@@ -211,38 +232,60 @@ static hc_status run_taps(const hc_plan* base, const hc_args* args) {
     const int64_t image_bytes = (w.image_floats + w.packed_floats) * (int64_t)sizeof(float);
     const int64_t chunk = threads == 1 ? 1 : max64(1, min64(d->batch, WINDOW_BYTES_MAX / image_bytes));
     const int64_t offset_floats = round_up(ckk * 2, 16), dwt_floats = groups_of_taps * TILE_TAPS * w.ldc;
-    float* buffer = hc_aligned_alloc((size_t)(offset_floats + dwt_floats + chunk * (w.image_floats + w.packed_floats)) * sizeof(float));
+    const int64_t bias_floats = db != NULL ? round_up(d->batch * w.blocks * kg, 16) : 0;
+    float* buffer = hc_aligned_alloc((size_t)(offset_floats + dwt_floats + bias_floats + chunk * (w.image_floats + w.packed_floats)) * sizeof(float));
     if (buffer == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the weights gradient's windows");
     int64_t* offsets = (int64_t*)buffer;
     hc_conv2d_window_tap_offsets(plan, offsets);
     w.offsets = offsets;
     w.dwt = buffer + offset_floats;
-    w.windows = w.dwt + dwt_floats;
+    w.bias_sums = db != NULL ? w.dwt + dwt_floats : NULL;
+    w.windows = w.dwt + dwt_floats + bias_floats;
     w.packed = w.windows + chunk * w.image_floats;
-    for (int64_t g = 0; g < d->groups; g++) {
+    int failed = 0;
+    for (int64_t g = 0; g < d->groups && !failed; g++) {
         w.g = g;
         for (int64_t n0 = 0; n0 < d->batch; n0 += chunk) {
             const int64_t images = min64(chunk, d->batch - n0);
             int finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
             {
+                /* A fused activation's dz needs each preparing thread's columns buffer. */
+                if (w.y != NULL && hc_thread_columns((size_t)(kg * BLOCK_PIXELS) * sizeof(float)) == NULL) {
+#pragma omp atomic write
+                    failed = 1;
+                }
+#pragma omp barrier
+                int stop;
+#pragma omp atomic read
+                stop = failed;
+                if (!stop) {
 #pragma omp for schedule(static)
-                for (int64_t task = 0; task < images * (cg + w.blocks); task++) prepare_chunk(&w, n0, task);
-                /* (the loop's barrier: the chunk is prepared before any tile reads it) */
+                    for (int64_t task = 0; task < images * (cg + w.blocks); task++) prepare_chunk(&w, n0, task);
+                    /* (the loop's barrier: the chunk is prepared before any tile reads it) */
 #pragma omp for schedule(static) nowait
-                for (int64_t part = 0; part < threads; part++) {
-                    const int64_t t_begin = part * groups_of_taps / threads, t_end = (part + 1) * groups_of_taps / threads;
-                    if (t_begin < t_end) run_tiles(&w, n0, images, t_begin, t_end);
+                    for (int64_t part = 0; part < threads; part++) {
+                        const int64_t t_begin = part * groups_of_taps / threads, t_end = (part + 1) * groups_of_taps / threads;
+                        if (t_begin < t_end) run_tiles(&w, n0, images, t_begin, t_end);
+                    }
                 }
                 hc_parallel_join(&finished);
             }
+            if (failed) break;
         }
-        /* dW[g*kg + k][tap] = dWᵀ[tap][k] */
+        if (failed) break;
+        /* dW[g*kg + k][tap] = dWᵀ[tap][k]; dL/db[g*kg + k] = the blocks' sums in image and block order. */
         for (int64_t k = 0; k < kg; k++)
             for (int64_t tap = 0; tap < ckk; tap++) dw[(g * kg + k) * ckk + tap] = w.dwt[tap * w.ldc + k];
+        if (db != NULL)
+            for (int64_t k = 0; k < kg; k++) {
+                float sum = 0.0f;
+                for (int64_t i = 0; i < d->batch * w.blocks; i++) sum += w.bias_sums[i * kg + k];
+                db[g * kg + k] = sum;
+            }
     }
     hc_aligned_free(buffer);
-    return HC_STATUS_OK;
+    return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the activation's gradient") : HC_STATUS_OK;
 }
 
 const hc_algorithm hc_conv2d_backward_weights_taps_8x32_avx512 = {

@@ -126,7 +126,8 @@ extern const hc_algorithm hc_conv2d_backward_weights_im2col_gemm_4x16_generic;
  * forward kernel's padded layout, a register accumulator per tap (up to 5x5). */
 extern const hc_algorithm hc_conv2d_backward_weights_depthwise_avx512;
 /* Weights gradient as dWᵀ = columns · dZᵀ, the im2col rows broadcast in place from the phase-split
- * window and dZᵀ packed (no transpose of the columns); 24 or more output channels per group. */
+ * window and dZᵀ packed (no transpose of the columns), a fused activation's derivative and the
+ * bias taken block by block while packing; 24 or more output channels per group. */
 extern const hc_algorithm hc_conv2d_backward_weights_taps_8x32_avx512;
 /* Weights gradient of a stride-1 convolution with few channels: every image re-pitched onto one
  * row width, then flat correlations with the accumulators in registers (LeNet's layers). */
