@@ -60,7 +60,7 @@ static inline __attribute__((always_inline)) void accumulate_padded(const hc_con
  * meet the dz rows oh = ih + pad_top - r of kernel rows r = 0, 1, 2, kept in registers as they
  * roll down, so each input row and each dz row is loaded once per column block. Kernel rows over
  * the padding above and below the image multiply zeros (the NaN rule). The nine accumulators
- * are named variables (an array, even of constant size, stayed in memory with GCC 12: a load and
+ * are named variables (an array sized by a parameter stayed in memory with GCC 12: a load and
  * a store per FMA, measured). */
 #define TAP_ROW(z, a0, a1, a2)                                                                              \
     do {                                                                                                    \

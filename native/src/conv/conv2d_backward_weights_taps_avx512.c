@@ -13,11 +13,9 @@
  * Determinism: the reduction blocks depend on the problem only and every tile is summed by one
  * thread, image after image and block after block, so any thread count gives the same bits.
  * Threads share the tiles (runs of 8 taps) of a chunk of images whose windows and packed dZᵀ
- * they prepared together. Padding is zeros
- * in the window, multiplied like any input (the NaN rule in hpccnn.h). Compiled with -mavx512f
- * (this file only). */
+ * they prepared together. Padding is zeros in the window, multiplied like any input (the NaN rule
+ * in hpccnn.h). Compiled with -mavx512f (this file only). */
 #include <immintrin.h>
-#include <string.h>
 
 #include "../core/avx512.h"
 #include "../eltwise/eltwise_internal.h"
@@ -243,7 +241,7 @@ static hc_status run_taps(const hc_plan* base, const hc_args* args) {
     w.windows = w.dwt + dwt_floats + bias_floats;
     w.packed = w.windows + chunk * w.image_floats;
     int failed = 0;
-    for (int64_t g = 0; g < d->groups && !failed; g++) {
+    for (int64_t g = 0; g < d->groups; g++) {
         w.g = g;
         for (int64_t n0 = 0; n0 < d->batch; n0 += chunk) {
             const int64_t images = min64(chunk, d->batch - n0);

@@ -17,8 +17,6 @@ static int threads_for(const hc_pool2d* pool) {
     return (double)d->batch * (double)d->channels * (double)(d->in_height * d->in_width) < 32768.0 ? 1 : pool->base.num_threads;
 }
 
-static inline int64_t round_up16(int64_t n) { return (n + 15) / 16 * 16; }
-
 #if defined(__AVX512F__)
 #include "pool2d_training_planes_avx512.h"
 #endif
@@ -75,13 +73,13 @@ static hc_status run_max_argmax(const hc_plan* plan, const hc_args* args) {
 }
 
 #if defined(__AVX512F__)
-/* out[c] = rows[first][c] + ... + rows[last][c] (rows `pitch` floats apart), in that order, 16
+/* out[c] = rows[first][c] + ... + rows[last][c] (rows `width` floats apart), in that order, 16
  * columns at a time in registers. */
-static void sum_rows(float* restrict out, const float* restrict rows, int64_t pitch, int64_t first, int64_t last, int64_t width) {
+static void sum_rows(float* restrict out, const float* restrict rows, int64_t first, int64_t last, int64_t width) {
     for (int64_t c = 0; c < width; c += 16) {
         const __mmask16 m = hc_first_lanes16(width - c);
-        __m512 v = _mm512_maskz_loadu_ps(m, rows + first * pitch + c);
-        for (int64_t oh = first + 1; oh <= last; oh++) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, rows + oh * pitch + c));
+        __m512 v = _mm512_maskz_loadu_ps(m, rows + first * width + c);
+        for (int64_t oh = first + 1; oh <= last; oh++) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, rows + oh * width + c));
         _mm512_mask_storeu_ps(out + c, m, v);
     }
 }
@@ -95,10 +93,10 @@ static inline void shares(float* restrict share, const float* restrict g, const 
     }
 }
 #else
-static void sum_rows(float* restrict out, const float* restrict rows, int64_t pitch, int64_t first, int64_t last, int64_t width) {
-    for (int64_t c = 0; c < width; c++) out[c] = rows[first * pitch + c];
+static void sum_rows(float* restrict out, const float* restrict rows, int64_t first, int64_t last, int64_t width) {
+    for (int64_t c = 0; c < width; c++) out[c] = rows[first * width + c];
     for (int64_t oh = first + 1; oh <= last; oh++)
-        for (int64_t c = 0; c < width; c++) out[c] += rows[oh * pitch + c];
+        for (int64_t c = 0; c < width; c++) out[c] += rows[oh * width + c];
 }
 
 static inline void shares(float* restrict share, const float* restrict g, const float* restrict width, float height, float count, int64_t n) {
@@ -111,15 +109,15 @@ static inline void shares(float* restrict share, const float* restrict g, const 
 #endif
 
 /* Each input row h of dx: the sum of the output rows first_row[h] .. last_row[h] whose windows
- * cover it (rows `pitch` floats apart), or 0 where none does. */
-static void rows_into_dx(const hc_pool2d* pool, const float* rows, int64_t pitch, const int32_t* first_row, const int32_t* last_row, float* dx) {
+ * cover it (rows in_width floats apart), or 0 where none does. */
+static void rows_into_dx(const hc_pool2d* pool, const float* rows, const int32_t* first_row, const int32_t* last_row, float* dx) {
     const int64_t width = pool->desc.in_width;
     for (int64_t h = 0; h < pool->desc.in_height; h++) {
         float* out = dx + h * width;
         if (first_row[h] > last_row[h]) {
             for (int64_t c = 0; c < width; c++) out[c] = 0.0f;
         } else {
-            sum_rows(out, rows, pitch, first_row[h], last_row[h], width);
+            sum_rows(out, rows, first_row[h], last_row[h], width);
         }
     }
 }
@@ -127,9 +125,9 @@ static void rows_into_dx(const hc_pool2d* pool, const float* rows, int64_t pitch
 /* dx of one plane for the averages, separably. Each window's share dy / window size; per output
  * row, the shares added onto the input columns each window covers, one kernel column offset t at
  * a time from the last to the first, so every element gathers its windows in row-major order
- * (each t loads what the previous t stored one float over, which the unit-stride AVX-512 path
- * avoids); then each input row h the sum of output rows
- * first_row[h] .. last_row[h], whose windows cover it, written once. `scratch` holds out_height x
+ * (each t loads what the previous t stored one float over, which the AVX-512 strips avoid);
+ * then each input row h the sum of output rows first_row[h] .. last_row[h], whose windows cover
+ * it, written once. `scratch` holds out_height x
  * in_width row sums and out_width shares; `column_width` each output column's window width inside
  * the image (for the average that excludes padding). The order is fixed: the result does not
  * depend on the thread count. */
@@ -160,7 +158,7 @@ static void average_backward_plane(const hc_pool2d* pool, const float* dy, float
             }
         }
     }
-    rows_into_dx(pool, rows, width, first_row, last_row, dx);
+    rows_into_dx(pool, rows, first_row, last_row, dx);
 }
 
 /* dx of one plane for max pooling: dy routed to each window's argmax in row-major window order,
@@ -194,7 +192,8 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
     const int64_t out_plane = pool->out_height * pool->out_width;
     const int threads = threads_for(pool);
     /* For the averages, the same for every plane: each output column's window width inside the
-     * image, the output rows whose windows cover each input row, and (AVX-512) every window's size. */
+     * image, the output rows whose windows cover each input row, and (AVX-512 strips) one over each
+     * window's width and height. */
     float* column_width = NULL;
     int32_t *first_row = NULL, *last_row = NULL;
     const bool include_padding = d->algorithm == HC_POOL_AVERAGE_INCLUDE_PADDING;

@@ -1,6 +1,7 @@
 /* AVX-512 plane kernels of pooling for training (pool2d_training.inc.c includes this when
- * compiled with -mavx512f): max pooling 2x2 stride 2 forward with argmax and backward, and the
- * averages' window rows for column strides that divide 16. */
+ * compiled with -mavx512f): max pooling forward with argmax (2x2 stride 2, and column strides 1
+ * and 2 in general) and 2x2 stride 2 backward, and the averages' backward for column strides that
+ * divide 16. */
 #ifndef HPCCNN_POOL_POOL2D_TRAINING_PLANES_AVX512_H
 #define HPCCNN_POOL_POOL2D_TRAINING_PLANES_AVX512_H
 
