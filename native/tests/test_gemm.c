@@ -3,7 +3,9 @@
  *   bias, continuing a sum (first = false), and the activation only on the last block;
  * - the driver against a plain double GEMM: transposed and plain operands, packed B, accumulate,
  *   biases, activations, sizes around every block edge; integer data compares bit for bit;
- * - the same bits for 1, 2 and 3 threads.
+ * - the same bits for 1, 2 and 3 threads;
+ * - the batched driver over a produced B, packed and (where the kernel reads B in place) in place
+ *   with padding columns dropped by the store, against the same plain GEMM per batch member.
  * Links the library's objects, so it reaches the internal functions. */
 #include <math.h>
 #include <stdio.h>
@@ -162,6 +164,108 @@ static void test_rows_case(hc_isa isa, int64_t m, int64_t n, int64_t k, int64_t 
     free(storage);
 }
 
+/* A produced B for the batched driver: B_b is `b + b_index * k * stride`, k rows of `stride`
+ * floats; column j of unit u is at u * unit_columns + j (the last `padding` columns of each unit
+ * are padding, skipped by the GEMM's true columns). */
+typedef struct test_source {
+    const float* b;
+    int64_t k, stride, unit_columns, padding, m, units;
+    float* c; /* in place: the true C_b, m x (units * (unit_columns - padding)) */
+} test_source;
+
+static void test_pack(const void* context, const hc_gemm_item* item, const float* scratch, int64_t k0, int64_t kc, float* block, int64_t ldb) {
+    (void)scratch;
+    const test_source* s = context;
+    for (int64_t kk = 0; kk < kc; kk++) {
+        const float* row = s->b + (item->gemm * s->k + k0 + kk) * s->stride + item->j0;
+        for (int64_t j = 0; j < ldb; j++) block[kk * ldb + j] = j < item->columns ? row[j] : 0.0f;
+    }
+}
+
+static size_t test_scratch(const void* context, int64_t block_units) {
+    const test_source* s = context;
+    return (size_t)(s->k * block_units * s->unit_columns + 32);
+}
+
+/* In place: the item's columns copied into scratch (a window), rows k apart by its width. */
+static void test_prepare(const void* context, const hc_gemm_item* item, float* scratch, int32_t* offsets) {
+    const test_source* s = context;
+    const int64_t width = item->units * s->unit_columns;
+    for (int64_t kk = 0; kk < s->k; kk++) {
+        memcpy(scratch + kk * width, s->b + (item->gemm * s->k + kk) * s->stride + item->j0, (size_t)width * sizeof(float));
+        offsets[kk] = (int32_t)(kk * width);
+    }
+}
+
+static void test_store(const void* context, const hc_gemm_item* item, const float* block, int64_t ldc) {
+    const test_source* s = context;
+    const int64_t true_units = s->unit_columns - s->padding, n = s->units * true_units;
+    for (int64_t i = item->row_begin; i < item->row_end; i++)
+        for (int64_t u = 0; u < item->units; u++)
+            memcpy(s->c + (item->gemm * s->m + i) * n + (item->first_unit + u) * true_units, block + (i - item->row_begin) * ldc + u * s->unit_columns,
+                   (size_t)true_units * sizeof(float));
+}
+
+static void test_batched_case(hc_isa isa, int64_t batch, int64_t groups, int64_t m, int64_t k, int64_t units, int64_t unit_columns, int64_t padding,
+                              bool in_place, bool bias, hc_activation activation) {
+    const int64_t true_units = unit_columns - padding, n = units * true_units, stride = units * unit_columns + 16;
+    const int64_t a_floats = hc_gemm_packed_a_floats(isa, m, k);
+    float* a_data = random_matrix(groups * m * k);
+    float* b_data = random_matrix(batch * k * stride);
+    float* row_bias = random_matrix(groups * m);
+    float* packed_a = hc_aligned_alloc((size_t)(groups * a_floats) * sizeof(float));
+    for (int64_t g = 0; g < groups; g++) hc_gemm_pack_a(isa, (hc_gemm_matrix){.data = a_data + g * m * k, .ld = k}, m, k, packed_a + g * a_floats);
+    float* first = NULL;
+    for (int threads = 1; threads <= 3; threads++) {
+        float* c = calloc((size_t)(batch * m * n), sizeof(float));
+        test_source source = {.b = b_data, .k = k, .stride = stride, .unit_columns = unit_columns, .padding = padding, .m = m, .units = units, .c = c};
+        const hc_gemm_batched_args args = {
+            .batch = batch, .groups = groups, .m = m, .n = n, .k = k, .packed_a = packed_a, .c = c, .ldc = n, .c_stride = m * n,
+            .row_bias = bias ? row_bias : NULL, .activation = activation, .alpha = 0.25f,
+            .source = {.context = &source, .units = units, .unit_columns = unit_columns, .last_unit_columns = true_units,
+                       .granule = in_place ? 1 : hc_gemm_kernel(isa)->nr, .nc_max = in_place ? 3 * unit_columns : 64,
+                       .scratch_floats = in_place ? test_scratch : NULL, .prepare = in_place ? test_prepare : NULL,
+                       .pack = in_place ? NULL : test_pack, .store = in_place ? test_store : NULL},
+        };
+        CHECK(hc_gemm_batched(&args, isa, threads) == HC_STATUS_OK, "hc_gemm_batched failed");
+        int wrong = 0;
+        for (int64_t b = 0; b < batch; b++)
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < n; j++) {
+                    const int64_t g = b % groups, column = in_place ? j / true_units * unit_columns + j % true_units : j;
+                    double sum = bias ? row_bias[g * m + i] : 0.0;
+                    for (int64_t kk = 0; kk < k; kk++) sum += (double)a_data[(g * m + i) * k + kk] * b_data[(b * k + kk) * stride + column];
+                    if (c[(b * m + i) * n + j] != (float)activate(activation, 0.25f, sum)) wrong++;
+                }
+        CHECK(wrong == 0, "%s batched gemm batch=%lld groups=%lld m=%lld k=%lld units=%lld in_place=%d: %d elements wrong with %d threads",
+              hc_isa_string(isa), (long long)batch, (long long)groups, (long long)m, (long long)k, (long long)units, in_place, wrong, threads);
+        if (first == NULL) {
+            first = c;
+        } else {
+            CHECK(memcmp(first, c, (size_t)(batch * m * n) * sizeof(float)) == 0, "%s batched gemm: %d threads differ from 1", hc_isa_string(isa), threads);
+            free(c);
+        }
+    }
+    free(first);
+    free(a_data);
+    free(b_data);
+    free(row_bias);
+    hc_aligned_free(packed_a);
+}
+
+static void test_batched(hc_isa isa) {
+    const hc_sgemm_kernel* kernel = hc_gemm_kernel(isa);
+    const int64_t MR = kernel->mr, KC = kernel->kc_max;
+    /* One GEMM (rows split between threads), several with groups; partial panels, several k blocks. */
+    test_batched_case(isa, 1, 1, 4 * MR + 3, KC + 7, 150, 1, 0, false, true, HC_ACTIVATION_RELU);
+    test_batched_case(isa, 5, 2, MR - 1, 2 * KC + 5, 37, 1, 0, false, false, HC_ACTIVATION_NONE);
+    test_batched_case(isa, 3, 3, MR + 1, 9, 300, 1, 0, false, true, HC_ACTIVATION_LEAKY_RELU);
+    if (kernel->run_rows != NULL) {
+        test_batched_case(isa, 1, 1, 3 * MR + 2, KC + 7, 9, 19, 2, true, true, HC_ACTIVATION_RELU);
+        test_batched_case(isa, 4, 2, MR - 3, 2 * KC + 1, 5, 40, 3, true, false, HC_ACTIVATION_NONE);
+    }
+}
+
 static void test_driver(hc_isa isa) {
     const hc_sgemm_kernel* kernel = hc_gemm_kernel(isa);
     const int64_t MR = kernel->mr, NR = kernel->nr, KC = kernel->kc_max;
@@ -183,13 +287,16 @@ int main(void) {
     const hc_isa best = hc_best_isa();
     test_ukernel(&hc_sgemm_kernel_4x16__generic, "generic");
     test_driver(HC_ISA_GENERIC);
+    test_batched(HC_ISA_GENERIC);
     if (best >= HC_ISA_AVX2) {
         test_ukernel(&hc_sgemm_kernel_6x16__avx2, "avx2");
         test_driver(HC_ISA_AVX2);
+        test_batched(HC_ISA_AVX2);
     }
     if (best >= HC_ISA_AVX512) {
         test_ukernel(&hc_sgemm_kernel_8x32__avx512, "avx512");
         test_driver(HC_ISA_AVX512);
+        test_batched(HC_ISA_AVX512);
     }
     return check_summary();
 }

@@ -1,29 +1,28 @@
 /* Convolution as a packed GEMM per (image, group): Y[M x P] = A[M x KK] · B[KK x P], with
- * M = out channels per group, KK = in channels per group · kh · kw, P = out_h · out_w.
+ * M = out channels per group, KK = in channels per group · kh · kw, P = out_h · out_w, run by the
+ * batched GEMM driver (gemm/gemm.h: partition, workspace, loop over micro-kernels) with this file
+ * as B's source.
  *
  * A (the weights) is packed once at plan creation into MR-row panels. B is packed per block of
  * KC x NC, row-major, by the thread that consumes it, straight from the NCHW input: for 1x1
  * stride-1 convolutions B *is* the input, so packing is a copy; for any other shape each work
  * item first copies the input rows its columns read into a zero-padded window, and B rows are
  * gathered from it through the (c, r, s) -> (ih, iw) map (implicit im2col: only one block ever
- * exists). Each block then runs through the micro-kernel, one NR-wide panel at a time.
- *
- * Determinism: every output is reduced over the KC blocks in order, each block in k order, by
- * one thread; the N/M partition only decides which thread, so any thread count gives the same bits.
+ * exists).
  *
  * This file is a template compiled once per instruction set (conv2d_gemm_avx2.c,
- * conv2d_gemm_avx512.c); the including file defines GEMM_KERNEL (an hc_sgemm_kernel),
+ * conv2d_gemm_avx512.c); the including file defines GEMM_KERNEL (the hc_sgemm_kernel the driver
+ * picks for GEMM_ISA, whose panel width blocks are rounded to),
  *   copy_run(dst, src, count): dst[0..count) = src[0..count), reading and writing up to one
  *                              vector past count,
  * and the macros GEMM_ISA, GEMM_1X1 / GEMM_1X1_NAME and GEMM_IMPLICIT / GEMM_IMPLICIT_NAME: the
  * instruction set, and the symbols and names of the two algorithms this file then defines.
- * Where the ISA has cheap masked loads it also defines GEMM_ROWS with GEMM_ROWS_KERNEL /
- * GEMM_ROWS_HALF_KERNEL (hc_sgemm_rows_ukernel_fn), copy_run_exact(dst, src, count) (no
- * over-read or over-write), and GEMM_ROWS_WINDOW / GEMM_ROWS_WINDOW_NAME, the algorithm that
- * reads B in place. */
+ * Where the kernel reads B in place (run_rows) it also defines GEMM_ROWS, copy_run_exact(dst,
+ * src, count) (no over-read or over-write), and GEMM_ROWS_WINDOW / GEMM_ROWS_WINDOW_NAME, the
+ * algorithm that does so. */
 #include <stdlib.h>
 
-#include "../gemm/sgemm.h"
+#include "../gemm/gemm.h"
 #include "conv2d_internal.h"
 #include "conv2d_prefetch.h"
 
@@ -41,21 +40,20 @@ typedef struct window_geometry {
     int64_t first_out_row, rows, span, phase_length, pitch;
 } window_geometry;
 
-/* What one work item packs from: its columns j0 .. j0+jn of the output plane and, for the
- * implicit path, a zero-padded copy of the input rows those columns read (the window). */
-typedef struct pack_source {
-    const float* x;       /* the group's first input channel of this image */
-    int64_t j0, jn;
-    int64_t ldb;          /* B block row length: jn rounded up to the panel width */
-    const float* window;  /* implicit path: channels x rows x pitch, zero outside the image */
-    window_geometry geometry;
-} pack_source;
+/* What B's source knows of a call: the plan, the tensors, and the sizes per group. GEMM b of the
+ * batch is image b / groups, group b % groups: its input channels start at input + b *
+ * in_per_group * plane and its output channels at output + b * m * p. */
+typedef struct conv_source {
+    const hc_conv2d* plan;
+    const float* input;
+    float* output;
+    int64_t in_per_group, plane, m, p;
+} conv_source;
 
-typedef void (*pack_b_fn)(const hc_conv2d* plan, const pack_source* source, int64_t k0, int64_t kc, float* bp);
+static inline const float* image_of(const conv_source* c, int64_t gemm) { return c->input + gemm * c->in_per_group * c->plane; }
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t gcd64(int64_t a, int64_t b) { return b == 0 ? a : gcd64(b, a % b); }
 
 /* Kernels index with 32-bit lanes; larger images go to the generic path, and so do strides
  * that would make the phase-split windows larger than what the outputs read
@@ -72,25 +70,18 @@ static int64_t reduction_length(const hc_conv2d_desc* d) {
     return d->in_channels / d->groups * d->kernel_height * d->kernel_width;
 }
 
-/* A panels: packed[((g * m_panels + mp) * KK + k) * mr + i] = w[g*M + mp*mr + i][k], zero past M. */
-static hc_status prepare_weights(hc_conv2d* plan, int64_t mr) {
+/* A panels per group (hc_gemm_pack_a), one group after another. */
+static hc_status prepare_gemm(hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t groups = d->groups, m = d->out_channels / groups, kk = reduction_length(d);
-    const int64_t m_panels = ceil_div(m, mr);
-    if (hc_plan_packed(&plan->base, (size_t)(groups * m_panels * kk * mr) * sizeof(float)) == NULL)
+    const int64_t a_floats = hc_gemm_packed_a_floats(GEMM_ISA, m, kk);
+    if (hc_plan_packed(&plan->base, (size_t)(groups * a_floats) * sizeof(float)) == NULL)
         return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory packing the weights");
     for (int64_t g = 0; g < groups; g++)
-        for (int64_t mp = 0; mp < m_panels; mp++)
-            for (int64_t k = 0; k < kk; k++)
-                for (int64_t i = 0; i < mr; i++) {
-                    const int64_t row = mp * mr + i;
-                    plan->base.packed[((g * m_panels + mp) * kk + k) * mr + i] =
-                        row < m ? plan->base.weights[(g * m + row) * kk + k] : 0.0f;
-                }
+        hc_gemm_pack_a(GEMM_ISA, (hc_gemm_matrix){.data = plan->base.weights + g * m * kk, .ld = kk}, m, kk,
+                       plan->base.packed + g * a_floats);
     return HC_STATUS_OK;
 }
-
-static hc_status prepare_gemm(hc_conv2d* plan) { return prepare_weights(plan, GEMM_KERNEL.mr); }
 
 /* Copies `count` (<= 16, within one panel row) values of a source row starting at column `first`
  * into dst; source columns outside [0, width) read as zero (masked loads never touch them). */
@@ -116,13 +107,17 @@ static inline void copy_masked(const float* row, int64_t first, int64_t width, i
 }
 
 /* 1x1, stride 1, no padding: B row k is input channel k, columns j0.. of the image. */
-static void pack_b_1x1(const hc_conv2d* plan, const pack_source* src, int64_t k0, int64_t kc, float* bp) {
-    const int64_t plane = plan->desc.in_height * plan->desc.in_width;
+static void pack_b_1x1(const void* context, const hc_gemm_item* item, const float* scratch, int64_t k0, int64_t kc, float* bp,
+                       int64_t ldb) {
+    (void)scratch;
+    const conv_source* source = context;
+    const float* x = image_of(source, item->gemm) + item->j0;
+    const int64_t jn = item->columns;
     for (int64_t k = 0; k < kc; k++) {
-        const float* row = src->x + (k0 + k) * plane + src->j0;
-        float* dst = bp + k * src->ldb;
-        for (int64_t t = 0; t < src->jn; t += 16) copy_masked(row, t, src->jn, min64(16, src->jn - t), dst + t);
-        for (int64_t t = src->jn; t < src->ldb; t++) dst[t] = 0.0f;
+        const float* row = x + (k0 + k) * source->plane;
+        float* dst = bp + k * ldb;
+        for (int64_t t = 0; t < jn; t += 16) copy_masked(row, t, jn, min64(16, jn - t), dst + t);
+        for (int64_t t = jn; t < ldb; t++) dst[t] = 0.0f;
     }
 }
 
@@ -180,16 +175,19 @@ static void fill_window(const hc_conv2d* plan, const float* x, int64_t channels,
  * segment is copied a vector at a time; a copy may run up to a vector past the segment, which
  * the next segment (or the zero tail, or the next B row) then overwrites, so the block needs a
  * vector of slack at its end. */
-static void pack_b_implicit(const hc_conv2d* plan, const pack_source* src, int64_t k0, int64_t kc, float* bp) {
+static void pack_b_implicit(const void* context, const hc_gemm_item* item, const float* window, int64_t k0, int64_t kc, float* bp,
+                            int64_t ldb) {
+    const conv_source* source = context;
+    const hc_conv2d* plan = source->plan;
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t taps = d->kernel_height * d->kernel_width, out_w = plan->out_width, jn = src->jn;
-    const window_geometry g = src->geometry;
+    const int64_t taps = d->kernel_height * d->kernel_width, out_w = plan->out_width, jn = item->columns;
+    const window_geometry g = window_shape(plan, item->j0, jn);
     for (int64_t k = 0; k < kc; k++) {
         const int64_t kk = k0 + k, c = kk / taps, r = kk % taps / d->kernel_width, s = kk % d->kernel_width;
         const int64_t column = s * d->dilation_width;
-        const float* channel = src->window + c * g.rows * g.pitch + column % d->stride_width * g.phase_length + column / d->stride_width;
-        float* line = bp + k * src->ldb;
-        int64_t oh = src->j0 / out_w, ow = src->j0 % out_w;
+        const float* channel = window + c * g.rows * g.pitch + column % d->stride_width * g.phase_length + column / d->stride_width;
+        float* line = bp + k * ldb;
+        int64_t oh = item->j0 / out_w, ow = item->j0 % out_w;
         for (int64_t t = 0; t < jn;) {
             const int64_t run = min64(out_w - ow, jn - t);
             copy_run(line + t, channel + ((oh - g.first_out_row) * d->stride_height + r * d->dilation_height) * g.pitch + ow, run);
@@ -197,149 +195,59 @@ static void pack_b_implicit(const hc_conv2d* plan, const pack_source* src, int64
             ow = 0;
             oh++;
         }
-        for (int64_t t = jn; t < src->ldb; t++) line[t] = 0.0f;
+        for (int64_t t = jn; t < ldb; t++) line[t] = 0.0f;
     }
 }
 
-/* What a micro-kernel call does at its ends, for the MR channels from `channel` and the reduction
- * block [k0, k0 + kc) of kk: start from the bias on the first block, activate on the last. */
-static inline hc_gemm_epilogue block_epilogue(const hc_conv2d* plan, int64_t channel, int64_t k0, int64_t kc, int64_t kk) {
-    return (hc_gemm_epilogue){
-        .bias = plan->base.bias != NULL ? plan->base.bias + channel : NULL,
-        .activation = plan->desc.activation,
-        .alpha = plan->desc.activation_alpha,
-        .first = k0 == 0,
-        .last = k0 + kc == kk,
-    };
+/* The implicit path's scratch: the largest window any block needs (a block starting mid-row spans
+ * one more output row), a vector of slack for copy_run's reads, and the scratch row fill_window
+ * splits phases from. */
+static size_t implicit_scratch_floats(const void* context, int64_t block_columns) {
+    const conv_source* source = context;
+    const window_geometry largest = window_shape(source->plan, source->plan->out_width - 1, block_columns);
+    return (size_t)(source->in_per_group * largest.rows * largest.pitch + 32 + largest.pitch + 32);
 }
 
-/* How one call's work is shared: items = images x column blocks x output-channel splits, run
- * with a dynamic schedule. */
-typedef struct gemm_partition {
-    int threads;
-    int64_t n_blocks, block_units, m_splits, items, kc_step;
-} gemm_partition;
-
-/* Splits each image's `units` (output columns, or output rows of `unit_columns` columns each) into
- * equal blocks of about nc_max columns, a whole number of `granule` units each. The block count
- * shares evenly between the threads: a last short block or one block too many leaves a thread
- * idle at the end. With few column panels per image (deep_3x3: 196 columns, 7 panels) an even
- * split is impossible, so the threads split the output channels instead and each packs the whole
- * (small) B. Reduction blocks are equal and at most kc_max (576 = 2 x 288, not 256 + 256 + 64: a
- * short block runs the micro-kernel at ~80% of its speed); they depend on the problem only,
- * never on the thread count, so results do not either. */
-static gemm_partition partition_work(const hc_conv2d* plan, int64_t images, int64_t units, int64_t unit_columns,
-                                     int64_t granule, int64_t nc_max, int64_t m_panels, int64_t kk, int64_t kc_max,
-                                     double flops) {
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : plan->base.num_threads;
-    const int64_t columns = units * unit_columns, panels = ceil_div(units, granule);
-    const bool split_channels = images < threads && ceil_div(columns, GEMM_KERNEL.nr) < 4 * threads && m_panels >= threads;
-    int64_t n_blocks = ceil_div(columns, nc_max);
-    if (threads > 1 && !split_channels) {
-        const int64_t per_image = ceil_div(threads, gcd64(images, threads));
-        n_blocks = ceil_div(n_blocks, per_image) * per_image;
-    }
-    if (n_blocks > panels) n_blocks = panels;
-    const int64_t block_units = ceil_div(ceil_div(units, n_blocks), granule) * granule;
-    n_blocks = ceil_div(units, block_units);
-    int64_t m_splits = 1;
-    if (images * n_blocks < threads) m_splits = min64(m_panels, ceil_div(threads, images * n_blocks));
-    if (split_channels) m_splits = min64(m_panels, threads); /* each split packs the whole B once */
-    return (gemm_partition){
-        .threads = threads,
-        .n_blocks = n_blocks,
-        .block_units = block_units,
-        .m_splits = m_splits,
-        .items = images * n_blocks * m_splits,
-        .kc_step = ceil_div(kk, ceil_div(kk, kc_max)),
-    };
+static void prepare_implicit(const void* context, const hc_gemm_item* item, float* window, int32_t* offsets) {
+    (void)offsets;
+    const conv_source* source = context;
+    const window_geometry g = window_shape(source->plan, item->j0, item->columns);
+    fill_window(source->plan, image_of(source, item->gemm), source->in_per_group, g, window, window + source->in_per_group * g.rows * g.pitch + 32);
 }
 
-/* Which output-channel split, column block, image and group a work item of the partition is. */
-typedef struct gemm_item {
-    int64_t split, block, n, g;
-} gemm_item;
-
-static inline gemm_item decode_item(const gemm_partition* part, int64_t item, int64_t groups) {
-    const int64_t image = item / part->m_splits / part->n_blocks;
-    return (gemm_item){
-        .split = item % part->m_splits,
-        .block = item / part->m_splits % part->n_blocks,
-        .n = image / groups,
-        .g = image % groups,
-    };
-}
-
-static hc_status run_gemm(const hc_conv2d* plan, const float* input, float* output, const hc_sgemm_kernel* kernel,
-                          pack_b_fn pack, bool uses_window) {
-    const int64_t MR = kernel->mr, NR = kernel->nr, KC = kernel->kc_max;
+/* The batched GEMM over the convolution's images and groups, B from `source` (gemm.h). */
+static hc_status run_batched(const hc_conv2d* plan, float* output, hc_gemm_source source) {
     const hc_conv2d_desc* d = &plan->desc;
-    const int64_t groups = d->groups, m = d->out_channels / groups, in_per_group = d->in_channels / groups;
-    const int64_t kk = reduction_length(d), p = plan->out_height * plan->out_width;
-    const int64_t plane = d->in_height * d->in_width, m_panels = ceil_div(m, MR);
-    const int64_t images = d->batch * groups;
-    const double flops = 2.0 * (double)images * (double)m * (double)p * (double)kk;
-    const gemm_partition part = partition_work(plan, images, p, 1, NR, uses_window ? NC_MAX_IMPLICIT : NC_MAX, m_panels, kk, KC, flops);
-    const int threads = part.threads;
-    const int64_t nc = part.block_units, m_splits = part.m_splits, items = part.items;
-    const int64_t kc_step = part.kc_step;
-    size_t window_floats = 0;
-    if (uses_window) {
-        /* The largest window any block needs (a block starting mid-row spans one more output row),
-         * a vector of slack for copy_run's reads, and the scratch row fill_window splits phases from. */
-        const window_geometry largest = window_shape(plan, plan->out_width - 1, nc);
-        window_floats = (size_t)(in_per_group * largest.rows * largest.pitch + 32 + largest.pitch + 32);
-    }
-    const size_t b_floats = (size_t)(kc_step * nc) + 16; /* + a vector of slack for copy_run */
-    const size_t workspace_bytes = (b_floats + window_floats) * sizeof(float);
-    int failed = 0;
+    const int64_t groups = d->groups, m = d->out_channels / groups, p = plan->out_height * plan->out_width;
+    const hc_gemm_batched_args args = {
+        .batch = d->batch * groups,
+        .groups = groups,
+        .m = m,
+        .n = p,
+        .k = reduction_length(d),
+        .packed_a = plan->base.packed,
+        .c = output,
+        .ldc = p,
+        .c_stride = m * p,
+        .row_bias = plan->base.bias,
+        .activation = d->activation,
+        .alpha = d->activation_alpha,
+        .source = source,
+    };
+    return hc_gemm_batched(&args, GEMM_ISA, plan->base.num_threads);
+}
 
-    int finished = 0;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-#pragma omp for schedule(dynamic, 1) nowait
-        for (int64_t item = 0; item < items; item++) {
-            float* bp = hc_thread_workspace(workspace_bytes);
-            if (bp == NULL) {
-#pragma omp atomic write
-                failed = 1;
-                continue;
-            }
-            const gemm_item at = decode_item(&part, item, groups);
-            const int64_t split = at.split, block = at.block, n = at.n, g = at.g;
-            pack_source source = {
-                .x = input + (n * d->in_channels + g * in_per_group) * plane,
-                .j0 = block * nc,
-                .jn = min64(nc, p - block * nc),
-                .ldb = ceil_div(min64(nc, p - block * nc), NR) * NR,
-                .window = bp + b_floats,
-            };
-            if (uses_window) {
-                source.geometry = window_shape(plan, source.j0, source.jn);
-                float* window = bp + b_floats;
-                fill_window(plan, source.x, in_per_group, source.geometry, window,
-                            window + in_per_group * source.geometry.rows * source.geometry.pitch + 32);
-            }
-            const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
-            float* y = output + (n * d->out_channels + g * m) * p + source.j0;
-            const float* a = plan->base.packed + g * m_panels * kk * MR;
-            for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {
-                const int64_t kc = min64(kc_step, kk - k0);
-                pack(plan, &source, k0, kc, bp);
-                for (int64_t j = 0; j * NR < source.jn; j++) {
-                    const int n_valid = (int)min64(NR, source.jn - j * NR);
-                    const hc_sgemm_ukernel_fn ukernel = kernel->run_half != NULL && 2 * n_valid <= NR ? kernel->run_half : kernel->run;
-                    for (int64_t mp = mp_begin; mp < mp_end; mp++) {
-                        const hc_gemm_epilogue epilogue = block_epilogue(plan, g * m + mp * MR, k0, kc, kk);
-                        ukernel(kc, a + (mp * kk + k0) * MR, bp + j * NR, source.ldb, y + mp * MR * p + j * NR, p,
-                                                    (int)min64(MR, m - mp * MR), n_valid, &epilogue);
-                    }
-                }
-            }
-        }
-        hc_parallel_join(&finished);
-    }
-    return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a packing buffer") : HC_STATUS_OK;
+static conv_source conv_source_of(const hc_conv2d* plan, const float* input, float* output) {
+    const hc_conv2d_desc* d = &plan->desc;
+    return (conv_source){
+        .plan = plan,
+        .input = input,
+        .output = output,
+        .in_per_group = d->in_channels / d->groups,
+        .plane = d->in_height * d->in_width,
+        .m = d->out_channels / d->groups,
+        .p = plan->out_height * plan->out_width,
+    };
 }
 
 static bool accepts_1x1(const hc_conv2d* plan) {
@@ -349,11 +257,18 @@ static bool accepts_1x1(const hc_conv2d* plan) {
 }
 
 static hc_status run_1x1(const hc_conv2d* plan, const float* input, float* output) {
-    return run_gemm(plan, input, output, &GEMM_KERNEL, pack_b_1x1, false);
+    const conv_source context = conv_source_of(plan, input, output);
+    return run_batched(plan, output,
+                       (hc_gemm_source){.context = &context, .units = context.p, .unit_columns = 1, .last_unit_columns = 1,
+                                        .granule = GEMM_KERNEL.nr, .nc_max = NC_MAX, .pack = pack_b_1x1});
 }
 
 static hc_status run_implicit(const hc_conv2d* plan, const float* input, float* output) {
-    return run_gemm(plan, input, output, &GEMM_KERNEL, pack_b_implicit, true);
+    const conv_source context = conv_source_of(plan, input, output);
+    return run_batched(plan, output,
+                       (hc_gemm_source){.context = &context, .units = context.p, .unit_columns = 1, .last_unit_columns = 1,
+                                        .granule = GEMM_KERNEL.nr, .nc_max = NC_MAX_IMPLICIT,
+                                        .scratch_floats = implicit_scratch_floats, .prepare = prepare_implicit, .pack = pack_b_implicit});
 }
 
 HC_CONV2D_FORWARD_ALGORITHM(GEMM_1X1, GEMM_1X1_NAME, GEMM_ISA, accepts_1x1, prepare_gemm, run_1x1);
@@ -441,89 +356,49 @@ static void fill_phase_window(const hc_conv2d* plan, const float* x, int64_t cha
             }
 }
 
-static hc_status run_rows_window(const hc_conv2d* plan, const float* input, float* output) {
-    const int64_t MR = GEMM_KERNEL.mr, NR = GEMM_KERNEL.nr;
-    const hc_conv2d_desc* d = &plan->desc;
-    const int64_t groups = d->groups, m = d->out_channels / groups, in_per_group = d->in_channels / groups;
-    const int64_t kk = reduction_length(d), out_w = plan->out_width, out_h = plan->out_height, p = out_h * out_w;
-    const int64_t plane = d->in_height * d->in_width, m_panels = ceil_div(m, MR), images = d->batch * groups;
-    const int64_t pitch = phase_pitch(plan), sh = d->stride_height, sw = d->stride_width;
-    const double flops = 2.0 * (double)images * (double)m * (double)p * (double)kk;
-    const gemm_partition part = partition_work(plan, images, out_h, pitch, 1, NC_MAX_IN_PLACE, m_panels, kk, GEMM_KERNEL.kc_max, flops);
-    const int64_t block = part.block_units, m_splits = part.m_splits, kc_step = part.kc_step;
-    /* Workspace: the offset table, the window, and the C block of the largest output-channel split. */
-    const int64_t ldc = ceil_div(block * pitch, 16) * 16;
-    const size_t offset_floats = (size_t)ceil_div(kk, 16) * 16;
-    const size_t window_floats = (size_t)(phase_window_floats(plan, block) + 16);
-    const size_t c_floats = (size_t)(ceil_div(m_panels, m_splits) * MR * ldc);
-    const size_t workspace_bytes = (offset_floats + window_floats + c_floats) * sizeof(float);
-    int failed = 0;
+static size_t rows_window_scratch_floats(const void* context, int64_t block_rows) {
+    return (size_t)phase_window_floats(((const conv_source*)context)->plan, block_rows);
+}
 
-    int finished = 0;
-#pragma omp parallel num_threads(part.threads) if (part.threads > 1)
-    {
-#pragma omp for schedule(dynamic, 1) nowait
-        for (int64_t item = 0; item < part.items; item++) {
-            float* workspace = hc_thread_workspace(workspace_bytes);
-            if (workspace == NULL) {
-#pragma omp atomic write
-                failed = 1;
-                continue;
-            }
-            const gemm_item at = decode_item(&part, item, groups);
-            const int64_t split = at.split, b_index = at.block, n = at.n, g = at.g;
-            const float* x = input + (n * d->in_channels + g * in_per_group) * plane;
-            float* y = output + (n * d->out_channels + g * m) * p;
-            int32_t* offsets = (int32_t*)workspace;
-            float* window = workspace + offset_floats;
-            float* c = window + window_floats;
-            const int64_t first_row = b_index * block, rows = min64(block, out_h - first_row);
-            const int64_t plane_rows = phase_rows(plan, rows);
-            fill_phase_window(plan, x, in_per_group, first_row, plane_rows, pitch, window);
-            const int64_t taps = d->kernel_height * d->kernel_width;
-            for (int64_t k = 0; k < kk; k++) {
-                const int64_t channel = k / taps, row = k % taps / d->kernel_width * d->dilation_height;
-                const int64_t column = k % d->kernel_width * d->dilation_width;
-                const int64_t plane_index = (channel * sh + row % sh) * sw + column % sw;
-                offsets[k] = (int32_t)((plane_index * plane_rows + row / sh) * pitch + column / sw);
-            }
-            const int64_t columns = (rows - 1) * pitch + out_w; /* the last virtual row needs no padding columns */
-            const int64_t mp_begin = split * m_panels / m_splits, mp_end = (split + 1) * m_panels / m_splits;
-            const float* a = plan->base.packed + g * m_panels * kk * MR;
-            /* The block this thread most likely takes next (items are handed out in order): its input
-             * is prefetched a slice per panel, so its window fill finds it in L2. */
-            hc_prefetch_cursor ahead = {0};
-            const int64_t next_item = item + part.threads;
-            if (next_item < part.items && next_item / m_splits != item / m_splits) {
-                const gemm_item next = decode_item(&part, next_item, groups);
-                const int64_t next_first = next.block * block;
-                ahead = hc_prefetch_input_rows(plan, input + (next.n * d->in_channels + next.g * in_per_group) * plane, in_per_group,
-                                          next_first, min64(block, out_h - next_first));
-            }
-            const int64_t steps = ceil_div(kk, kc_step) * ceil_div(columns, NR), per_step = hc_prefetch_per_step(&ahead, steps);
-            for (int64_t k0 = 0; k0 < kk; k0 += kc_step) {
-                const int64_t kc = min64(kc_step, kk - k0);
-                for (int64_t j = 0; j * NR < columns; j++) {
-                    hc_prefetch_lines(&ahead, per_step);
-                    const int n_valid = (int)min64(NR, columns - j * NR);
-                    const hc_sgemm_rows_ukernel_fn ukernel = 2 * n_valid <= NR ? GEMM_ROWS_HALF_KERNEL : GEMM_ROWS_KERNEL;
-                    for (int64_t mp = mp_begin; mp < mp_end; mp++) {
-                        const hc_gemm_epilogue epilogue = block_epilogue(plan, g * m + mp * MR, k0, kc, kk);
-                        ukernel(kc, a + (mp * kk + k0) * MR, window + j * NR, offsets + k0, c + (mp - mp_begin) * MR * ldc + j * NR, ldc,
-                                (int)min64(MR, m - mp * MR), n_valid, &epilogue);
-                    }
-                }
-            }
-            /* Drop the padding columns: each virtual row's first out_w columns are an output row. */
-            for (int64_t row = mp_begin * MR; row < min64(mp_end * MR, m); row++) {
-                const float* from = c + (row - mp_begin * MR) * ldc;
-                float* to = y + row * p + first_row * out_w;
-                for (int64_t i = 0; i < rows; i++) copy_run_exact(to + i * out_w, from + i * pitch, out_w);
-            }
-        }
-        hc_parallel_join(&finished);
+/* The item's window, and the offset of each B row in it. */
+static void prepare_rows_window(const void* context, const hc_gemm_item* item, float* window, int32_t* offsets) {
+    const conv_source* source = context;
+    const hc_conv2d* plan = source->plan;
+    const hc_conv2d_desc* d = &plan->desc;
+    const int64_t sh = d->stride_height, sw = d->stride_width, plane_rows = phase_rows(plan, item->units), pitch = phase_pitch(plan);
+    fill_phase_window(plan, image_of(source, item->gemm), source->in_per_group, item->first_unit, plane_rows, pitch, window);
+    const int64_t taps = d->kernel_height * d->kernel_width, kk = reduction_length(d);
+    for (int64_t k = 0; k < kk; k++) {
+        const int64_t channel = k / taps, row = k % taps / d->kernel_width * d->dilation_height;
+        const int64_t column = k % d->kernel_width * d->dilation_width;
+        const int64_t plane_index = (channel * sh + row % sh) * sw + column % sw;
+        offsets[k] = (int32_t)((plane_index * plane_rows + row / sh) * pitch + column / sw);
     }
-    return failed ? hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for a convolution workspace") : HC_STATUS_OK;
+}
+
+/* Drops the padding columns: each virtual row's first out_w columns are an output row. */
+static void store_rows_window(const void* context, const hc_gemm_item* item, const float* block, int64_t ldc) {
+    const conv_source* source = context;
+    const int64_t out_w = source->plan->out_width, pitch = phase_pitch(source->plan);
+    float* y = source->output + item->gemm * source->m * source->p + item->first_unit * out_w;
+    for (int64_t row = item->row_begin; row < item->row_end; row++) {
+        const float* from = block + (row - item->row_begin) * ldc;
+        for (int64_t i = 0; i < item->units; i++) copy_run_exact(y + row * source->p + i * out_w, from + i * pitch, out_w);
+    }
+}
+
+static hc_prefetch_cursor rows_window_lookahead(const void* context, const hc_gemm_item* item) {
+    const conv_source* source = context;
+    return hc_prefetch_input_rows(source->plan, image_of(source, item->gemm), source->in_per_group, item->first_unit, item->units);
+}
+
+static hc_status run_rows_window(const hc_conv2d* plan, const float* input, float* output) {
+    const conv_source context = conv_source_of(plan, input, output);
+    return run_batched(plan, output,
+                       (hc_gemm_source){.context = &context, .units = plan->out_height, .unit_columns = phase_pitch(plan),
+                                        .last_unit_columns = plan->out_width, .granule = 1, .nc_max = NC_MAX_IN_PLACE,
+                                        .scratch_floats = rows_window_scratch_floats, .prepare = prepare_rows_window,
+                                        .store = store_rows_window, .lookahead = rows_window_lookahead});
 }
 
 HC_CONV2D_FORWARD_ALGORITHM(GEMM_ROWS_WINDOW, GEMM_ROWS_WINDOW_NAME, GEMM_ISA, accepts_rows_window, prepare_gemm, run_rows_window);

@@ -23,8 +23,6 @@ static inline void copy_run_exact(float* dst, const float* src, int64_t count) {
 }
 
 #define GEMM_ROWS
-#define GEMM_ROWS_KERNEL hc_sgemm_ukernel_8x32_rows__avx512
-#define GEMM_ROWS_HALF_KERNEL hc_sgemm_ukernel_8x16_rows__avx512
 #define GEMM_ROWS_WINDOW hc_conv2d_gemm_rows_window_8x32_avx512
 #define GEMM_ROWS_WINDOW_NAME "gemm_rows_window_8x32_avx512"
 #define GEMM_ISA HC_ISA_AVX512

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "gemm_tiles.h"
 
 /* Rows of C per row block: 16 micro-panels, so the A block (16 MR x kc) stays in L2. */
 #define MC_PANELS 16
@@ -87,6 +88,15 @@ static void pack_a_panels(const hc_sgemm_kernel* kernel, hc_gemm_matrix a, int64
     }
 }
 
+int64_t hc_gemm_packed_a_floats(hc_isa isa, int64_t m, int64_t k) {
+    const int64_t mr = hc_gemm_kernel(isa)->mr;
+    return ceil_div(m, mr) * mr * (k > 0 ? k : 1);
+}
+
+void hc_gemm_pack_a(hc_isa isa, hc_gemm_matrix a, int64_t m, int64_t k, float* packed) {
+    pack_a_panels(hc_gemm_kernel(isa), a, 0, m, 0, k, packed);
+}
+
 /* Splits `length` into `blocks` equal parts rounded up to `unit`; returns the part. */
 static int64_t balanced_block(int64_t length, int64_t blocks, int64_t unit) { return ceil_div(ceil_div(length, blocks), unit) * unit; }
 
@@ -141,23 +151,29 @@ hc_status hc_gemm(const hc_gemm_args* g, hc_isa isa, int32_t threads) {
                 for (int64_t mb = mb_begin; mb < mb_end; mb++) {
                     const int64_t i0 = mb * mc, im = min64(mc, g->m - i0);
                     pack_a_panels(kernel, g->a, i0, im, k0, kc, a_pack);
-                    for (int64_t q = 0; q * NR < jn; q++) {
-                        const int n_valid = (int)min64(NR, jn - q * NR);
-                        const float* b = g->packed_b != NULL ? g->packed_b + ((j0 / NR + q) * g->k + k0) * NR : b_pack + q * kc * NR;
-                        const hc_sgemm_ukernel_fn ukernel = kernel->run_half != NULL && 2 * n_valid <= NR ? kernel->run_half : kernel->run;
-                        for (int64_t p = 0; p * MR < im; p++) {
-                            const hc_gemm_epilogue epilogue = {
-                                .bias = g->row_bias != NULL && !g->accumulate ? g->row_bias + i0 + p * MR : NULL,
-                                .column_bias = g->column_bias != NULL && !g->accumulate ? g->column_bias + j0 + q * NR : NULL,
-                                .activation = g->activation,
-                                .alpha = g->alpha,
-                                .first = k0 == 0 && !g->accumulate,
-                                .last = k0 + kc >= g->k,
-                            };
-                            ukernel(kc, a_pack + p * kc * MR, b, NR, g->c + (i0 + p * MR) * g->ldc + j0 + q * NR, g->ldc,
-                                    (int)min64(MR, im - p * MR), n_valid, &epilogue);
-                        }
-                    }
+                    const hc_gemm_tile_block tiles = {
+                        .kc = kc,
+                        .a = a_pack,
+                        .a_panel_floats = kc * MR,
+                        .panel_begin = 0,
+                        .panel_end = ceil_div(im, MR),
+                        .b = g->packed_b != NULL ? g->packed_b + (j0 / NR * g->k + k0) * NR : b_pack,
+                        .b_panel_floats = (g->packed_b != NULL ? g->k : kc) * NR,
+                        .ldb = NR,
+                        .c = g->c + i0 * g->ldc + j0,
+                        .ldc = g->ldc,
+                        .m = im,
+                        .n = jn,
+                    };
+                    hc_gemm_tiles(kernel, &tiles,
+                                  (hc_gemm_epilogue){
+                                      .bias = g->row_bias != NULL && !g->accumulate ? g->row_bias + i0 : NULL,
+                                      .column_bias = g->column_bias != NULL && !g->accumulate ? g->column_bias + j0 : NULL,
+                                      .activation = g->activation,
+                                      .alpha = g->alpha,
+                                      .first = k0 == 0 && !g->accumulate,
+                                      .last = k0 + kc >= g->k,
+                                  });
                 }
                 k0 += kc;
             } while (k0 < g->k);

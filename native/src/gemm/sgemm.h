@@ -53,6 +53,11 @@ static inline int64_t hc_gemm_rows_offset(const hc_gemm_rows* rows, int64_t k) {
  * ceil(im / mr) panels of kc x mr floats, row r of step kk at panel[kk * mr + r], zero past im. */
 typedef void (*hc_sgemm_pack_a_fn)(const float* a, int64_t ld, int64_t i0, int64_t im, int64_t k0, int64_t kc, float* packed);
 
+/* The same kernels reading B rows in place instead of from a packed block: row k of the panel
+ * starts at b + offsets[k] (any alignment); only the n valid columns are loaded. */
+typedef void (*hc_sgemm_rows_ukernel_fn)(int64_t kc, const float* a, const float* b, const int32_t* offsets, float* c,
+                                         int64_t ldc, int m, int n, const hc_gemm_epilogue* epilogue);
+
 /* A micro-kernel and the panel shapes it consumes. */
 typedef struct hc_sgemm_kernel {
     int mr, nr;
@@ -64,6 +69,10 @@ typedef struct hc_sgemm_kernel {
      * (the driver's plain loops otherwise). */
     hc_sgemm_pack_a_fn pack_a_rows;
     hc_sgemm_pack_rows_fn pack_b_rows;
+    /* Optional: the kernel reading B in place (full and half width), for hc_gemm_batched's
+     * in-place sources. */
+    hc_sgemm_rows_ukernel_fn run_rows;
+    hc_sgemm_rows_ukernel_fn run_rows_half;
 } hc_sgemm_kernel;
 
 /* The micro-kernels with their panel shapes, one per instruction set; convolution's GEMM paths
@@ -76,10 +85,6 @@ void hc_sgemm_ukernel_8x16__avx512(int64_t kc, const float* a, const float* b, i
                                    int m, int n, const hc_gemm_epilogue* epilogue);
 void hc_sgemm_ukernel_8x32__avx512(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                                    int m, int n, const hc_gemm_epilogue* epilogue);
-/* The same kernels reading B rows in place instead of from a packed block: row k of the panel
- * starts at b + offsets[k] (any alignment); only the n valid columns are loaded. */
-typedef void (*hc_sgemm_rows_ukernel_fn)(int64_t kc, const float* a, const float* b, const int32_t* offsets, float* c,
-                                         int64_t ldc, int m, int n, const hc_gemm_epilogue* epilogue);
 void hc_sgemm_ukernel_8x32_rows__avx512(int64_t kc, const float* a, const float* b, const int32_t* offsets, float* c,
                                         int64_t ldc, int m, int n, const hc_gemm_epilogue* epilogue);
 void hc_sgemm_ukernel_8x16_rows__avx512(int64_t kc, const float* a, const float* b, const int32_t* offsets, float* c,

@@ -210,4 +210,5 @@ static void pack_a_rows_8(const float* a, int64_t ld, int64_t i0, int64_t im, in
  * 3x3 x 64-channel reduction (576) into two blocks instead of three: 1-4% faster than 256. */
 const hc_sgemm_kernel hc_sgemm_kernel_8x32__avx512 = {
     .mr = 8, .nr = 32, .kc_max = 288, .run = hc_sgemm_ukernel_8x32__avx512, .run_half = hc_sgemm_ukernel_8x16__avx512,
-    .pack_a_rows = pack_a_rows_8, .pack_b_rows = pack_b_rows_32};
+    .pack_a_rows = pack_a_rows_8, .pack_b_rows = pack_b_rows_32,
+    .run_rows = hc_sgemm_ukernel_8x32_rows__avx512, .run_rows_half = hc_sgemm_ukernel_8x16_rows__avx512};
