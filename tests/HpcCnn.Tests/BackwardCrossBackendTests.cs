@@ -49,6 +49,32 @@ public class BackwardCrossBackendTests
     public void Edge_case_matches_oracle(string descriptor) => TestBackends.Check(ProblemSuite.Parse([descriptor]).Single(), 11, TestBackends.UnderTest());
 
     /// <summary>
+    /// Pooling gradients of 3x3 windows at stride 1 and 2 with top and left padding 1, which the
+    /// AVX-512 whole-row kernels take on planes up to 64 columns: widths on each side of every
+    /// register count (and 65, past them), one- to eight-row images, bottom and right padding 0
+    /// (odd sizes at stride 2, an explicit output size at stride 1) and 1.
+    /// </summary>
+    public static IEnumerable<object[]> RowsKernelCases()
+    {
+        int[] widths = [1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65];
+        foreach (var algorithm in new[] { "max", "avg_np", "avg_p" })
+            foreach (int stride in new[] { 1, 2 })
+                for (int i = 0; i < widths.Length; i++)
+                {
+                    int width = widths[i], height = i % 8 + 1;
+                    string size = stride == 1 && i % 2 == 1 && height > 1 && width > 1
+                        ? $"ih{height}iw{width}oh{height - 1}ow{width - 1}" // bottom and right padding 0
+                        : $"ih{height}iw{width}";
+                    yield return [$"--dir=BWD_D --alg={algorithm} mb2ic3{size}kh3kw3sh{stride}sw{stride}ph1pw1"];
+                }
+    }
+
+    [Theory]
+    [MemberData(nameof(RowsKernelCases))]
+    public void Pooling_rows_kernel_case_matches_oracle(string descriptor) =>
+        TestBackends.Check(ProblemSuite.Parse(["--pool " + descriptor]).Single(), 13, TestBackends.UnderTest());
+
+    /// <summary>
     /// Weights gradients of convolutions with 32 to 96 output channels (a third of them in two
     /// groups): the shapes whose output channels fill the AVX-512 tap tiles.
     /// </summary>

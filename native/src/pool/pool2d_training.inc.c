@@ -18,6 +18,7 @@ static int threads_for(const hc_pool2d* pool) {
 }
 
 #if defined(__AVX512F__)
+#include "pool2d_backward_rows_avx512.h"
 #include "pool2d_training_planes_avx512.h"
 #endif
 
@@ -198,18 +199,24 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
     int32_t *first_row = NULL, *last_row = NULL;
     const bool include_padding = d->algorithm == HC_POOL_AVERAGE_INCLUDE_PADDING;
 #if defined(__AVX512F__)
-    const bool lanes_fit = d->algorithm != HC_POOL_MAX && average_lanes_fit(pool);
+    /* 3x3 windows on narrow planes: whole rows in registers (pool2d_backward_rows_avx512.h). */
+    const bool rows_stride1 = d->algorithm != HC_POOL_MAX && rows_kernel_fits(pool, 1), rows_stride2 = rows_kernel_fits(pool, 2);
+    const bool lanes_fit = d->algorithm != HC_POOL_MAX && !rows_stride1 && !rows_stride2 && average_lanes_fit(pool);
     const average_lanes lanes = lanes_fit ? average_lanes_of(pool) : (average_lanes){.low = 0};
+    const int64_t rows_weight_floats = d->algorithm != HC_POOL_MAX && (rows_stride1 || rows_stride2) ? pool->out_height * ROWS_WEIGHT_PITCH : 0;
 #else
     const bool lanes_fit = false;
+    const int64_t rows_weight_floats = 0;
 #endif
     /* Row sums, then one row of shares (average_backward_plane). */
     const size_t scratch_bytes = (size_t)(pool->out_height * d->in_width + pool->out_width) * sizeof(float);
-    float *column_weight = NULL, *row_weight = NULL;
+    float *column_weight = NULL, *row_weight = NULL, *rows_weight = NULL;
     if (d->algorithm != HC_POOL_MAX) {
         const int64_t weight_floats = lanes_fit ? pool->out_width + pool->out_height : 0;
-        column_width = hc_thread_scratch((size_t)(pool->out_width + 2 * d->in_height + weight_floats) * sizeof(float));
-        if (column_width == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the pooling gradient's window sizes");
+        /* The rows kernels' weights first, where the buffer is 64-byte aligned. */
+        rows_weight = hc_thread_scratch((size_t)(rows_weight_floats + pool->out_width + 2 * d->in_height + weight_floats) * sizeof(float));
+        if (rows_weight == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the pooling gradient's window sizes");
+        column_width = rows_weight + rows_weight_floats;
         first_row = (int32_t*)(column_width + pool->out_width);
         last_row = first_row + d->in_height;
         for (int64_t ow = 0; ow < pool->out_width; ow++) {
@@ -234,6 +241,9 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
                 row_weight[oh] = 1.0f / (float)(include_padding ? d->kernel_height : w.h1 - w.h0);
             }
         }
+#if defined(__AVX512F__)
+        if (rows_weight_floats > 0) average_weights(pool, rows_weight);
+#endif
     }
     int finished = 0, failed = 0;
 #if defined(__AVX512F__)
@@ -260,6 +270,14 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
             float* dx = diff_src + p * in_plane;
             if (d->algorithm != HC_POOL_MAX) {
 #if defined(__AVX512F__)
+                if (rows_stride1) {
+                    average_3x3s1_plane(pool, dy, rows_weight, dx);
+                    continue;
+                }
+                if (rows_stride2) {
+                    average_3x3s2_plane(pool, dy, rows_weight, dx);
+                    continue;
+                }
                 if (lanes_fit) {
                     average_backward_plane_avx512(pool, &lanes, dy, column_weight, row_weight, first_row, last_row, dx);
                     continue;
@@ -273,6 +291,12 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
                 }
                 average_backward_plane(pool, dy, dx, scratch, column_width, first_row, last_row);
             } else {
+#if defined(__AVX512F__)
+                if (rows_stride2) {
+                    max_3x3s2_plane(pool, dy, argmax + p * out_plane, dx);
+                    continue;
+                }
+#endif
                 max_backward_plane(pool, dy, argmax + p * out_plane, dx);
             }
         }
