@@ -355,7 +355,8 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t planes = d->batch * d->in_channels, taps = d->kernel_height * d->kernel_width;
     const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
-    const int threads = (double)planes * (double)out_plane * (double)taps < 200000.0 ? 1 : plan->base.num_threads;
+    const double multiply_adds = (double)planes * (double)out_plane * (double)taps;
+    const int threads = multiply_adds < 200000.0 ? 1 : hc_threads_for(hc_flops_ns(2.0 * multiply_adds), plan->base.num_threads);
     const padded_plane shape = hc_conv2d_depthwise_plane_shape(plan);
     const bool aligned = is_dense_3x3_s1(d);
     const aligned_plane aligned_plane_shape = aligned_shape(plan);

@@ -47,7 +47,8 @@ bool hc_ranges_overlap(const float* a, int64_t a_len, const float* b, int64_t b_
 /* Spatial output size, or a value <= 0 when the (dilated) kernel does not fit the padded input. */
 int64_t hc_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_before, int64_t pad_after, int64_t dilation);
 
-/* Below this many FLOPs a convolution's parallel region costs more than it saves. */
+/* Below this many FLOPs a convolution's parallel region costs more than it saves, wherever waking
+ * the team is cheap (hc_threads_for decides above it). */
 #define HC_PARALLEL_MIN_FLOPS 2000000.0
 
 /* Chunk size for `schedule(dynamic, ...)` over `items` independent items. Kernels schedule
@@ -66,6 +67,20 @@ static inline int64_t hc_dynamic_chunk(int64_t items, int threads) { return item
  * dock for a worker that had to be woken first. Measured with timestamps: the calling thread
  * entered back-to-back regions 7-44 us late; 2-thread resnet_3x3 ran 3-5% faster with this. */
 void hc_parallel_join(int* finished);
+
+/* Whether a parallel region pays. Waking a team costs what the machine and OpenMP's wait policy
+ * make it: in a 2-vCPU VM, 3 us with spinning workers and 25 us with sleeping ones
+ * (OMP_WAIT_POLICY=PASSIVE, the .NET binding's default), measured, where a whole LeNet-5 layer
+ * takes 10-100 us. So it is measured, once, by the first call that asks (the median of empty
+ * two-thread regions), and a kernel runs on one thread unless its estimated single-thread time
+ * is several times that. The thread count never changes results, only speed. */
+double hc_parallel_wake_ns(void);
+/* `threads`, or 1 when `work_ns` of single-thread work would not pay for waking them. */
+int hc_threads_for(double work_ns, int32_t threads);
+/* Estimated single-thread time of compute-bound work (a core's kernels at about half its
+ * AVX-512 FMA peak) and of memory-bound work (streaming from L2 or L3), in ns. */
+static inline double hc_flops_ns(double flops) { return flops / 100.0; }
+static inline double hc_bytes_ns(double bytes) { return bytes / 50.0; }
 
 /* Elementwise work: body(context, begin, end) over fixed chunks of [0, length) (a multiple of 16
  * elements each, whatever the thread count), on up to `threads` threads once length is large

@@ -1,6 +1,8 @@
 /* The end of a kernel's parallel region: the team waits for its last thread awake; and the
  * chunked loop of the elementwise kernels (internal.h). */
 #include <omp.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define HC_CPU_RELAX() _mm_pause()
@@ -55,13 +57,61 @@ void hc_parallel_join(int* finished) {
     }
 }
 
+/* Work worth a parallel region: this many times the cost of waking the team. */
+#define PAYBACK 4.0
+/* The wake cost assumed until measured (and where it cannot be: one processor, or asked from
+ * inside another parallel region). */
+#define WAKE_NS_UNMEASURED 5000.0
+
+static atomic_int wake_state; /* 0 unmeasured, 1 being measured, 2 measured */
+static double wake_ns = WAKE_NS_UNMEASURED;
+
+static int compare_doubles(const void* a, const void* b) {
+    const double x = *(const double*)a, y = *(const double*)b;
+    return x < y ? -1 : x > y;
+}
+
+static void measure_wake(void) {
+    enum { WARM_UP = 3, REGIONS = 15 };
+    double times[REGIONS];
+    for (int i = 0; i < WARM_UP + REGIONS; i++) {
+        const double start = hc_now_ms();
+#pragma omp parallel num_threads(2)
+        {
+            HC_CPU_RELAX();
+        }
+        if (i >= WARM_UP) times[i - WARM_UP] = (hc_now_ms() - start) * 1e6;
+    }
+    qsort(times, REGIONS, sizeof times[0], compare_doubles);
+    wake_ns = times[REGIONS / 2];
+}
+
+double hc_parallel_wake_ns(void) {
+    if (atomic_load_explicit(&wake_state, memory_order_acquire) == 2) return wake_ns;
+    int expected = 0;
+    if (omp_get_level() == 0 && omp_get_num_procs() > 1 && atomic_compare_exchange_strong(&wake_state, &expected, 1)) {
+        measure_wake();
+        atomic_store_explicit(&wake_state, 2, memory_order_release);
+        return wake_ns;
+    }
+    return WAKE_NS_UNMEASURED; /* another thread is measuring, or this one cannot */
+}
+
+int hc_threads_for(double work_ns, int32_t threads) {
+    if (threads <= 1) return 1;
+    return work_ns < PAYBACK * hc_parallel_wake_ns() ? 1 : threads;
+}
+
 /* Fixed chunks, a multiple of every vector width and of Philox's block of 4. */
 #define CHUNK 16384
 /* Below this many elements a parallel region costs more than it saves. */
 #define PARALLEL_MIN 65536
 
+/* Bytes an elementwise element moves, about: two or three arrays of floats. */
+#define CHUNK_BYTES_PER_ELEMENT 12.0
+
 void hc_for_chunks(int64_t length, int32_t threads, hc_chunk_fn body, const void* context) {
-    if (length < PARALLEL_MIN) threads = 1;
+    threads = length < PARALLEL_MIN ? 1 : hc_threads_for(hc_bytes_ns(CHUNK_BYTES_PER_ELEMENT * (double)length), threads);
     const int64_t chunks = (length + CHUNK - 1) / CHUNK;
     int finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)

@@ -144,7 +144,8 @@ hc_status hc_pool2d_run_planes(const hc_pool2d* plan, const float* input, float*
     const int64_t planes = d->batch * d->channels;
     const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
     /* Below 32K input elements a parallel region costs more than it saves. */
-    const int threads = (double)planes * (double)in_plane < 32768.0 ? 1 : plan->base.num_threads;
+    const double bytes = sizeof(float) * (double)planes * (double)(in_plane + out_plane);
+    const int threads = (double)planes * (double)in_plane < 32768.0 ? 1 : hc_threads_for(hc_bytes_ns(bytes), plan->base.num_threads);
     int failed = 0, finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {

@@ -14,7 +14,9 @@ static bool accepts_max(const hc_plan* plan) { return hc_pool(plan)->desc.algori
 static int threads_for(const hc_pool2d* pool) {
     const hc_pool2d_desc* d = &pool->desc;
     /* Below 32K input elements a parallel region costs more than it saves. */
-    return (double)d->batch * (double)d->channels * (double)(d->in_height * d->in_width) < 32768.0 ? 1 : pool->base.num_threads;
+    const double planes = (double)d->batch * (double)d->channels, in_plane = (double)(d->in_height * d->in_width);
+    const double bytes = planes * (sizeof(float) * in_plane + (sizeof(float) + sizeof(int32_t)) * (double)(pool->out_height * pool->out_width));
+    return planes * in_plane < 32768.0 ? 1 : hc_threads_for(hc_bytes_ns(bytes), pool->base.num_threads);
 }
 
 #if defined(__AVX512F__)
