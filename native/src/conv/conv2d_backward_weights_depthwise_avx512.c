@@ -183,12 +183,8 @@ static hc_status run_depthwise_weights(const hc_plan* base, const hc_args* args)
     {
 #pragma omp for schedule(dynamic, hc_dynamic_chunk(d->out_channels, threads)) nowait
         for (int64_t c = 0; c < d->out_channels; c++) {
-            float* padded = hc_thread_workspace(workspace_bytes);
-            if (padded == NULL) {
-#pragma omp atomic write
-                failed = 1;
-                continue;
-            }
+            float* padded = hc_item_workspace(workspace_bytes, &failed);
+            if (padded == NULL) continue;
             channel_gradient_any(plan, shape, x, dz, tap_offsets, c, padded, gradient);
         }
         hc_parallel_join(&finished);

@@ -378,12 +378,8 @@ static hc_status run_depthwise(const hc_conv2d* plan, const float* input, float*
     {
 #pragma omp for schedule(dynamic, hc_dynamic_chunk(planes, threads)) nowait
         for (int64_t p = 0; p < planes; p++) {
-            float* padded = hc_thread_workspace(workspace_bytes);
-            if (padded == NULL) {
-#pragma omp atomic write
-                failed = 1;
-                continue;
-            }
+            float* padded = hc_item_workspace(workspace_bytes, &failed);
+            if (padded == NULL) continue;
             const int64_t c = p % d->in_channels;
             if (aligned) {
                 fill_aligned_plane(plan, aligned_plane_shape, input + p * in_plane, padded);

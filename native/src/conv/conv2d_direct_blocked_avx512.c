@@ -364,12 +364,8 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
     {
 #pragma omp for schedule(dynamic, 1) nowait
         for (int64_t item = 0; item < items; item++) {
-            float* window = hc_thread_workspace(workspace_bytes);
-            if (window == NULL) {
-#pragma omp atomic write
-                failed = 1;
-                continue;
-            }
+            float* window = hc_item_workspace(workspace_bytes, &failed);
+            if (window == NULL) continue;
             const int64_t split = item % part.group_splits, n = item / part.group_splits / bands;
             const int64_t first_row = item / part.group_splits % bands * band, rows = min64(band, out_h - first_row);
             const int64_t g_begin = split * s.k_groups / part.group_splits, g_end = (split + 1) * s.k_groups / part.group_splits;

@@ -108,6 +108,16 @@ void hc_aligned_free(void* pointer);
 /* This thread's scratch buffer of at least `bytes` (64-byte aligned), or NULL when out of memory.
  * Valid until the thread's next call; freed at thread exit. */
 void* hc_thread_workspace(size_t bytes);
+/* hc_thread_workspace for a work item of a parallel loop: NULL, with *failed set, when out of
+ * memory (the item is then skipped and the call reports the failure). */
+static inline void* hc_item_workspace(size_t bytes, int* failed) {
+    void* workspace = hc_thread_workspace(bytes);
+    if (workspace == NULL) {
+#pragma omp atomic write
+        *failed = 1;
+    }
+    return workspace;
+}
 /* This thread's second scratch buffer, for an operation that calls kernels (which use the
  * workspace above) while keeping data of its own; same rules. */
 void* hc_thread_scratch(size_t bytes);

@@ -135,12 +135,8 @@ hc_status hc_gemm(const hc_gemm_args* g, hc_isa isa, int32_t threads) {
     {
 #pragma omp for schedule(dynamic, 1) nowait
         for (int64_t item = 0; item < items; item++) {
-            float* a_pack = hc_thread_workspace(workspace_bytes);
-            if (a_pack == NULL) {
-#pragma omp atomic write
-                failed = 1;
-                continue;
-            }
+            float* a_pack = hc_item_workspace(workspace_bytes, &failed);
+            if (a_pack == NULL) continue;
             float* b_pack = a_pack + a_floats;
             const int64_t run = item / n_blocks, mb_begin = run * m_blocks / m_runs, mb_end = (run + 1) * m_blocks / m_runs;
             const int64_t j0 = item % n_blocks * nc, jn = min64(nc, g->n - j0);

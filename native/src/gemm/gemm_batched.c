@@ -87,12 +87,8 @@ hc_status hc_gemm_batched(const hc_gemm_batched_args* g, hc_isa isa, int32_t thr
     {
 #pragma omp for schedule(dynamic, 1) nowait
         for (int64_t item = 0; item < part.items; item++) {
-            float* workspace = hc_thread_workspace(workspace_bytes);
-            if (workspace == NULL) {
-#pragma omp atomic write
-                failed = 1;
-                continue;
-            }
+            float* workspace = hc_item_workspace(workspace_bytes, &failed);
+            if (workspace == NULL) continue;
             float* scratch = workspace + b_floats;
             float* c_block = scratch + ceil_div((int64_t)scratch_floats, 16) * 16;
             int32_t* offsets = in_place ? (int32_t*)workspace : NULL;

@@ -62,6 +62,18 @@ static void average_weights(const hc_pool2d* pool, float* weight) {
         }
 }
 
+static inline __attribute__((always_inline)) void zero_row(__m512* row, const int V) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) row[v] = _mm512_setzero_ps();
+}
+
+/* Writes one input row from V vectors, the last masked to the row's end. */
+static inline __attribute__((always_inline)) void store_row(float* out, const __m512* row, __mmask16 last, const int V) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V - 1; v++) _mm512_storeu_ps(out + 16 * v, row[v]);
+    _mm512_mask_storeu_ps(out + 16 * (V - 1), last, row[V - 1]);
+}
+
 /* ---- stride 1 ----
  * Input column c is covered by the windows of output columns c - 1, c and c + 1 (the same index
  * on both sides, with padding 1), input row h by output rows h - 1, h and h + 1. */
@@ -88,27 +100,20 @@ static inline __attribute__((always_inline)) void average_3x3s1_plane_v(const hc
     const int64_t in_w = pool->desc.in_width, in_h = pool->desc.in_height, out_w = pool->out_width, out_h = pool->out_height;
     const __mmask16 last = hc_first_lanes16(in_w - 16 * (V - 1));
     __m512 older[ROWS_VECTORS_MAX], old[ROWS_VECTORS_MAX], newest[ROWS_VECTORS_MAX];
-#pragma GCC unroll 4
-    for (int v = 0; v < V; v++) older[v] = old[v] = _mm512_setzero_ps();
+    zero_row(older, V);
+    zero_row(old, V);
     /* Output row oh completes input row oh - 1 (rows past the last output row add nothing). */
     for (int64_t oh = 0; oh <= in_h; oh++) {
         if (oh < out_h) {
             stride1_row(dy + oh * out_w, weight + oh * ROWS_WEIGHT_PITCH, out_w, newest, V);
         } else {
-#pragma GCC unroll 4
-            for (int v = 0; v < V; v++) newest[v] = _mm512_setzero_ps();
+            zero_row(newest, V);
         }
         if (oh >= 1) {
-            float* out = dx + (oh - 1) * in_w;
+            __m512 sum[ROWS_VECTORS_MAX];
 #pragma GCC unroll 4
-            for (int v = 0; v < V; v++) {
-                const __m512 sum = _mm512_add_ps(_mm512_add_ps(older[v], old[v]), newest[v]);
-                if (v < V - 1) {
-                    _mm512_storeu_ps(out + 16 * v, sum);
-                } else {
-                    _mm512_mask_storeu_ps(out + 16 * v, last, sum);
-                }
-            }
+            for (int v = 0; v < V; v++) sum[v] = _mm512_add_ps(_mm512_add_ps(older[v], old[v]), newest[v]);
+            store_row(dx + (oh - 1) * in_w, sum, last, V);
         }
 #pragma GCC unroll 4
         for (int v = 0; v < V; v++) older[v] = old[v], old[v] = newest[v];
@@ -155,39 +160,21 @@ static inline __attribute__((always_inline)) void average_3x3s2_plane_v(const hc
     const int64_t in_w = pool->desc.in_width, in_h = pool->desc.in_height, out_w = pool->out_width, out_h = pool->out_height;
     const __mmask16 last = hc_first_lanes16(in_w - 16 * (V - 1));
     __m512 old[ROWS_VECTORS_MAX + 1], newest[ROWS_VECTORS_MAX + 1];
-#pragma GCC unroll 4
-    for (int v = 0; v < V; v++) old[v] = _mm512_setzero_ps();
+    zero_row(old, V);
     /* Output row a completes input rows 2a - 1 (with row a - 1) and 2a. */
     for (int64_t a = 0; 2 * a - 1 < in_h; a++) {
         if (a < out_h) {
             stride2_row(dy + a * out_w, weight + a * ROWS_WEIGHT_PITCH, out_w, newest, W);
         } else {
-#pragma GCC unroll 4
-            for (int v = 0; v < V; v++) newest[v] = _mm512_setzero_ps();
+            zero_row(newest, V);
         }
         if (a >= 1) {
-            float* out = dx + (2 * a - 1) * in_w;
+            __m512 sum[ROWS_VECTORS_MAX];
 #pragma GCC unroll 4
-            for (int v = 0; v < V; v++) {
-                const __m512 sum = _mm512_add_ps(old[v], newest[v]);
-                if (v < V - 1) {
-                    _mm512_storeu_ps(out + 16 * v, sum);
-                } else {
-                    _mm512_mask_storeu_ps(out + 16 * v, last, sum);
-                }
-            }
+            for (int v = 0; v < V; v++) sum[v] = _mm512_add_ps(old[v], newest[v]);
+            store_row(dx + (2 * a - 1) * in_w, sum, last, V);
         }
-        if (2 * a < in_h) {
-            float* out = dx + 2 * a * in_w;
-#pragma GCC unroll 4
-            for (int v = 0; v < V; v++) {
-                if (v < V - 1) {
-                    _mm512_storeu_ps(out + 16 * v, newest[v]);
-                } else {
-                    _mm512_mask_storeu_ps(out + 16 * v, last, newest[v]);
-                }
-            }
-        }
+        if (2 * a < in_h) store_row(dx + 2 * a * in_w, newest, last, V);
 #pragma GCC unroll 4
         for (int v = 0; v < V; v++) old[v] = newest[v];
     }
@@ -258,9 +245,7 @@ static inline __attribute__((always_inline)) void max_store(float* out, const __
         sum[2 * v] = interleave_low(even[v], odd[v]);
         sum[2 * v + 1] = interleave_high(even[v], odd[v]);
     }
-#pragma GCC unroll 4
-    for (int v = 0; v < V - 1; v++) _mm512_storeu_ps(out + 16 * v, sum[v]);
-    _mm512_mask_storeu_ps(out + 16 * (V - 1), last, sum[V - 1]);
+    store_row(out, sum, last, V);
 }
 
 static inline __attribute__((always_inline)) void max_3x3s2_plane_v(const hc_pool2d* pool, const float* dy, const int32_t* argmax, float* dx,

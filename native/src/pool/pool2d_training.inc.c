@@ -285,12 +285,8 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
                     continue;
                 }
 #endif
-                float* scratch = hc_thread_workspace(scratch_bytes);
-                if (scratch == NULL) {
-#pragma omp atomic write
-                    failed = 1;
-                    continue;
-                }
+                float* scratch = hc_item_workspace(scratch_bytes, &failed);
+                if (scratch == NULL) continue;
                 average_backward_plane(pool, dy, dx, scratch, column_width, first_row, last_row);
             } else {
 #if defined(__AVX512F__)
