@@ -69,6 +69,27 @@ public class BackwardCrossBackendTests
                 }
     }
 
+    /// <summary>
+    /// Max pooling gradients of 2x2 windows at stride 2 on planes they tile exactly with fewer than
+    /// 16 outputs a row, which the AVX-512 kernel writes with whole vectors running into the next
+    /// row: one row and one plane (only the masked last row), several planes, every width.
+    /// </summary>
+    public static IEnumerable<object[]> Narrow2x2Cases() =>
+        new[] { (1, 1, 1, 1), (1, 1, 1, 5), (2, 3, 1, 7), (3, 5, 5, 5), (2, 4, 14, 14), (1, 2, 3, 8), (5, 3, 2, 15), (2, 7, 4, 1) }
+            .Select(c => new object[] { $"--dir=BWD_D --alg=max mb{c.Item1}ic{c.Item2}ih{2 * c.Item3}iw{2 * c.Item4}kh2kw2sh2sw2" });
+
+    [Theory]
+    [MemberData(nameof(Narrow2x2Cases))]
+    public void Pooling_narrow_2x2_case_matches_oracle(string descriptor)
+    {
+        var problem = ProblemSuite.Parse(["--pool " + descriptor]).Single();
+        TestBackends.Check(problem, 17, TestBackends.UnderTest());
+        // Runs of planes per thread end elsewhere with more threads: the same bits.
+        var one = problem.Operation.Run(new CpuBackend(new CpuBackendOptions { Threads = 1 }), problem, FillKind.Real, seed: 3);
+        var three = problem.Operation.Run(new CpuBackend(new CpuBackendOptions { Threads = 3 }), problem, FillKind.Real, seed: 3);
+        Assert.True(one.AsSpan().SequenceEqual(three), $"{problem}: 3 threads differ from 1");
+    }
+
     [Theory]
     [MemberData(nameof(RowsKernelCases))]
     public void Pooling_rows_kernel_case_matches_oracle(string descriptor) =>

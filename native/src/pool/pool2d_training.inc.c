@@ -257,7 +257,11 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
 #pragma omp for schedule(dynamic, 1) nowait
             for (int64_t b = 0; b < blocks; b++) {
                 const int64_t p0 = b * block, count = planes - p0 < block ? planes - p0 : block;
-                max_backward_2x2s2_planes(pool, diff_dst + p0 * out_plane, argmax + p0 * out_plane, diff_src + p0 * in_plane, count);
+                if (max_backward_2x2s2_narrow_fits(pool)) {
+                    max_backward_2x2s2_narrow(pool, diff_dst + p0 * out_plane, argmax + p0 * out_plane, diff_src + p0 * in_plane, count);
+                } else {
+                    max_backward_2x2s2_planes(pool, diff_dst + p0 * out_plane, argmax + p0 * out_plane, diff_src + p0 * in_plane, count);
+                }
             }
             hc_parallel_join(&finished);
         }
