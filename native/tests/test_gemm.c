@@ -260,6 +260,7 @@ static void test_batched(hc_isa isa) {
     test_batched_case(isa, 1, 1, 4 * MR + 3, KC + 7, 150, 1, 0, false, true, HC_ACTIVATION_RELU);
     test_batched_case(isa, 5, 2, MR - 1, 2 * KC + 5, 37, 1, 0, false, false, HC_ACTIVATION_NONE);
     test_batched_case(isa, 3, 3, MR + 1, 9, 300, 1, 0, false, true, HC_ACTIVATION_LEAKY_RELU);
+    test_batched_case(isa, 2, 1, MR, 0, 40, 1, 0, false, true, HC_ACTIVATION_RELU); /* no reduction: the bias, activated */
     if (kernel->run_rows != NULL) {
         test_batched_case(isa, 1, 1, 3 * MR + 2, KC + 7, 9, 19, 2, true, true, HC_ACTIVATION_RELU);
         test_batched_case(isa, 4, 2, MR - 3, 2 * KC + 1, 5, 40, 3, true, false, HC_ACTIVATION_NONE);

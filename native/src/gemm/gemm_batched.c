@@ -44,7 +44,7 @@ static batched_partition partition_work(const hc_gemm_batched_args* g, const hc_
         .block_units = block_units,
         .m_splits = m_splits,
         .items = g->batch * n_blocks * m_splits,
-        .kc_step = ceil_div(g->k, ceil_div(g->k, kernel->kc_max)),
+        .kc_step = g->k > 0 ? ceil_div(g->k, ceil_div(g->k, kernel->kc_max)) : 0,
     };
 }
 
@@ -102,14 +102,15 @@ hc_status hc_gemm_batched(const hc_gemm_batched_args* g, hc_isa isa, int32_t thr
                 const hc_gemm_item next = item_at(g, &part, MR, next_item);
                 ahead = s->lookahead(s->context, &next);
             }
-            const int64_t per_step = hc_prefetch_per_step(&ahead, ceil_div(k, kc_step) * ceil_div(at.columns, NR));
+            const int64_t per_step = hc_prefetch_per_step(&ahead, (k > 0 ? ceil_div(k, kc_step) : 1) * ceil_div(at.columns, NR));
             const int64_t group = at.gemm % g->groups, ldb = ceil_div(at.columns, NR) * NR;
             const hc_gemm_epilogue epilogue = {
                 .bias = g->row_bias != NULL ? g->row_bias + group * g->m : NULL,
                 .activation = g->activation,
                 .alpha = g->alpha,
             };
-            for (int64_t k0 = 0; k0 < k; k0 += kc_step) {
+            int64_t k0 = 0;
+            do { /* once at least: with k = 0, C is the bias, activated */
                 const int64_t kc = min64(kc_step, k - k0);
                 if (!in_place) s->pack(s->context, &at, scratch, k0, kc, workspace, ldb);
                 hc_gemm_tile_block tiles = {
@@ -143,7 +144,8 @@ hc_status hc_gemm_batched(const hc_gemm_batched_args* g, hc_isa isa, int32_t thr
                 } else {
                     hc_gemm_tiles(kernel, &tiles, block_epilogue);
                 }
-            }
+                k0 += kc;
+            } while (k0 < k);
             if (in_place) s->store(s->context, &at, c_block, ldc_block);
         }
         hc_parallel_join(&finished);
