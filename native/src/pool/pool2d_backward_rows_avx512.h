@@ -3,9 +3,9 @@
  * once, spread over the input columns its windows cover by lane shifts and interleaves, and the
  * input rows are sums of the last two or three of those row contributions, all in registers;
  * every dL/dx row is written once, in order, whole. Nothing goes back through memory: a
- * contribution row stored and reloaded one float over waits on the store (a separable version
- * doing so ran 4x slower than this, measured), and runtime lane permutations instead of
- * immediate shifts ran 2.4x slower.
+ * contribution row stored and reloaded one float over waits on the store, and even one stored
+ * and reloaded in place for the row sums cost more than the arithmetic (both measured in a
+ * standalone test, as were runtime lane permutations instead of immediate shifts: slower too).
  *
  * Included by pool2d_training.inc.c when compiled with -mavx512f. */
 #ifndef HPCCNN_POOL_POOL2D_BACKWARD_ROWS_AVX512_H
