@@ -1,6 +1,7 @@
 /* When kernels go parallel (core/parallel.c): the cost of waking a team is measured once and is
  * plausible, and hc_threads_for keeps one thread below four times that cost and all of them
- * above it. Links the library's objects, so it reaches the internal functions. */
+ * above it, with a floor of its own for FLOP counts. Links the library's objects, so it reaches
+ * the internal functions. */
 #include <omp.h>
 
 #include "../src/core/internal.h"
@@ -25,5 +26,7 @@ int main(void) {
     CHECK(hc_threads_for(1e12, 1) == 1, "one thread allowed is one thread");
     CHECK(hc_threads_for(3.9 * wake, 2) == 1, "work under four wake-ups stays on one thread");
     CHECK(hc_threads_for(4.1 * wake, 2) == 2, "work over four wake-ups goes parallel");
+    CHECK(hc_threads_for_flops(1.9e6, 4) == 1, "under 2 MFLOP stays on one thread");
+    CHECK(hc_threads_for_flops(1e12, 4) == 4, "a TFLOP takes every thread");
     return check_summary();
 }

@@ -20,7 +20,7 @@ const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args*
 
 int hc_conv2d_backward_threads(const hc_conv2d* plan) {
     const double flops = 2.0 * (double)plan->output_length * (double)hc_conv2d_taps_per_group(&plan->desc);
-    return flops < HC_PARALLEL_MIN_FLOPS ? 1 : hc_threads_for(hc_flops_ns(flops), plan->base.num_threads);
+    return hc_threads_for_flops(flops, plan->base.num_threads);
 }
 
 hc_status hc_conv2d_weights_gradient_of(const hc_conv2d* plan, const hc_args* args, hc_conv2d_weights_gradient* gradient) {

@@ -353,7 +353,7 @@ static hc_status run_direct_blocked(const hc_conv2d* plan, const float* input, f
     const blocked_shape s = shape_of(plan);
     const int64_t out_w = plan->out_width, out_h = plan->out_height;
     const double flops = 2.0 * (double)d->batch * (double)d->out_channels * (double)(out_h * out_w) * (double)(d->in_channels * s.taps);
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : hc_threads_for(hc_flops_ns(flops), plan->base.num_threads);
+    const int threads = hc_threads_for_flops(flops, plan->base.num_threads);
     const band_partition part = partition_bands(plan, s, threads);
     const int64_t band = part.rows, bands = part.bands, items = part.items;
     const size_t workspace_bytes = (size_t)band_floats(plan, s, band) * sizeof(float);

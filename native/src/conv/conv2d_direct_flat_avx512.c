@@ -142,7 +142,7 @@ static hc_status run_flat(const hc_conv2d* plan, const float* input, float* outp
     const int64_t k_per_group = d->out_channels / d->groups, scratch = scratch_floats(plan, l);
     const int64_t in_image = d->in_channels * d->in_height * d->in_width, out_image = d->out_channels * plan->out_height * plan->out_width;
     const double flops = (double)plan->output_length * 2.0 * (double)(d->in_channels / d->groups * d->kernel_height * d->kernel_width);
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : hc_threads_for(hc_flops_ns(flops), plan->base.num_threads);
+    const int threads = hc_threads_for_flops(flops, plan->base.num_threads);
     bool failed = false;
     int finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)

@@ -147,8 +147,7 @@ void hc_conv2d_weights_gradient_nan_over_padding(const hc_conv2d* plan, const fl
 /* dL/d(pre-activation) for the backward passes (hc_eltwise_pre_activation); NULL when out of memory. */
 const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args* args);
 
-/* Threads a backward pass uses: one below HC_PARALLEL_MIN_FLOPS of work (2 · outputs · taps per
- * group) or where it would not pay for waking the team (hc_threads_for), else the plan's. */
+/* Threads a backward pass uses for its 2 · outputs · taps-per-group FLOPs (hc_threads_for_flops). */
 int hc_conv2d_backward_threads(const hc_conv2d* plan);
 
 /* What every weights-gradient algorithm starts from. */

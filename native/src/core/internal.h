@@ -47,9 +47,6 @@ bool hc_ranges_overlap(const float* a, int64_t a_len, const float* b, int64_t b_
 /* Spatial output size, or a value <= 0 when the (dilated) kernel does not fit the padded input. */
 int64_t hc_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_before, int64_t pad_after, int64_t dilation);
 
-/* Below this many FLOPs a convolution's parallel region costs more than it saves, wherever waking
- * the team is cheap (hc_threads_for decides above it). */
-#define HC_PARALLEL_MIN_FLOPS 2000000.0
 
 /* Chunk size for `schedule(dynamic, ...)` over `items` independent items. Kernels schedule
  * dynamically so the calling thread starts at once and workers still waking up (tens of µs
@@ -81,6 +78,10 @@ int hc_threads_for(double work_ns, int32_t threads);
  * AVX-512 FMA peak) and of memory-bound work (streaming from L2 or L3), in ns. */
 static inline double hc_flops_ns(double flops) { return flops / 100.0; }
 static inline double hc_bytes_ns(double bytes) { return bytes / 50.0; }
+/* Threads for `flops` of compute-bound work (a GEMM, a convolution): one below 2 MFLOP, where a
+ * parallel region costs more than it saves even when waking the team is cheap, else as
+ * hc_threads_for decides. */
+int hc_threads_for_flops(double flops, int32_t threads);
 
 /* Elementwise work: body(context, begin, end) over fixed chunks of [0, length) (a multiple of 16
  * elements each, whatever the thread count), on up to `threads` threads once length is large

@@ -105,6 +105,13 @@ int hc_threads_for(double work_ns, int32_t threads) {
     return work_ns < PAYBACK * hc_parallel_wake_ns() ? 1 : threads;
 }
 
+/* Below this many FLOPs a parallel region does not pay wherever it runs. */
+#define PARALLEL_MIN_FLOPS 2000000.0
+
+int hc_threads_for_flops(double flops, int32_t threads) {
+    return flops < PARALLEL_MIN_FLOPS ? 1 : hc_threads_for(hc_flops_ns(flops), threads);
+}
+
 /* Fixed chunks, a multiple of every vector width and of Philox's block of 4. */
 #define CHUNK 16384
 /* Below this many elements a parallel region costs more than it saves. */

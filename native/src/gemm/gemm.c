@@ -107,7 +107,7 @@ hc_status hc_gemm(const hc_gemm_args* g, hc_isa isa, int32_t threads) {
     /* Equal reduction blocks of at most kc_max, from k alone: the same blocks for any thread count. */
     const int64_t kc_step = g->k > 0 ? ceil_div(g->k, ceil_div(g->k, kernel->kc_max)) : 0;
     const double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
-    const int team = flops < HC_PARALLEL_MIN_FLOPS ? 1 : hc_threads_for(hc_flops_ns(flops), threads);
+    const int team = hc_threads_for_flops(flops, threads);
     /* A B block (kc x nc) takes half the L2; the other half holds the item's A panels and C. */
     const int64_t nc_max = kc_step > 0 ? min64(NC_MAX, max64(4 * NR, hc_l2_cache_bytes() / 2 / (kc_step * (int64_t)sizeof(float)) / NR * NR)) : NC_MAX;
     /* Work items are (column block, run of row blocks): an item packs each B block once and runs

@@ -24,7 +24,7 @@ typedef struct batched_partition {
 static batched_partition partition_work(const hc_gemm_batched_args* g, const hc_sgemm_kernel* kernel, int32_t threads_allowed) {
     const hc_gemm_source* s = &g->source;
     const double flops = 2.0 * (double)g->batch * (double)g->m * (double)g->n * (double)g->k;
-    const int threads = flops < HC_PARALLEL_MIN_FLOPS ? 1 : hc_threads_for(hc_flops_ns(flops), threads_allowed);
+    const int threads = hc_threads_for_flops(flops, threads_allowed);
     const int64_t m_panels = ceil_div(g->m, kernel->mr), columns = s->units * s->unit_columns, panels = ceil_div(s->units, s->granule);
     const bool split_rows = g->batch < threads && ceil_div(columns, kernel->nr) < 4 * threads && m_panels >= threads;
     int64_t n_blocks = ceil_div(columns, s->nc_max);
