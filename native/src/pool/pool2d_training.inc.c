@@ -205,20 +205,17 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
     const bool rows_stride1 = d->algorithm != HC_POOL_MAX && rows_kernel_fits(pool, 1), rows_stride2 = rows_kernel_fits(pool, 2);
     const bool lanes_fit = d->algorithm != HC_POOL_MAX && !rows_stride1 && !rows_stride2 && average_lanes_fit(pool);
     const average_lanes lanes = lanes_fit ? average_lanes_of(pool) : (average_lanes){.low = 0};
-    const int64_t rows_weight_floats = d->algorithm != HC_POOL_MAX && (rows_stride1 || rows_stride2) ? pool->out_height * ROWS_WEIGHT_PITCH : 0;
+    const float* rows_weight = pool->base.packed; /* prepare_backward's, for the averages */
 #else
     const bool lanes_fit = false;
-    const int64_t rows_weight_floats = 0;
 #endif
     /* Row sums, then one row of shares (average_backward_plane). */
     const size_t scratch_bytes = (size_t)(pool->out_height * d->in_width + pool->out_width) * sizeof(float);
-    float *column_weight = NULL, *row_weight = NULL, *rows_weight = NULL;
+    float *column_weight = NULL, *row_weight = NULL;
     if (d->algorithm != HC_POOL_MAX) {
         const int64_t weight_floats = lanes_fit ? pool->out_width + pool->out_height : 0;
-        /* The rows kernels' weights first, where the buffer is 64-byte aligned. */
-        rows_weight = hc_thread_scratch((size_t)(rows_weight_floats + pool->out_width + 2 * d->in_height + weight_floats) * sizeof(float));
-        if (rows_weight == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the pooling gradient's window sizes");
-        column_width = rows_weight + rows_weight_floats;
+        column_width = hc_thread_scratch((size_t)(pool->out_width + 2 * d->in_height + weight_floats) * sizeof(float));
+        if (column_width == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the pooling gradient's window sizes");
         first_row = (int32_t*)(column_width + pool->out_width);
         last_row = first_row + d->in_height;
         for (int64_t ow = 0; ow < pool->out_width; ow++) {
@@ -243,9 +240,6 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
                 row_weight[oh] = 1.0f / (float)(include_padding ? d->kernel_height : w.h1 - w.h0);
             }
         }
-#if defined(__AVX512F__)
-        if (rows_weight_floats > 0) average_weights(pool, rows_weight);
-#endif
     }
     int finished = 0, failed = 0;
 #if defined(__AVX512F__)
@@ -310,4 +304,21 @@ static hc_status run_backward(const hc_plan* plan, const hc_args* args) {
 const hc_algorithm POOL_MAX_ARGMAX = {
     .name = POOL_MAX_ARGMAX_NAME, .isa = POOL_ISA, .accepts = accepts_max, .pack = NULL, .run = run_max_argmax};
 
-const hc_algorithm POOL_BACKWARD = {.name = POOL_BACKWARD_NAME, .isa = POOL_ISA, .accepts = hc_plan_accepts_any, .pack = NULL, .run = run_backward};
+#if defined(__AVX512F__)
+/* The whole-row average kernels' window weights depend on the shape alone: built once, with the
+ * plan (per call they were most of a small problem's time). */
+static hc_status prepare_backward(hc_plan* plan) {
+    const hc_pool2d* pool = hc_pool(plan);
+    if (pool->desc.algorithm == HC_POOL_MAX || !(rows_kernel_fits(pool, 1) || rows_kernel_fits(pool, 2))) return HC_STATUS_OK;
+    float* weight = hc_plan_packed(plan, (size_t)(pool->out_height * ROWS_WEIGHT_PITCH) * sizeof(float));
+    if (weight == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the pooling gradient's window weights");
+    average_weights(pool, weight);
+    return HC_STATUS_OK;
+}
+#define PREPARE_BACKWARD prepare_backward
+#else
+#define PREPARE_BACKWARD NULL
+#endif
+
+const hc_algorithm POOL_BACKWARD = {
+    .name = POOL_BACKWARD_NAME, .isa = POOL_ISA, .accepts = hc_plan_accepts_any, .prepare = PREPARE_BACKWARD, .pack = NULL, .run = run_backward};
