@@ -138,14 +138,18 @@ hc_status hc_pool2d_create(const hc_pool2d_desc* desc, hc_direction direction, c
     return HC_STATUS_OK;
 }
 
+int hc_pool2d_threads(const hc_pool2d* plan, double bytes_per_plane) {
+    const hc_pool2d_desc* d = &plan->desc;
+    const double planes = (double)d->batch * (double)d->channels;
+    return planes * (double)(d->in_height * d->in_width) < 32768.0 ? 1 : hc_threads_for(hc_bytes_ns(planes * bytes_per_plane), plan->base.num_threads);
+}
+
 hc_status hc_pool2d_run_planes(const hc_pool2d* plan, const float* input, float* output,
                                size_t scratch_bytes, hc_pool2d_plane_fn plane) {
     const hc_pool2d_desc* d = &plan->desc;
     const int64_t planes = d->batch * d->channels;
     const int64_t in_plane = d->in_height * d->in_width, out_plane = plan->out_height * plan->out_width;
-    /* Below 32K input elements a parallel region costs more than it saves. */
-    const double bytes = sizeof(float) * (double)planes * (double)(in_plane + out_plane);
-    const int threads = (double)planes * (double)in_plane < 32768.0 ? 1 : hc_threads_for(hc_bytes_ns(bytes), plan->base.num_threads);
+    const int threads = hc_pool2d_threads(plan, sizeof(float) * (double)(in_plane + out_plane));
     int failed = 0, finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {

@@ -29,6 +29,10 @@ static inline const hc_pool2d* hc_pool(const hc_plan* plan) { return (const hc_p
 /* Kernel for one (image, channel) plane; scratch is the thread's buffer, or NULL if none was asked for. */
 typedef void (*hc_pool2d_plane_fn)(const hc_pool2d* plan, const float* input, float* output, float* scratch);
 
+/* Threads a call over every plane uses: one below 32K input elements, where a parallel region
+ * costs more than it saves, else as hc_threads_for decides for `bytes_per_plane` moved a plane. */
+int hc_pool2d_threads(const hc_pool2d* plan, double bytes_per_plane);
+
 /* Runs `plane` over every plane of the batch, in parallel when there is enough work, each thread
  * with its own scratch buffer of scratch_bytes (0 for none). One task per plane, so results do
  * not depend on the thread count. */

@@ -11,12 +11,10 @@
 
 static bool accepts_max(const hc_plan* plan) { return hc_pool(plan)->desc.algorithm == HC_POOL_MAX; }
 
+/* A plane's input, and its output and argmax (or dL/dy and argmax). */
 static int threads_for(const hc_pool2d* pool) {
-    const hc_pool2d_desc* d = &pool->desc;
-    /* Below 32K input elements a parallel region costs more than it saves. */
-    const double planes = (double)d->batch * (double)d->channels, in_plane = (double)(d->in_height * d->in_width);
-    const double bytes = planes * (sizeof(float) * in_plane + (sizeof(float) + sizeof(int32_t)) * (double)(pool->out_height * pool->out_width));
-    return planes * in_plane < 32768.0 ? 1 : hc_threads_for(hc_bytes_ns(bytes), pool->base.num_threads);
+    return hc_pool2d_threads(pool, sizeof(float) * (double)(pool->desc.in_height * pool->desc.in_width) +
+                                       (sizeof(float) + sizeof(int32_t)) * (double)(pool->out_height * pool->out_width));
 }
 
 #if defined(__AVX512F__)
