@@ -130,12 +130,6 @@ static inline __m512 interleave_low(__m512 even, __m512 odd) {
 static inline __m512 interleave_high(__m512 even, __m512 odd) {
     return _mm512_permutex2var_ps(even, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), odd);
 }
-static inline __m512i interleave_low_epi32(__m512i even, __m512i odd) {
-    return _mm512_permutex2var_epi32(even, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), odd);
-}
-static inline __m512i interleave_high_epi32(__m512i even, __m512i odd) {
-    return _mm512_permutex2var_epi32(even, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), odd);
-}
 
 /* Output row a's contribution to the input columns (2V vectors from V output vectors, W of them
  * holding output columns): share[a] at 2a, share[a] + share[a + 1] at 2a + 1. */
