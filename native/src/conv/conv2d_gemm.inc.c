@@ -215,28 +215,6 @@ static void prepare_implicit(const void* context, const hc_gemm_item* item, floa
     fill_window(source->plan, image_of(source, item->gemm), source->in_per_group, g, window, window + source->in_per_group * g.rows * g.pitch + 32);
 }
 
-/* The batched GEMM over the convolution's images and groups, B from `source` (gemm.h). */
-static hc_status run_batched(const hc_conv2d* plan, float* output, hc_gemm_source source) {
-    const hc_conv2d_desc* d = &plan->desc;
-    const int64_t groups = d->groups, m = d->out_channels / groups, p = plan->out_height * plan->out_width;
-    const hc_gemm_batched_args args = {
-        .batch = d->batch * groups,
-        .groups = groups,
-        .m = m,
-        .n = p,
-        .k = reduction_length(d),
-        .packed_a = plan->base.packed,
-        .c = output,
-        .ldc = p,
-        .c_stride = m * p,
-        .row_bias = plan->base.bias,
-        .activation = d->activation,
-        .alpha = d->activation_alpha,
-        .source = source,
-    };
-    return hc_gemm_batched(&args, GEMM_ISA, plan->base.num_threads);
-}
-
 static conv_source conv_source_of(const hc_conv2d* plan, const float* input, float* output) {
     const hc_conv2d_desc* d = &plan->desc;
     return (conv_source){
@@ -250,6 +228,30 @@ static conv_source conv_source_of(const hc_conv2d* plan, const float* input, flo
     };
 }
 
+/* The batched GEMM over the convolution's images and groups, B from `source`, whose context is
+ * `conv` (gemm.h). */
+static hc_status run_batched(const conv_source* conv, hc_gemm_source source) {
+    const hc_conv2d* plan = conv->plan;
+    const hc_conv2d_desc* d = &plan->desc;
+    source.context = conv;
+    const hc_gemm_batched_args args = {
+        .batch = d->batch * d->groups,
+        .groups = d->groups,
+        .m = conv->m,
+        .n = conv->p,
+        .k = reduction_length(d),
+        .packed_a = plan->base.packed,
+        .c = conv->output,
+        .ldc = conv->p,
+        .c_stride = conv->m * conv->p,
+        .row_bias = plan->base.bias,
+        .activation = d->activation,
+        .alpha = d->activation_alpha,
+        .source = source,
+    };
+    return hc_gemm_batched(&args, GEMM_ISA, plan->base.num_threads);
+}
+
 static bool accepts_1x1(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     return d->kernel_height == 1 && d->kernel_width == 1 && d->stride_height == 1 && d->stride_width == 1 &&
@@ -257,18 +259,16 @@ static bool accepts_1x1(const hc_conv2d* plan) {
 }
 
 static hc_status run_1x1(const hc_conv2d* plan, const float* input, float* output) {
-    const conv_source context = conv_source_of(plan, input, output);
-    return run_batched(plan, output,
-                       (hc_gemm_source){.context = &context, .units = context.p, .unit_columns = 1, .last_unit_columns = 1,
-                                        .granule = GEMM_KERNEL.nr, .nc_max = NC_MAX, .pack = pack_b_1x1});
+    const conv_source conv = conv_source_of(plan, input, output);
+    return run_batched(&conv, (hc_gemm_source){.units = conv.p, .unit_columns = 1, .last_unit_columns = 1, .granule = GEMM_KERNEL.nr,
+                                               .nc_max = NC_MAX, .pack = pack_b_1x1});
 }
 
 static hc_status run_implicit(const hc_conv2d* plan, const float* input, float* output) {
-    const conv_source context = conv_source_of(plan, input, output);
-    return run_batched(plan, output,
-                       (hc_gemm_source){.context = &context, .units = context.p, .unit_columns = 1, .last_unit_columns = 1,
-                                        .granule = GEMM_KERNEL.nr, .nc_max = NC_MAX_IMPLICIT,
-                                        .scratch_floats = implicit_scratch_floats, .prepare = prepare_implicit, .pack = pack_b_implicit});
+    const conv_source conv = conv_source_of(plan, input, output);
+    return run_batched(&conv, (hc_gemm_source){.units = conv.p, .unit_columns = 1, .last_unit_columns = 1, .granule = GEMM_KERNEL.nr,
+                                               .nc_max = NC_MAX_IMPLICIT, .scratch_floats = implicit_scratch_floats,
+                                               .prepare = prepare_implicit, .pack = pack_b_implicit});
 }
 
 HC_CONV2D_FORWARD_ALGORITHM(GEMM_1X1, GEMM_1X1_NAME, GEMM_ISA, accepts_1x1, prepare_gemm, run_1x1);
@@ -393,12 +393,11 @@ static hc_prefetch_cursor rows_window_lookahead(const void* context, const hc_ge
 }
 
 static hc_status run_rows_window(const hc_conv2d* plan, const float* input, float* output) {
-    const conv_source context = conv_source_of(plan, input, output);
-    return run_batched(plan, output,
-                       (hc_gemm_source){.context = &context, .units = plan->out_height, .unit_columns = phase_pitch(plan),
-                                        .last_unit_columns = plan->out_width, .granule = 1, .nc_max = NC_MAX_IN_PLACE,
-                                        .scratch_floats = rows_window_scratch_floats, .prepare = prepare_rows_window,
-                                        .store = store_rows_window, .lookahead = rows_window_lookahead});
+    const conv_source conv = conv_source_of(plan, input, output);
+    return run_batched(&conv, (hc_gemm_source){.units = plan->out_height, .unit_columns = phase_pitch(plan),
+                                               .last_unit_columns = plan->out_width, .granule = 1, .nc_max = NC_MAX_IN_PLACE,
+                                               .scratch_floats = rows_window_scratch_floats, .prepare = prepare_rows_window,
+                                               .store = store_rows_window, .lookahead = rows_window_lookahead});
 }
 
 HC_CONV2D_FORWARD_ALGORITHM(GEMM_ROWS_WINDOW, GEMM_ROWS_WINDOW_NAME, GEMM_ISA, accepts_rows_window, prepare_gemm, run_rows_window);
