@@ -49,6 +49,9 @@ seeds = {
     "conv_stride_1e8": conv(FWD_I, 1, 1, 3, 3, 1, 3, 3, 1, 100000000, 1, 1, 1, 1),
     "conv_stride_max": conv(FWD_I, 1, 1, 3, 3, 1, 3, 3, 1, 2147483647, 1, 1, 1, 1),
     "conv_padded_height_wraps_int32": conv(FWD_I, 1, 1, 8, 16, 1, 1, 1, 536870912, 1, 2147483646, 2147483646),
+    # the whole-row average pooling gradient's window weights, once a table per output row, were
+    # sized by a 1.9e9-row plane's height at plan creation
+    "pool_avg_rows_tall_plane": pool(BWD_D, 2, 2, 3, 1929379848, 8, 3, 3, 2, 2, 1, 1, 1, 1),
     "lenet_c2_fwd": conv(FWD_D, 2, 6, 14, 14, 16, 5, 5, act=1),
     "lenet_c2_bwd_d": conv(BWD_D, 2, 6, 14, 14, 16, 5, 5),
     "lenet_c2_bwd_w": conv(BWD_W, 2, 6, 14, 14, 16, 5, 5),

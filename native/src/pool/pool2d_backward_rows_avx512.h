@@ -13,9 +13,13 @@
 
 #include "../core/avx512.h"
 
-/* Most 16-float vectors in a row held in registers; rows of the window weights table. */
+/* Most 16-float vectors in a row held in registers; the window weights table's row length. */
 #define ROWS_VECTORS_MAX 4
 #define ROWS_WEIGHT_PITCH (16 * ROWS_VECTORS_MAX)
+/* Rows of that table: with 3-tall windows and padding of at most 1, only the first output row's
+ * windows are cut by the top edge and only the last one's by the bottom edge, so every other
+ * row weighs its windows as the second does. */
+#define ROWS_WEIGHT_ROWS 3
 
 /* Lanes i + 1 and i - 1 of the row whose vector `v` is between `previous` and `next`. */
 static inline __m512 right_neighbours(__m512 v, __m512 next) {
@@ -40,14 +44,16 @@ static int rows_vectors(const hc_pool2d* pool) {
     return (int)((widest + 15) / 16);
 }
 
-/* One over each window's element count, out_height rows of ROWS_WEIGHT_PITCH floats (zero past
- * the row): over the elements inside the image (average excluding padding) or over the window
- * within the padded image (including). */
+/* One over each window's element count, for the first, the second and the last output row
+ * (ROWS_WEIGHT_ROWS rows of ROWS_WEIGHT_PITCH floats, zero past the row): over the elements inside
+ * the image (average excluding padding) or over the window within the padded image (including). */
 static void average_weights(const hc_pool2d* pool, float* weight) {
     const hc_pool2d_desc* d = &pool->desc;
-    const int64_t pitch = ROWS_WEIGHT_PITCH;
-    for (int64_t oh = 0; oh < pool->out_height; oh++)
+    const int64_t pitch = ROWS_WEIGHT_PITCH, last = pool->out_height - 1;
+    const int64_t rows[ROWS_WEIGHT_ROWS] = {0, last < 1 ? last : 1, last};
+    for (int r = 0; r < ROWS_WEIGHT_ROWS; r++)
         for (int64_t ow = 0; ow < pitch; ow++) {
+            const int64_t oh = rows[r];
             float w = 0.0f;
             if (ow < pool->out_width) {
                 const hc_pool_window in = hc_pool_window_at(pool, oh, ow);
@@ -58,7 +64,7 @@ static void average_weights(const hc_pool2d* pool, float* weight) {
                                                                                       : (in.h1 - in.h0) * (in.w1 - in.w0);
                 w = 1.0f / (float)count;
             }
-            weight[oh * pitch + ow] = w;
+            weight[r * pitch + ow] = w;
         }
 }
 
@@ -72,6 +78,11 @@ static inline __attribute__((always_inline)) void store_row(float* out, const __
 #pragma GCC unroll 4
     for (int v = 0; v < V - 1; v++) _mm512_storeu_ps(out + 16 * v, row[v]);
     _mm512_mask_storeu_ps(out + 16 * (V - 1), last, row[V - 1]);
+}
+
+/* Output row oh's weights in that table. */
+static inline const float* weight_row(const float* weight, int64_t oh, int64_t out_h) {
+    return weight + (oh == 0 ? 0 : oh == out_h - 1 ? 2 : 1) * ROWS_WEIGHT_PITCH;
 }
 
 /* ---- stride 1 ----
@@ -105,7 +116,7 @@ static inline __attribute__((always_inline)) void average_3x3s1_plane_v(const hc
     /* Output row oh completes input row oh - 1 (rows past the last output row add nothing). */
     for (int64_t oh = 0; oh <= in_h; oh++) {
         if (oh < out_h) {
-            stride1_row(dy + oh * out_w, weight + oh * ROWS_WEIGHT_PITCH, out_w, newest, V);
+            stride1_row(dy + oh * out_w, weight_row(weight, oh, out_h), out_w, newest, V);
         } else {
             zero_row(newest, V);
         }
@@ -158,7 +169,7 @@ static inline __attribute__((always_inline)) void average_3x3s2_plane_v(const hc
     /* Output row a completes input rows 2a - 1 (with row a - 1) and 2a. */
     for (int64_t a = 0; 2 * a - 1 < in_h; a++) {
         if (a < out_h) {
-            stride2_row(dy + a * out_w, weight + a * ROWS_WEIGHT_PITCH, out_w, newest, W);
+            stride2_row(dy + a * out_w, weight_row(weight, a, out_h), out_w, newest, W);
         } else {
             zero_row(newest, V);
         }

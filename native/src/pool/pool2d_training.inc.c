@@ -308,7 +308,7 @@ const hc_algorithm POOL_MAX_ARGMAX = {
 static hc_status prepare_backward(hc_plan* plan) {
     const hc_pool2d* pool = hc_pool(plan);
     if (pool->desc.algorithm == HC_POOL_MAX || !(rows_kernel_fits(pool, 1) || rows_kernel_fits(pool, 2))) return HC_STATUS_OK;
-    float* weight = hc_plan_packed(plan, (size_t)(pool->out_height * ROWS_WEIGHT_PITCH) * sizeof(float));
+    float* weight = hc_plan_packed(plan, (size_t)(ROWS_WEIGHT_ROWS * ROWS_WEIGHT_PITCH) * sizeof(float));
     if (weight == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the pooling gradient's window weights");
     average_weights(pool, weight);
     return HC_STATUS_OK;
