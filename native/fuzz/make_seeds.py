@@ -52,6 +52,8 @@ seeds = {
     # the whole-row average pooling gradient's window weights, once a table per output row, were
     # sized by a 1.9e9-row plane's height at plan creation
     "pool_avg_rows_tall_plane": pool(BWD_D, 2, 2, 3, 1929379848, 8, 3, 3, 2, 2, 1, 1, 1, 1),
+    # the flat kernel's scratch size, saturated for a 4-million-row padding, overflowed in bytes (UBSan)
+    "conv_flat_scratch_saturates": bytes([CONV, FWD_D]) + b"".join(size(f) for f in [2, 0x3b0006, 14, 14, 16, 5, 5, 1, 1, 0x400000, 0, 0x100000, 0, 1, 1, 1]) + bytes([1, 0]),
     "lenet_c2_fwd": conv(FWD_D, 2, 6, 14, 14, 16, 5, 5, act=1),
     "lenet_c2_bwd_d": conv(BWD_D, 2, 6, 14, 14, 16, 5, 5),
     "lenet_c2_bwd_w": conv(BWD_W, 2, 6, 14, 14, 16, 5, 5),

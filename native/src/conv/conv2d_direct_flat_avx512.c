@@ -68,7 +68,8 @@ static bool accepts_flat(const hc_conv2d* plan) {
         plan->out_width + (d->kernel_width - 1) * d->dilation_width >= bound)
         return false;
     const flat_layout l = layout_of(plan);
-    return scratch_floats(plan, &l) * (int64_t)sizeof(float) <= hc_l2_cache_bytes();
+    /* In floats: the product saturates for absurd paddings, and bytes would overflow. */
+    return scratch_floats(plan, &l) <= hc_l2_cache_bytes() / (int64_t)sizeof(float);
 }
 
 /* One tile at wide pixel p0 for output channels k0 .. k0+OB-1; OB and PB are constants once inlined. */
