@@ -101,7 +101,7 @@ static bool accepts_direct(const hc_conv2d* plan, int64_t unit) {
     if (unit == 1 && d->in_channels * d->kernel_height * d->kernel_width < 128) return false;
     const blocked_shape s = shape_of(plan);
     /* Offsets stay in 32 bits and a one-row band fits the workspace budget several times over. */
-    return band_floats(plan, s, 1) * (int64_t)sizeof(float) <= BAND_BYTES && s.padded_width < (INT64_C(1) << 24);
+    return band_floats(plan, s, 1) <= BAND_BYTES / (int64_t)sizeof(float) && s.padded_width < (INT64_C(1) << 24);
 }
 
 static bool accepts_direct_blocked(const hc_conv2d* plan) { return accepts_direct(plan, CHANNEL_BLOCK); }

@@ -321,7 +321,7 @@ static bool accepts_rows_window(const hc_conv2d* plan) {
     const int64_t pitch = phase_pitch(plan);
     const int64_t block_rows = min64(ceil_div(NC_MAX_IN_PLACE, pitch), plan->out_height); /* about what partition_work gives */
     return (pitch - plan->out_width) * 8 <= pitch && reduction_length(d) >= 2 * (d->out_channels / d->groups) &&
-           phase_window_floats(plan, block_rows) * (int64_t)sizeof(float) <= WINDOW_MAX_BYTES &&
+           phase_window_floats(plan, block_rows) <= WINDOW_MAX_BYTES / (int64_t)sizeof(float) &&
            phase_window_floats(plan, plan->out_height) < INT32_MAX;
 }
 
