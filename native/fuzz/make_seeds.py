@@ -54,6 +54,10 @@ seeds = {
     "pool_avg_rows_tall_plane": pool(BWD_D, 2, 2, 3, 1929379848, 8, 3, 3, 2, 2, 1, 1, 1, 1),
     # the flat kernel's scratch size, saturated for a 4-million-row padding, overflowed in bytes (UBSan)
     "conv_flat_scratch_saturates": bytes([CONV, FWD_D]) + b"".join(size(f) for f in [2, 0x3b0006, 14, 14, 16, 5, 5, 1, 1, 0x400000, 0, 0x100000, 0, 1, 1, 1]) + bytes([1, 0]),
+    # the same saturated sizes in the rows-window GEMM's and the blocked direct kernel's acceptance
+    "conv_rows_window_scratch_saturates": conv(FWD_D, 2, 0x3b0006, 14, 14, 14, 16, 5, 5, 1, 1, 0x400004, 0, 0x100000, 0x30000, 1, act=1),
+    # the blocked direct kernel's window size itself overflowed before it was compared (UBSan)
+    "conv_blocked_window_overflows": conv(FWD_D, 2, 0x3b0006, 14, 14, 0xF90D, 16, 5, 5, 1, 1, 0x400004, 0, 0x100000, 0x30000, 1, act=1),
     "lenet_c2_fwd": conv(FWD_D, 2, 6, 14, 14, 16, 5, 5, act=1),
     "lenet_c2_bwd_d": conv(BWD_D, 2, 6, 14, 14, 16, 5, 5),
     "lenet_c2_bwd_w": conv(BWD_W, 2, 6, 14, 14, 16, 5, 5),

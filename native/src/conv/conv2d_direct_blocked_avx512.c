@@ -82,13 +82,20 @@ static int64_t window_rows(const hc_conv2d* plan, int64_t band_rows) {
     return (band_rows - 1) * d->stride_height + (d->kernel_height - 1) * d->dilation_height + 1;
 }
 
+/* Sizes below saturate at a quarter of the int64 range, so that their sums and the rounding up
+ * cannot overflow for absurd paddings: such sizes only ever fail the workspace budget. */
+static int64_t saturated_floats(int64_t a, int64_t b, int64_t c, int64_t d) {
+    const int64_t product = hc_saturating_product(a, b, c, d);
+    return product < INT64_MAX / 4 ? product : INT64_MAX / 4;
+}
+
 /* The window of a band, in whole vectors so that the partial sums after it stay aligned. */
 static int64_t window_floats(const hc_conv2d* plan, blocked_shape s, int64_t band_rows) {
-    return ceil_div(s.c_blocks * window_rows(plan, band_rows) * s.padded_width * s.unit, 16) * 16;
+    return ceil_div(saturated_floats(s.c_blocks, window_rows(plan, band_rows), s.padded_width, s.unit), 16) * 16;
 }
 
 static int64_t band_floats(const hc_conv2d* plan, blocked_shape s, int64_t band_rows) {
-    return window_floats(plan, s, band_rows) + band_rows * plan->out_width * GROUP_WIDTH;
+    return window_floats(plan, s, band_rows) + saturated_floats(band_rows, plan->out_width, GROUP_WIDTH, 1);
 }
 
 /* Plain groups-1 convolutions with at least two output blocks (fewer would leave most of the
@@ -329,7 +336,7 @@ static band_partition partition_bands(const hc_conv2d* plan, blocked_shape s, in
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t out_h = plan->out_height, wanted = threads > 1 ? ITEMS_PER_THREAD * (int64_t)threads : 1;
     int64_t rows = out_h;
-    while (rows > 1 && band_floats(plan, s, rows) * (int64_t)sizeof(float) > BAND_BYTES) rows = ceil_div(rows, 2);
+    while (rows > 1 && band_floats(plan, s, rows) > BAND_BYTES / (int64_t)sizeof(float)) rows = ceil_div(rows, 2);
     int64_t group_splits = 1;
     if (d->batch * ceil_div(out_h, rows) < wanted) {
         /* Weights that stay in L2 cost little to stream again, a window copied twice costs its
