@@ -19,6 +19,7 @@ static int threads_for(const hc_pool2d* pool) {
 
 #if defined(__AVX512F__)
 #include "pool2d_backward_rows_avx512.h"
+#include "pool2d_max_backward_2x2_avx512.h"
 #include "pool2d_training_planes_avx512.h"
 #endif
 
