@@ -96,6 +96,36 @@ public class BackwardCrossBackendTests
         TestBackends.Check(ProblemSuite.Parse(["--pool " + descriptor]).Single(), 13, TestBackends.UnderTest());
 
     /// <summary>
+    /// Data gradients that the AVX-512 images-in-lanes kernel takes (16 or more images, fewer than
+    /// 32 input channels, small planes with a wide reach): LeNet's second layer, blocks of 16
+    /// images with one or two left over, every fused activation, kernel rows and columns of
+    /// different sizes, dilation, padding different on each side, 31 channels (a last block of 1).
+    /// </summary>
+    public static IEnumerable<object[]> LanesCases() => new[]
+    {
+        "mb16ic6ih14oc16kh5", "--attr-post-ops=relu mb17ic6ih14oc16kh5", "--attr-post-ops=relu:0.25 mb18ic4ih10oc8kh5ph2",
+        "--attr-post-ops=tanh mb33ic5ih9iw13oc7kh5kw3", "--attr-post-ops=logistic mb16ic2ih6oc3kh3", "mb20ic4ih12oc8kh3dh1",
+        "mb16ic3ih10iw10oc9oh9ow11kh5kw5ph1pw3", "mb16ic31ih7oc10kh5ph1", "mb48ic6ih8iw11oc12kh2kw4",
+    }.Select(text => new object[] { "--dir=BWD_D " + text });
+
+    [Theory]
+    [MemberData(nameof(LanesCases))]
+    public void Convolution_lanes_case_matches_oracle(string descriptor)
+    {
+        var problem = ProblemSuite.Parse(["--conv " + descriptor]).Single();
+        if (NativeLibraryInfo.BestIsa == "avx512")
+        {
+            using var prepared = problem.Operation.Prepare(TestBackends.Cpu.Value, problem, 5);
+            Assert.Equal("lanes_6x4_avx512", prepared.Algorithm);
+        }
+        TestBackends.Check(problem, 19, TestBackends.UnderTest());
+        // Blocks of 16 images go to threads in another order with more threads: the same bits.
+        var one = problem.Operation.Run(new CpuBackend(new CpuBackendOptions { Threads = 1 }), problem, FillKind.Real, seed: 3);
+        var three = problem.Operation.Run(new CpuBackend(new CpuBackendOptions { Threads = 3 }), problem, FillKind.Real, seed: 3);
+        Assert.True(one.AsSpan().SequenceEqual(three), $"{problem}: 3 threads differ from 1");
+    }
+
+    /// <summary>
     /// Weights gradients of convolutions with 32 to 96 output channels (a third of them in two
     /// groups): the shapes whose output channels fill the AVX-512 tap tiles.
     /// </summary>

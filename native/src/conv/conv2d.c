@@ -22,6 +22,7 @@ static const hc_algorithm* const forward_algorithms[] = {
 };
 
 static const hc_algorithm* const backward_data_algorithms[] = {
+    &hc_conv2d_backward_data_lanes_avx512,
     &hc_conv2d_backward_data_as_forward,
     &hc_conv2d_backward_data_gemm_col2im_8x32_avx512,
     &hc_conv2d_backward_data_gemm_col2im_6x16_avx2,

@@ -137,34 +137,6 @@ static hc_status prepare_direct_blocked(hc_conv2d* plan) {
     return HC_STATUS_OK;
 }
 
-/* In place: rows[i] lane j <- rows[j] lane i. */
-static inline __attribute__((always_inline)) void transpose16(__m512 rows[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(rows[i], rows[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(rows[i], rows[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        rows[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
-        rows[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
-        rows[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
-        rows[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
-    }
-    /* Now rows[4q + r] holds, in each 128-bit lane L, element r of rows 4L'..: combine lanes. */
-    for (int i = 0; i < 4; i++) {
-        t[i] = _mm512_shuffle_f32x4(rows[i], rows[i + 4], 0x88);
-        t[i + 4] = _mm512_shuffle_f32x4(rows[i], rows[i + 4], 0xDD);
-        t[i + 8] = _mm512_shuffle_f32x4(rows[i + 8], rows[i + 12], 0x88);
-        t[i + 12] = _mm512_shuffle_f32x4(rows[i + 8], rows[i + 12], 0xDD);
-    }
-    for (int i = 0; i < 4; i++) {
-        rows[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        rows[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
-        rows[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
-        rows[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
-    }
-}
-
 /* Plain rows: `rows` padded input rows of s.padded_width floats per channel, zero outside the image. */
 static void fill_window_plain(const hc_conv2d* plan, blocked_shape s, const float* x, int64_t first_row, int64_t rows, float* window) {
     const hc_conv2d_desc* d = &plan->desc;
@@ -215,7 +187,7 @@ static void fill_window(const hc_conv2d* plan, blocked_shape s, const float* x, 
                 const __mmask16 mask = hc_first_lanes16(count);
                 __m512 v[16];
                 for (int c = 0; c < 16; c++) v[c] = c < channels ? _mm512_maskz_loadu_ps(mask, src + c * plane + iw) : zero;
-                transpose16(v);
+                hc_transpose16x16(v);
                 for (int64_t j = 0; j < count; j++) _mm512_store_ps(dst + (pw + iw + j) * CHANNEL_BLOCK, v[j]);
             }
             for (int64_t j = pw + used; j < s.padded_width; j++) _mm512_store_ps(dst + j * CHANNEL_BLOCK, zero);
@@ -316,7 +288,7 @@ static void store_sums(const hc_conv2d* plan, const float* sums, int64_t pixels,
             __m512 v[16];
             for (int64_t i = 0; i < 16; i++)
                 v[i] = i < count ? _mm512_load_ps(sums + (q + i) * GROUP_WIDTH + j * CHANNEL_BLOCK) : _mm512_setzero_ps();
-            transpose16(v);
+            hc_transpose16x16(v);
             const __mmask16 mask = hc_first_lanes16(count);
             for (int64_t o = 0; o < channels; o++)
                 _mm512_mask_storeu_ps(y + (k0 + o) * plane + q, mask, hc_activation_forward16(d->activation, d->activation_alpha, v[o]));

@@ -110,6 +110,10 @@ extern const hc_algorithm hc_conv2d_direct_generic;
  * a forward convolution of dL/dy with the kernels flipped and input and output channels swapped,
  * so it runs on the fastest forward algorithm. */
 extern const hc_algorithm hc_conv2d_backward_data_as_forward;
+/* Backward data of a stride-1 convolution with up to 32 input channels on small planes, 16
+ * images to a vector: no padding multiplied but at the ends of rows, the activation's derivative
+ * fused into the transpose of dL/dy (LeNet's second layer). */
+extern const hc_algorithm hc_conv2d_backward_data_lanes_avx512;
 /* Backward data as a GEMM (the weights transposed times dL/dz) into im2col columns, added back
  * onto dL/dx (col2im); any stride, padding and dilation, 4 or more output channels per group. */
 extern const hc_algorithm hc_conv2d_backward_data_gemm_col2im_8x32_avx512;
@@ -143,6 +147,11 @@ bool hc_any_non_finite(const float* v, int64_t count);
  * dL/dw[k][.][r][s] NaN, as a GEMM over the padded input computes it. One pass over dz finds
  * whether there is anything to do; only then are the border outputs visited. */
 void hc_conv2d_weights_gradient_nan_over_padding(const hc_conv2d* plan, const float* dz, float* dw);
+
+/* For the data-gradient paths that multiply padding: a NaN or infinite weight times a padding
+ * zero makes NaN where the definition sums no such product (hpccnn.h). When dx holds anything
+ * non-finite, its NaN elements are computed again from the definition. */
+hc_status hc_conv2d_backward_data_fix_nan(const hc_conv2d* plan, const hc_args* args, float* dx);
 
 /* dL/d(pre-activation) for the backward passes (hc_eltwise_pre_activation); NULL when out of memory. */
 const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args* args);

@@ -121,34 +121,6 @@ void hc_sgemm_ukernel_8x16_rows__avx512(int64_t kc, const float* a, const float*
     ukernel_8xN_rows(kc, a, b, offsets, c, ldc, m, n, e, 1);
 }
 
-/* In-register transpose of 16 rows of 16 floats: unpack pairs of rows, then pairs of pairs, which
- * transposes each 4 x 4 block within its 128-bit lane, then a 4 x 4 transpose of the lanes. */
-static inline void transpose16x16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
-        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
-        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    /* r[4i + m] lane L now holds column 4L + m of rows 4i..4i+3. */
-    for (int m = 0; m < 4; m++) {
-        const __m512 p0 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x44), p1 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xEE);
-        const __m512 p2 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x44), p3 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xEE);
-        t[m] = _mm512_shuffle_f32x4(p0, p2, 0x88);
-        t[4 + m] = _mm512_shuffle_f32x4(p0, p2, 0xDD);
-        t[8 + m] = _mm512_shuffle_f32x4(p1, p3, 0x88);
-        t[12 + m] = _mm512_shuffle_f32x4(p1, p3, 0xDD);
-    }
-    for (int i = 0; i < 16; i++) r[i] = t[i];
-}
-
 /* hc_sgemm_pack_rows_fn for 32-column panels: 16 x 16 tiles, transposed in registers. The 16
  * elements of a tile's row are gathered by masked loads, one per run of the row they cross;
  * the runs are worked out once per chunk of k, then each panel is written front to back. */
@@ -190,7 +162,7 @@ static void pack_b_rows_32(const hc_gemm_rows* bt, int64_t k0, int64_t kc, int64
                         for (int run = tile_runs[tile]; run < tile_runs[tile + 1]; run++)
                             r[i] = _mm512_mask_loadu_ps(r[i], run_mask[run], row[i] + run_offset[run]);
                     }
-                    transpose16x16(r);
+                    hc_transpose16x16(r);
                     const int64_t kk = (int64_t)tile * 16;
                     const int count = chunk_length - kk < 16 ? (int)(chunk_length - kk) : 16;
                     for (int t = 0; t < count; t++) _mm512_storeu_ps(out + (kk + t) * 32, r[t]);
