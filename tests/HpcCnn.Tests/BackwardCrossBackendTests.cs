@@ -126,6 +126,31 @@ public class BackwardCrossBackendTests
     }
 
     /// <summary>
+    /// Data gradients with a fused activation that run as forward convolutions on the AVX-512
+    /// direct kernels (channel-blocked and plain-row windows): every activation, dilation, uneven
+    /// kernels.
+    /// </summary>
+    public static IEnumerable<object[]> ActivatedAsForwardCases() => new[]
+    {
+        "--attr-post-ops=relu mb2ic32ih10oc32kh3ph1", "--attr-post-ops=tanh mb3ic48ih9iw11oc17kh3kw5ph1pw2",
+        "--attr-post-ops=logistic mb2ic64ih8oc64kh3ph2dh1", "--attr-post-ops=relu:0.1 mb2ic40ih7oc35kh3ph1",
+    }.Select(text => new object[] { "--dir=BWD_D " + text });
+
+    [Theory]
+    [MemberData(nameof(ActivatedAsForwardCases))]
+    public void Convolution_activated_as_forward_case_matches_oracle(string descriptor)
+    {
+        var problem = ProblemSuite.Parse(["--conv " + descriptor]).Single();
+        if (NativeLibraryInfo.BestIsa == "avx512")
+        {
+            using var prepared = problem.Operation.Prepare(TestBackends.Cpu.Value, problem, 5);
+            Assert.StartsWith("as_forward:direct_", prepared.Algorithm);
+            Assert.EndsWith("_6x64_avx512", prepared.Algorithm);
+        }
+        TestBackends.Check(problem, 23, TestBackends.UnderTest());
+    }
+
+    /// <summary>
     /// Weights gradients of convolutions with 32 to 96 output channels (a third of them in two
     /// groups): the shapes whose output channels fill the AVX-512 tap tiles.
     /// </summary>
