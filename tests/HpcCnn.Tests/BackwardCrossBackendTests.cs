@@ -126,6 +126,36 @@ public class BackwardCrossBackendTests
     }
 
     /// <summary>
+    /// Weights gradients that the AVX-512 images-in-lanes kernel takes (16 or more images, few
+    /// channels): LeNet's two layers, a last block of 1 or 2 images, groups, every fused activation,
+    /// strides and dilation (no sliding window), kernel widths 1 to 7, with and without the bias.
+    /// </summary>
+    public static IEnumerable<object[]> WeightsLanesCases() => new[]
+    {
+        "--dir=BWD_WB mb16ic1ih28oc6kh5ph2", "--dir=BWD_WB --attr-post-ops=relu mb17ic6ih14oc16kh5",
+        "--dir=BWD_WB --attr-post-ops=tanh g2mb18ic4ih9oc6kh3ph1", "--dir=BWD_W --attr-post-ops=logistic mb33ic3ih11oc9kh5ph2",
+        "--dir=BWD_WB --attr-post-ops=relu:0.25 mb16ic3ih13oc8kh3sh2ph1", "--dir=BWD_WB mb20ic2ih7iw14oc20kh2kw5dw1ph1pw1",
+        "--dir=BWD_W mb16ic2ih9iw12oc5kh1kw7pw3", "--dir=BWD_WB mb32ic3ih8oc40kh1", "--dir=BWD_WB mb16ic5ih6iw9oc7kh4kw2sh2sw3",
+    }.Select(text => new object[] { text });
+
+    [Theory]
+    [MemberData(nameof(WeightsLanesCases))]
+    public void Convolution_weights_lanes_case_matches_oracle(string descriptor)
+    {
+        var problem = ProblemSuite.Parse(["--conv " + descriptor]).Single();
+        if (NativeLibraryInfo.BestIsa == "avx512")
+        {
+            using var prepared = problem.Operation.Prepare(TestBackends.Cpu.Value, problem, 5);
+            Assert.Equal("lanes_few_channels_avx512", prepared.Algorithm);
+        }
+        TestBackends.Check(problem, 29, TestBackends.UnderTest());
+        // Tasks go to threads in another order with more threads: the same bits.
+        var one = problem.Operation.Run(new CpuBackend(new CpuBackendOptions { Threads = 1 }), problem, FillKind.Real, seed: 3);
+        var three = problem.Operation.Run(new CpuBackend(new CpuBackendOptions { Threads = 3 }), problem, FillKind.Real, seed: 3);
+        Assert.True(one.AsSpan().SequenceEqual(three), $"{problem}: 3 threads differ from 1");
+    }
+
+    /// <summary>
     /// Data gradients with a fused activation that run as forward convolutions on the AVX-512
     /// direct kernels (channel-blocked and plain-row windows): every activation, dilation, uneven
     /// kernels.

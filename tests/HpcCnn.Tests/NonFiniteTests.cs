@@ -78,6 +78,44 @@ public class NonFiniteTests
         if (!descriptor.StartsWith("--softmax", StringComparison.Ordinal)) Assert.Contains(results, r => r.NonFiniteExpected < r.Outputs);
     }
 
+    /// <summary>
+    /// The weights gradient over 16 or more images (the AVX-512 kernel that puts images in the
+    /// lanes): one infinite dL/dy at a corner of one image's first channel, everything else finite.
+    /// Each backend gives the oracle's NaN (the taps that read padding there), infinities and finite
+    /// values (the other channels), element by element: the sprinkled fill makes every weight's sum
+    /// non-finite at this batch size.
+    /// </summary>
+    [Theory]
+    [InlineData("--dir=BWD_WB mb16ic1ih6oc2kh3ph1")]
+    [InlineData("--dir=BWD_WB mb17ic2ih7oc3kh5ph2")]
+    public void Weights_gradient_over_many_images_keeps_the_rule(string descriptor)
+    {
+        var problem = ConvProblem.Parse(descriptor);
+        var random = new Random(5);
+        var x = Fill.Values(problem.InputLength, FillKind.SmallIntegers, random);
+        var dy = Fill.Values(problem.OutputLength, FillKind.SmallIntegers, random);
+        dy[(int)(3 * problem.OutChannels * problem.OutHeight * problem.OutWidth)] = float.PositiveInfinity; // image 3, channel 0, corner (0, 0)
+        float[] Gradient(Backend backend)
+        {
+            using var plan = backend.CreateConvPlan(problem);
+            var dw = new float[problem.WeightsLength];
+            plan.BackwardWeights(x, dy, dw, new float[problem.OutChannels]);
+            return dw;
+        }
+        var expected = Gradient(Backend.Reference);
+        Assert.Contains(expected, float.IsNaN); // padding times the infinity
+        Assert.Contains(expected, float.IsInfinity); // the taps that read the image there
+        Assert.Contains(expected, float.IsFinite); // the other output channels
+        var (backends, _) = TestBackends.Everything();
+        foreach (var backend in backends)
+        {
+            var actual = Gradient(backend);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(float.IsNaN(expected[i]) ? float.IsNaN(actual[i]) : actual[i] == expected[i],
+                    $"{backend}: dw[{i}] = {actual[i]}, the oracle's {expected[i]}");
+        }
+    }
+
     [Fact]
     public void Max_pooling_and_relu_propagate_nan_and_keep_infinities()
     {

@@ -33,6 +33,7 @@ static const hc_algorithm* const backward_data_algorithms[] = {
 
 static const hc_algorithm* const backward_weights_algorithms[] = {
     &hc_conv2d_backward_weights_depthwise_avx512,
+    &hc_conv2d_backward_weights_lanes_avx512,
     &hc_conv2d_backward_weights_direct_avx512,
     &hc_conv2d_backward_weights_taps_8x32_avx512,
     &hc_conv2d_backward_weights_im2col_gemm_8x32_avx512,

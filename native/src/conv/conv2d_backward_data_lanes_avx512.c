@@ -17,13 +17,12 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "../core/activation.h"
-#include "../core/avx512.h"
 #include "conv2d_internal.h"
+#include "conv2d_lanes_avx512.h"
 
 #define CB 6 /* input channels per tile */
 #define QB 4 /* pixels per tile */
-#define IMAGES 16
+#define IMAGES HC_LANE_IMAGES
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -89,35 +88,6 @@ static hc_status pack_lanes(hc_plan* base) {
                         channel < d->in_channels ? base->weights[(k * d->in_channels + channel) * taps + t] : 0.0f;
                 }
     return HC_STATUS_OK;
-}
-
-/* dL/dz of images [n0, n0 + count) into z's lanes (the padding of z is already zero); with a fused
- * activation, dL/dz = dL/dy · f'(y) first. */
-static void fill_lanes(const hc_conv2d* plan, const lanes_layout* l, const float* dy, const float* y, int64_t n0, int64_t count,
-                       float* z) {
-    const hc_conv2d_desc* d = &plan->desc;
-    const int64_t out_w = plan->out_width, out_plane = plan->out_height * out_w, image = d->out_channels * out_plane;
-    for (int64_t k = 0; k < d->out_channels; k++)
-        for (int64_t oh = 0; oh < plan->out_height; oh++)
-            for (int64_t col = 0; col < out_w; col += 16) {
-                const __mmask16 inside = hc_first_lanes16(out_w - col);
-                const int64_t at = k * out_plane + oh * out_w + col;
-                __m512 v[16];
-                for (int64_t m = 0; m < 16; m++) {
-                    if (m >= count) {
-                        v[m] = _mm512_setzero_ps();
-                        continue;
-                    }
-                    const __m512 g = _mm512_maskz_loadu_ps(inside, dy + (n0 + m) * image + at);
-                    v[m] = y == NULL ? g
-                                     : hc_activation_backward16(d->activation, d->activation_alpha,
-                                                                _mm512_maskz_loadu_ps(inside, y + (n0 + m) * image + at), g);
-                }
-                hc_transpose16x16(v);
-                float* to = z + ((k * l->rows + l->top + oh) * l->columns + l->left + col) * IMAGES;
-                const int64_t columns = min64(16, out_w - col);
-                for (int64_t t = 0; t < columns; t++) _mm512_store_ps(to + t * IMAGES, v[t]);
-            }
 }
 
 /* The transposed dL/dx of channels [0, in_channels) back to images [n0, n0 + count). */
@@ -209,7 +179,9 @@ static hc_status run_lanes(const hc_plan* base, const hc_args* args) {
             if (z == NULL) continue;
             const int64_t n0 = b * IMAGES, count = min64(IMAGES, d->batch - n0);
             float* lanes = z + layout.z_floats;
-            fill_lanes(plan, &layout, dy, y, n0, count, z);
+            const hc_lanes_place place = {.to = z, .rows = layout.rows, .columns = layout.columns, .top = layout.top, .left = layout.left};
+            hc_lanes_fill(dy, y, d->activation, d->activation_alpha, d->out_channels * plan->out_height * plan->out_width, d->out_channels,
+                          plan->out_height, plan->out_width, n0, count, place);
             block_of_images(plan, &layout, z, lanes);
             drain_lanes(plan, &layout, lanes, n0, count, dx);
         }

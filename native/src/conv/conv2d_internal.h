@@ -136,6 +136,10 @@ extern const hc_algorithm hc_conv2d_backward_weights_taps_8x32_avx512;
 /* Weights gradient of a stride-1 convolution with few channels: every image re-pitched onto one
  * row width, then flat correlations with the accumulators in registers (LeNet's layers). */
 extern const hc_algorithm hc_conv2d_backward_weights_direct_avx512;
+/* The same problems with 16 or more images: 16 images to a vector, no work on anything but the
+ * outputs (the direct kernel's re-pitched rows multiply zero columns), the activation's
+ * derivative fused into the transpose of dL/dy. */
+extern const hc_algorithm hc_conv2d_backward_weights_lanes_avx512;
 /* Weights (and bias) gradient in plain C, one output channel per task. Last entry. */
 extern const hc_algorithm hc_conv2d_backward_weights_generic;
 
