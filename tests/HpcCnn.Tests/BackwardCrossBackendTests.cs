@@ -96,8 +96,8 @@ public class BackwardCrossBackendTests
         TestBackends.Check(ProblemSuite.Parse(["--pool " + descriptor]).Single(), 13, TestBackends.UnderTest());
 
     /// <summary>
-    /// Data gradients that the AVX-512 images-in-lanes kernel takes (16 or more images, fewer than
-    /// 32 input channels, small planes with a wide reach): LeNet's second layer, blocks of 16
+    /// Data gradients that run as forward convolutions on the AVX-512 images-in-lanes kernel (16
+    /// or more images, fewer than 32 input channels, small planes with a wide reach): LeNet's second layer, blocks of 16
     /// images with one or two left over, every fused activation, kernel rows and columns of
     /// different sizes, dilation, padding different on each side, 31 channels (a last block of 1).
     /// </summary>
@@ -110,20 +110,25 @@ public class BackwardCrossBackendTests
 
     [Theory]
     [MemberData(nameof(LanesCases))]
-    public void Convolution_lanes_case_matches_oracle(string descriptor)
+    public void Convolution_lanes_case_matches_oracle(string descriptor) => CheckLanesCase(descriptor, "as_forward:lanes_6x4_avx512", 19);
+
+    /// <summary>
+    /// Forward convolutions that the AVX-512 images-in-lanes kernel takes (16 or more images, up to
+    /// 8 input and fewer than 32 output channels): LeNet's two layers, a last block of 1 or 2
+    /// images, every fused activation, strides, dilation, kernels 1 to 7 wide, output rows that
+    /// do not fill the last tile, output channels that do not fill the last block, with and
+    /// without the bias.
+    /// </summary>
+    public static IEnumerable<object[]> ForwardLanesCases() => new[]
     {
-        var problem = ProblemSuite.Parse(["--conv " + descriptor]).Single();
-        if (NativeLibraryInfo.BestIsa == "avx512")
-        {
-            using var prepared = problem.Operation.Prepare(TestBackends.Cpu.Value, problem, 5);
-            Assert.Equal("lanes_6x4_avx512", prepared.Algorithm);
-        }
-        TestBackends.Check(problem, 19, TestBackends.UnderTest());
-        // Blocks of 16 images go to threads in another order with more threads: the same bits.
-        var one = problem.Operation.Run(new CpuBackend(new CpuBackendOptions { Threads = 1 }), problem, FillKind.Real, seed: 3);
-        var three = problem.Operation.Run(new CpuBackend(new CpuBackendOptions { Threads = 3 }), problem, FillKind.Real, seed: 3);
-        Assert.True(one.AsSpan().SequenceEqual(three), $"{problem}: 3 threads differ from 1");
-    }
+        "--dir=FWD_D --attr-post-ops=relu mb16ic1ih28oc6kh5ph2", "--dir=FWD_D --attr-post-ops=relu mb17ic6ih14oc16kh5",
+        "--dir=FWD_I --attr-post-ops=tanh mb18ic3ih13iw9oc7kh3kw5sh2ph1pw2", "--dir=FWD_I --attr-post-ops=logistic mb16ic8ih10oc31kh3dh1ph2",
+        "--dir=FWD_I --attr-post-ops=relu:0.25 mb33ic2ih7oc5kh7ph3", "--dir=FWD_I mb16ic5ih6iw11oc1kh2kw1sh1sw2",
+    }.Select(text => new object[] { text });
+
+    [Theory]
+    [MemberData(nameof(ForwardLanesCases))]
+    public void Convolution_forward_lanes_case_matches_oracle(string descriptor) => CheckLanesCase(descriptor, "lanes_6x4_avx512", 31);
 
     /// <summary>
     /// Weights gradients that the AVX-512 images-in-lanes kernel takes (16 or more images, few
@@ -140,16 +145,22 @@ public class BackwardCrossBackendTests
 
     [Theory]
     [MemberData(nameof(WeightsLanesCases))]
-    public void Convolution_weights_lanes_case_matches_oracle(string descriptor)
+    public void Convolution_weights_lanes_case_matches_oracle(string descriptor) => CheckLanesCase(descriptor, "lanes_few_channels_avx512", 29);
+
+    /// <summary>
+    /// A convolution that an images-in-lanes kernel takes on AVX-512 (which the name checks there)
+    /// against the oracle on every backend, and the same bits with 1 and 3 threads (blocks of
+    /// images or tasks go to threads in another order).
+    /// </summary>
+    private static void CheckLanesCase(string descriptor, string algorithm, int seed)
     {
         var problem = ProblemSuite.Parse(["--conv " + descriptor]).Single();
         if (NativeLibraryInfo.BestIsa == "avx512")
         {
             using var prepared = problem.Operation.Prepare(TestBackends.Cpu.Value, problem, 5);
-            Assert.Equal("lanes_few_channels_avx512", prepared.Algorithm);
+            Assert.Equal(algorithm, prepared.Algorithm);
         }
-        TestBackends.Check(problem, 29, TestBackends.UnderTest());
-        // Tasks go to threads in another order with more threads: the same bits.
+        TestBackends.Check(problem, seed, TestBackends.UnderTest());
         var one = problem.Operation.Run(new CpuBackend(new CpuBackendOptions { Threads = 1 }), problem, FillKind.Real, seed: 3);
         var three = problem.Operation.Run(new CpuBackend(new CpuBackendOptions { Threads = 3 }), problem, FillKind.Real, seed: 3);
         Assert.True(one.AsSpan().SequenceEqual(three), $"{problem}: 3 threads differ from 1");

@@ -67,6 +67,8 @@ public class NonFiniteTests
     [InlineData("--dir=BWD_WB g8mb1ic8ih12oc8kh3ph1")]
     [InlineData("--dir=BWD_D mb3ic16ih12oc24kh3ph1")]
     [InlineData("--dir=BWD_D mb2ic8ih13oc6kh3sh2ph1")]
+    [InlineData("mb16ic1ih12oc4kh5ph2")] // images in lanes, forward: padding times an infinite weight
+    [InlineData("--attr-post-ops=relu mb17ic3ih9oc7kh3ph1")]
     [InlineData("--dir=BWD_D mb16ic6ih14oc16kh5")] // images in lanes: padding columns times an infinite weight
     [InlineData("--dir=BWD_D --attr-post-ops=relu mb17ic3ih10oc8kh5ph2")]
     [InlineData("--softmax --dir=FWD_D 6x10")]

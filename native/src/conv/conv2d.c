@@ -10,6 +10,7 @@ static const hc_algorithm* const forward_algorithms[] = {
     &hc_conv2d_depthwise_avx512,
     &hc_conv2d_depthwise_avx2,
     &hc_conv2d_gemm_1x1_8x32_avx512,
+    &hc_conv2d_lanes_6x4_avx512,
     &hc_conv2d_direct_flat_avx512,
     &hc_conv2d_direct_blocked_6x64_avx512,
     &hc_conv2d_direct_plain_6x64_avx512,
@@ -22,7 +23,6 @@ static const hc_algorithm* const forward_algorithms[] = {
 };
 
 static const hc_algorithm* const backward_data_algorithms[] = {
-    &hc_conv2d_backward_data_lanes_avx512,
     &hc_conv2d_backward_data_as_forward,
     &hc_conv2d_backward_data_gemm_col2im_8x32_avx512,
     &hc_conv2d_backward_data_gemm_col2im_6x16_avx2,

@@ -8,13 +8,13 @@
  *   Z[k][oh][ow][m] = dL/dz[n0 + m][k][oh][ow] (the activation's derivative taken on the way in),
  *   dL/dw[k][c][r][s] = Σ blocks Σ m Σ (oh, ow) Z[k][oh][ow][m] · X[c][oh·sh + r·dh][ow·sw + s·dw][m],
  * every load one aligned cache line and no work on anything but the outputs. One task owns
- * (group, c, r, block of KB output channels) with KB·kw accumulators in registers over every
- * block of images; at unit strides it slides a window of kw input vectors along the row, one
- * load per step. The bias sums Z.
+ * (group, c, r, block of KB output channels) of a block of images with KB·kw accumulators in
+ * registers; at unit strides it slides a window of kw input vectors along the row, one load per
+ * step. The bias sums Z.
  *
- * Determinism: a task sums its blocks in order, each block in (oh, ow) order in 16 fixed lanes
- * added by one reduction at the end; the bias per block of images, the blocks added in order.
- * The layout is filled before any task starts: the same bits at any thread count. */
+ * Determinism: each block of 16 images is one work item whose tasks sum in (oh, ow) order in 16
+ * fixed lanes added by one reduction; the blocks' sums are then added in block order, the bias
+ * likewise: the same bits at any thread count. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -61,12 +61,12 @@ static lanes_layout layout_of(const hc_conv2d* plan) {
     return l;
 }
 
-static int64_t layout_floats(const lanes_layout* l) {
-    return hc_saturating_product(l->blocks, l->x_floats < INT64_MAX / 2 && l->z_floats < INT64_MAX / 2 ? l->x_floats + l->z_floats : INT64_MAX / 2, 1, 1);
+static int64_t block_floats(const lanes_layout* l) {
+    return l->x_floats < INT64_MAX / 2 && l->z_floats < INT64_MAX / 2 ? l->x_floats + l->z_floats : INT64_MAX / 2;
 }
 
 /* 16 images or more, a kernel row that fits the accumulators, few channels (as the direct
- * kernel: at most 16 output or 3 input channels per group), a layout of at most 64 Mi floats. */
+ * kernel: at most 16 output or 3 input channels per group), a block's layout within the L2. */
 static bool accepts_lanes(const hc_plan* base) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
@@ -75,7 +75,7 @@ static bool accepts_lanes(const hc_plan* base) {
     if (!(k_per_group <= 16 || c_per_group <= 3) || c_per_group * d->kernel_height * d->kernel_width > 512) return false;
     if (d->pad_top >= (INT64_C(1) << 24) || d->pad_left >= (INT64_C(1) << 24)) return false;
     const lanes_layout l = layout_of(plan);
-    return layout_floats(&l) <= (INT64_C(1) << 26);
+    return block_floats(&l) <= hc_l2_cache_bytes() / (int64_t)sizeof(float);
 }
 
 /* One task over one block: acc[kk][s] += Σ (oh, ow) Z[k0 + kk][oh][ow] · X[row r][ow·sw + s·dw];
@@ -139,12 +139,11 @@ static void run_task_block(const hc_conv2d* plan, const lanes_layout* l, bool sl
     }
 }
 
-/* Block b's X and Z (its zeros included) and, with `bias`, its Z summed per output channel. */
-static void fill_block(const hc_conv2d* plan, const lanes_layout* l, const hc_args* args, int64_t b, float* layout, __m512* bias) {
+/* Block b's X and Z (its zeros included) into x, and with `bias` its Z summed per output channel. */
+static void fill_block(const hc_conv2d* plan, const lanes_layout* l, const hc_args* args, int64_t b, float* x, __m512* bias) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t n0 = b * IMAGES, count = min64(IMAGES, d->batch - n0), k_per_group = d->out_channels / d->groups;
     const int64_t out_plane = plan->out_height * plan->out_width;
-    float* x = layout + b * (l->x_floats + l->z_floats);
     float* z = x + l->x_floats;
     /* Zeros where nothing is copied: X's padding (all of X, the simplest), Z's padding planes. */
     memset(x, 0, (size_t)l->x_floats * sizeof(float));
@@ -165,10 +164,13 @@ static void fill_block(const hc_conv2d* plan, const lanes_layout* l, const hc_ar
     for (int64_t k = 0; k < d->groups * l->k_padded; k++) {
         __m512 sum = _mm512_setzero_ps();
         for (int64_t p = 0; p < out_plane; p++) sum = _mm512_add_ps(sum, _mm512_load_ps(z + (k * out_plane + p) * IMAGES));
-        bias[b * d->groups * l->k_padded + k] = sum;
+        bias[k] = sum;
     }
 }
 
+/* One task per block of 16 images, with no barrier (threads wait asleep, hpccnn.h): its layout
+ * filled in the thread's workspace, then every (channel, kernel row, output block) over it into
+ * the block's partial sums. The calling thread then adds the blocks' partial sums in order. */
 static hc_status run_lanes(const hc_plan* base, const hc_args* args) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
@@ -178,44 +180,58 @@ static hc_status run_lanes(const hc_plan* base, const hc_args* args) {
     float* db = hc_arg_out(args, HC_ARG_DIFF_BIAS);
     const int64_t k_per_group = d->out_channels / d->groups, c_per_group = d->in_channels / d->groups;
     const int64_t kh = d->kernel_height, kw = d->kernel_width, k_blocks = l->k_padded / l->block;
-    const int64_t tasks = d->groups * c_per_group * kh * k_blocks, bias_vectors = db != NULL ? l->blocks * d->groups * l->k_padded : 0;
-    float* lanes = hc_aligned_alloc((size_t)(layout_floats(l) + bias_vectors * IMAGES) * sizeof(float));
-    if (lanes == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the images' lanes");
-    __m512* bias = db != NULL ? (__m512*)(lanes + layout_floats(l)) : NULL;
+    const int64_t tasks = d->groups * c_per_group * kh * k_blocks, per_task = l->block * kw, channels = d->groups * l->k_padded;
+    /* Per block: every task's sums, then every output channel's bias sum, each lanes reduced. */
+    const int64_t partial_floats = tasks * per_task + channels;
+    float* partials = hc_aligned_alloc((size_t)(l->blocks * partial_floats) * sizeof(float));
+    if (partials == NULL) return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the blocks' partial sums");
     const bool slide = d->stride_width == 1 && d->dilation_width == 1;
-    const int threads = hc_conv2d_backward_threads(plan);
-    int finished = 0;
+    const int threads = (int)min64(l->blocks, hc_conv2d_backward_threads(plan));
+    int failed = 0, finished = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t b = 0; b < l->blocks; b++) fill_block(plan, l, args, b, lanes, bias);
-        /* (the loop's barrier: every block is laid out before any task reads it) */
 #pragma omp for schedule(dynamic, 1) nowait
-        for (int64_t t = 0; t < tasks; t++) {
-            const int64_t kb = t % k_blocks, r = t / k_blocks % kh, c = t / (k_blocks * kh) % c_per_group, g = t / (k_blocks * kh * c_per_group);
-            __m512 acc[MAX_ACCUMULATORS];
-            for (int i = 0; i < MAX_ACCUMULATORS; i++) acc[i] = _mm512_setzero_ps();
-            for (int64_t b = 0; b < l->blocks; b++) {
-                const float* x = lanes + b * (l->x_floats + l->z_floats);
+        for (int64_t b = 0; b < l->blocks; b++) {
+            /* The block's X and Z, then its bias sums per output channel. */
+            float* x = hc_item_workspace((size_t)(l->x_floats + l->z_floats + channels * IMAGES) * sizeof(float), &failed);
+            if (x == NULL) continue;
+            float* partial = partials + b * partial_floats;
+            __m512* bias = (__m512*)(x + l->x_floats + l->z_floats);
+            fill_block(plan, l, args, b, x, db != NULL ? bias : NULL);
+            if (db != NULL)
+                for (int64_t k = 0; k < channels; k++) partial[tasks * per_task + k] = _mm512_reduce_add_ps(bias[k]);
+            __m512 sums[MAX_ACCUMULATORS];
+            for (int64_t t = 0; t < tasks; t++) {
+                const int64_t kb = t % k_blocks, r = t / k_blocks % kh, c = t / (k_blocks * kh) % c_per_group, g = t / (k_blocks * kh * c_per_group);
                 const float* z = x + l->x_floats + (g * l->k_padded + kb * l->block) * plan->out_height * plan->out_width * IMAGES;
-                run_task_block(plan, l, slide, z, x + ((g * c_per_group + c) * l->rows + r * d->dilation_height) * l->columns * IMAGES, acc);
-            }
-            for (int64_t kk = 0; kk < l->block && kb * l->block + kk < k_per_group; kk++)
-                for (int64_t s = 0; s < kw; s++)
-                    dw[(((g * k_per_group + kb * l->block + kk) * c_per_group + c) * kh + r) * kw + s] = _mm512_reduce_add_ps(acc[kk * kw + s]);
-        }
-        if (db != NULL) {
-#pragma omp for schedule(static) nowait
-            for (int64_t k = 0; k < d->out_channels; k++) {
-                const int64_t at = k / k_per_group * l->k_padded + k % k_per_group;
-                __m512 sum = _mm512_setzero_ps();
-                for (int64_t b = 0; b < l->blocks; b++) sum = _mm512_add_ps(sum, bias[b * d->groups * l->k_padded + at]);
-                db[k] = _mm512_reduce_add_ps(sum);
+                for (int64_t i = 0; i < per_task; i++) sums[i] = _mm512_setzero_ps();
+                run_task_block(plan, l, slide, z, x + ((g * c_per_group + c) * l->rows + r * d->dilation_height) * l->columns * IMAGES, sums);
+                for (int64_t i = 0; i < per_task; i++) partial[t * per_task + i] = _mm512_reduce_add_ps(sums[i]);
             }
         }
         hc_parallel_join(&finished);
     }
-    hc_aligned_free(lanes);
+    if (failed) {
+        hc_aligned_free(partials);
+        return hc_fail(HC_STATUS_OUT_OF_MEMORY, "out of memory for the images' lanes");
+    }
+    for (int64_t t = 0; t < tasks; t++) {
+        const int64_t kb = t % k_blocks, r = t / k_blocks % kh, c = t / (k_blocks * kh) % c_per_group, g = t / (k_blocks * kh * c_per_group);
+        for (int64_t kk = 0; kk < l->block && kb * l->block + kk < k_per_group; kk++)
+            for (int64_t s = 0; s < kw; s++) {
+                float sum = 0.0f;
+                for (int64_t b = 0; b < l->blocks; b++) sum += partials[b * partial_floats + t * per_task + kk * kw + s];
+                dw[(((g * k_per_group + kb * l->block + kk) * c_per_group + c) * kh + r) * kw + s] = sum;
+            }
+    }
+    if (db != NULL)
+        for (int64_t k = 0; k < d->out_channels; k++) {
+            const int64_t at = tasks * per_task + k / k_per_group * l->k_padded + k % k_per_group;
+            float sum = 0.0f;
+            for (int64_t b = 0; b < l->blocks; b++) sum += partials[b * partial_floats + at];
+            db[k] = sum;
+        }
+    hc_aligned_free(partials);
     return HC_STATUS_OK;
 }
 

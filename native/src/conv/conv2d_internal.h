@@ -102,6 +102,11 @@ extern const hc_algorithm hc_conv2d_gemm_1x1_6x16_avx2;
  * the full im2col matrix never exists). */
 extern const hc_algorithm hc_conv2d_gemm_implicit_6x16_avx2;
 /* Direct convolution in plain C: any problem, any CPU. The last entry of the forward list. */
+/* Fewer than 32 output channels and 16 or more images, with up to 8 input channels or a reach
+ * wide for the plane: 16 images to a vector, tiles of 6 output channels by 4 pixels, padding
+ * skipped where the weights are finite (LeNet's layers, and its second layer's backward data
+ * through as_forward). */
+extern const hc_algorithm hc_conv2d_lanes_6x4_avx512;
 extern const hc_algorithm hc_conv2d_direct_generic;
 
 /* ---- backward ---- */
@@ -110,10 +115,6 @@ extern const hc_algorithm hc_conv2d_direct_generic;
  * a forward convolution of dL/dy with the kernels flipped and input and output channels swapped,
  * so it runs on the fastest forward algorithm. */
 extern const hc_algorithm hc_conv2d_backward_data_as_forward;
-/* Backward data of a stride-1 convolution with up to 32 input channels on small planes, 16
- * images to a vector: no padding multiplied but at the ends of rows, the activation's derivative
- * fused into the transpose of dL/dy (LeNet's second layer). */
-extern const hc_algorithm hc_conv2d_backward_data_lanes_avx512;
 /* Backward data as a GEMM (the weights transposed times dL/dz) into im2col columns, added back
  * onto dL/dx (col2im); any stride, padding and dilation, 4 or more output channels per group. */
 extern const hc_algorithm hc_conv2d_backward_data_gemm_col2im_8x32_avx512;

@@ -1,5 +1,6 @@
 /* Images in the vector lanes, for the convolution kernels that put 16 images in a vector (files
- * compiled with -mavx512f only): planes of 16 images transposed into lanes and back. */
+ * compiled with -mavx512f only): planes of 16 images transposed into lanes and back. A layout
+ * holds, for each channel, its rows of columns of 16 floats: one vector per pixel. */
 #ifndef HPCCNN_CONV_CONV2D_LANES_AVX512_H
 #define HPCCNN_CONV_CONV2D_LANES_AVX512_H
 
@@ -45,6 +46,23 @@ static inline void hc_lanes_fill(const float* from, const float* y, hc_activatio
                 for (int64_t t = 0; t < columns; t++) _mm512_store_ps(to + t * HC_LANE_IMAGES, v[t]);
             }
         }
+}
+
+/* The reverse: channels [0, channels) of a lanes layout of `rows` x `columns` planes (from its
+ * top left corner) back to images [n0, n0 + count) of `to`, height x width each. */
+static inline void hc_lanes_drain(const float* from, int64_t rows, int64_t columns, int64_t image, int64_t channels, int64_t height,
+                                  int64_t width, int64_t n0, int64_t count, float* to) {
+    for (int64_t ch = 0; ch < channels; ch++)
+        for (int64_t row = 0; row < height; row++)
+            for (int64_t col = 0; col < width; col += 16) {
+                const int64_t used = width - col < 16 ? width - col : 16;
+                const float* lane = from + ((ch * rows + row) * columns + col) * HC_LANE_IMAGES;
+                __m512 v[16];
+                for (int64_t t = 0; t < 16; t++) v[t] = t < used ? _mm512_load_ps(lane + t * HC_LANE_IMAGES) : _mm512_setzero_ps();
+                hc_transpose16x16(v);
+                const __mmask16 inside = hc_first_lanes16(used);
+                for (int64_t m = 0; m < count; m++) _mm512_mask_storeu_ps(to + (n0 + m) * image + (ch * height + row) * width + col, inside, v[m]);
+            }
 }
 
 #endif
