@@ -62,9 +62,10 @@ seeds = {
     "lenet_c2_bwd_d": conv(BWD_D, 2, 6, 14, 14, 16, 5, 5),
     "lenet_c2_bwd_w": conv(BWD_W, 2, 6, 14, 14, 16, 5, 5),
     "conv_s2_padded_bwd_d": conv(BWD_D, 1, 8, 9, 9, 16, 3, 3, 2, 2, 1, 1, 1, 1),
-    # 16 images or more: the images-in-lanes gradient kernels
+    # 16 images or more: the images-in-lanes kernels (backward data through the forward one)
     "lanes_bwd_d": conv(BWD_D, 17, 6, 10, 10, 8, 5, 5, act=1),
     "lanes_bwd_w": conv(BWD_W, 17, 1, 12, 12, 6, 5, 5, 1, 1, 2, 2, 2, 2, act=1),
+    "lanes_fwd": conv(FWD_D, 17, 2, 12, 12, 6, 5, 5, 1, 1, 2, 2, 2, 2, act=1),
     "depthwise_bwd_w": conv(BWD_W, 2, 8, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, g=8),
     "pool_max_fwd_d": pool(FWD_D, 0, 2, 3, 8, 8, 2, 2, 2, 2),
     "pool_max_bwd_d": pool(BWD_D, 0, 2, 3, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1),
