@@ -23,7 +23,6 @@
 
 #define MAX_ACCUMULATORS 32
 #define MAX_KERNEL_WIDTH 7
-#define MAX_BLOCK 8
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -37,38 +36,25 @@ typedef struct direct_layout {
     int64_t floats;      /* the whole layout */
 } direct_layout;
 
-/* KB·kw accumulators, kw inputs and one dz vector must fit the 32 vector registers. */
-static int64_t block_for(int64_t k_per_group, int64_t kernel_width) {
-    const int64_t fit = (31 - kernel_width) / kernel_width, most = fit < MAX_BLOCK ? fit : MAX_BLOCK;
-    /* The block that pads the fewest zero channels; of equals, the larger (fewer loads per FMA). */
-    int64_t best = most;
-    for (int64_t b = most; b >= 1 && b >= most - 3; b--)
-        if (round_up(k_per_group, b) < round_up(k_per_group, best)) best = b;
-    return best;
-}
-
 static direct_layout layout_of(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     direct_layout l;
     l.pitch = plan->out_width + (d->kernel_width - 1) * d->dilation_width;
     l.z_plane = round_up(plan->out_height * l.pitch, 16);
     l.x_plane = round_up(l.z_plane + (d->kernel_height - 1) * d->dilation_height * l.pitch + (d->kernel_width - 1) * d->dilation_width, 16);
-    l.block = block_for(d->out_channels / d->groups, d->kernel_width);
+    l.block = hc_conv2d_weights_block(d->out_channels / d->groups, d->kernel_width);
     l.k_padded = round_up(d->out_channels / d->groups, l.block);
     l.floats = d->batch * (d->groups * l.k_padded * l.z_plane + d->in_channels * l.x_plane);
     return l;
 }
 
 /* Stride 1, a kernel row that fits the accumulators, a layout of at most 64 Mi floats, and few
- * channels: at most 16 output channels per group, or at most 3 input channels (where the im2col
- * GEMM's rows or columns are too few, it is the slower of the two; with 16 or more input and 32
- * output channels the GEMM wins: the commit that added this says by how much). */
+ * channels (hc_conv2d_weights_few_channels; with 16 or more input and 32 output channels the
+ * GEMM wins: the commit that added this says by how much). */
 static bool accepts_direct(const hc_plan* base) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
-    if (d->stride_height != 1 || d->stride_width != 1 || d->kernel_width > MAX_KERNEL_WIDTH) return false;
-    const int64_t k_per_group = d->out_channels / d->groups, c_per_group = d->in_channels / d->groups;
-    if (!(k_per_group <= 16 || c_per_group <= 3) || c_per_group * d->kernel_height * d->kernel_width > 512) return false;
+    if (d->stride_height != 1 || d->stride_width != 1 || d->kernel_width > MAX_KERNEL_WIDTH || !hc_conv2d_weights_few_channels(d)) return false;
     return layout_of(plan).floats <= (INT64_C(1) << 26);
 }
 
@@ -118,20 +104,11 @@ static inline __attribute__((always_inline)) void task_tile(const int KB, const 
 
 #define TILE_CASE(kb, kw) \
     case (kb) * 16 + (kw): task_tile(kb, kw, l, batch, z_first, z_stride, x_first, x_stride, dilation_w, sums); break;
-#define TILE_CASES_FOR_WIDTH(kw) \
-    TILE_CASE(1, kw) TILE_CASE(2, kw) TILE_CASE(3, kw) TILE_CASE(4, kw) TILE_CASE(5, kw) TILE_CASE(6, kw) TILE_CASE(7, kw) TILE_CASE(8, kw)
 
 static void run_task(const direct_layout* l, int64_t kb, int64_t kw, int64_t batch, const float* z_first, int64_t z_stride,
                      const float* x_first, int64_t x_stride, int64_t dilation_w, float sums[MAX_ACCUMULATORS]) {
-    /* Every (kb, kw) block_for can choose: kb <= min(8, (31 - kw) / kw). */
     switch (kb * 16 + kw) {
-        TILE_CASES_FOR_WIDTH(1)
-        TILE_CASES_FOR_WIDTH(2)
-        TILE_CASES_FOR_WIDTH(3)
-        TILE_CASE(1, 4) TILE_CASE(2, 4) TILE_CASE(3, 4) TILE_CASE(4, 4) TILE_CASE(5, 4) TILE_CASE(6, 4)
-        TILE_CASE(1, 5) TILE_CASE(2, 5) TILE_CASE(3, 5) TILE_CASE(4, 5) TILE_CASE(5, 5)
-        TILE_CASE(1, 6) TILE_CASE(2, 6) TILE_CASE(3, 6) TILE_CASE(4, 6)
-        TILE_CASE(1, 7) TILE_CASE(2, 7) TILE_CASE(3, 7)
+        HC_CONV2D_WEIGHTS_BLOCKS(TILE_CASE)
         default: break;
     }
 }

@@ -24,7 +24,6 @@
 #define IMAGES HC_LANE_IMAGES
 #define MAX_ACCUMULATORS 32
 #define MAX_KERNEL_WIDTH 7
-#define MAX_BLOCK 8
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -38,22 +37,12 @@ typedef struct lanes_layout {
     int64_t blocks;        /* blocks of 16 images */
 } lanes_layout;
 
-/* KB·kw accumulators, kw inputs and one dz vector must fit the 32 vector registers; of the
- * blocks that pad the fewest zero channels, the larger (fewer loads per FMA). */
-static int64_t block_for(int64_t k_per_group, int64_t kernel_width) {
-    const int64_t fit = (31 - kernel_width) / kernel_width, most = fit < MAX_BLOCK ? fit : MAX_BLOCK;
-    int64_t best = most;
-    for (int64_t b = most; b >= 1 && b >= most - 3; b--)
-        if (round_up(k_per_group, b) < round_up(k_per_group, best)) best = b;
-    return best;
-}
-
 static lanes_layout layout_of(const hc_conv2d* plan) {
     const hc_conv2d_desc* d = &plan->desc;
     lanes_layout l;
     l.rows = (plan->out_height - 1) * d->stride_height + (d->kernel_height - 1) * d->dilation_height + 1;
     l.columns = (plan->out_width - 1) * d->stride_width + (d->kernel_width - 1) * d->dilation_width + 1;
-    l.block = block_for(d->out_channels / d->groups, d->kernel_width);
+    l.block = hc_conv2d_weights_block(d->out_channels / d->groups, d->kernel_width);
     l.k_padded = round_up(d->out_channels / d->groups, l.block);
     l.x_floats = hc_saturating_product(d->in_channels, l.rows, l.columns, IMAGES);
     l.z_floats = hc_saturating_product(d->groups * l.k_padded, plan->out_height, plan->out_width, IMAGES);
@@ -65,14 +54,12 @@ static int64_t block_floats(const lanes_layout* l) {
     return l->x_floats < INT64_MAX / 2 && l->z_floats < INT64_MAX / 2 ? l->x_floats + l->z_floats : INT64_MAX / 2;
 }
 
-/* 16 images or more, a kernel row that fits the accumulators, few channels (as the direct
- * kernel: at most 16 output or 3 input channels per group), a block's layout within the L2. */
+/* 16 images or more, a kernel row that fits the accumulators, few channels
+ * (hc_conv2d_weights_few_channels), a block's layout within the L2. */
 static bool accepts_lanes(const hc_plan* base) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
-    if (d->batch < IMAGES || d->kernel_width > MAX_KERNEL_WIDTH) return false;
-    const int64_t k_per_group = d->out_channels / d->groups, c_per_group = d->in_channels / d->groups;
-    if (!(k_per_group <= 16 || c_per_group <= 3) || c_per_group * d->kernel_height * d->kernel_width > 512) return false;
+    if (d->batch < IMAGES || d->kernel_width > MAX_KERNEL_WIDTH || !hc_conv2d_weights_few_channels(d)) return false;
     if (d->pad_top >= (INT64_C(1) << 24) || d->pad_left >= (INT64_C(1) << 24)) return false;
     const lanes_layout l = layout_of(plan);
     return block_floats(&l) <= hc_l2_cache_bytes() / (int64_t)sizeof(float);
@@ -122,19 +109,9 @@ static inline __attribute__((always_inline)) void task_block(const int KB, const
         if (slide) task_block(kb, kw, true, plan, l, z, x, acc);            \
         else task_block(kb, kw, false, plan, l, z, x, acc);                 \
         break;
-#define TASK_CASES_FOR_WIDTH(kw) \
-    TASK_CASE(1, kw) TASK_CASE(2, kw) TASK_CASE(3, kw) TASK_CASE(4, kw) TASK_CASE(5, kw) TASK_CASE(6, kw) TASK_CASE(7, kw) TASK_CASE(8, kw)
-
 static void run_task_block(const hc_conv2d* plan, const lanes_layout* l, bool slide, const float* z, const float* x, __m512* acc) {
-    /* Every (kb, kw) block_for can choose: kb <= min(8, (31 - kw) / kw). */
     switch (l->block * 16 + plan->desc.kernel_width) {
-        TASK_CASES_FOR_WIDTH(1)
-        TASK_CASES_FOR_WIDTH(2)
-        TASK_CASES_FOR_WIDTH(3)
-        TASK_CASE(1, 4) TASK_CASE(2, 4) TASK_CASE(3, 4) TASK_CASE(4, 4) TASK_CASE(5, 4) TASK_CASE(6, 4)
-        TASK_CASE(1, 5) TASK_CASE(2, 5) TASK_CASE(3, 5) TASK_CASE(4, 5) TASK_CASE(5, 5)
-        TASK_CASE(1, 6) TASK_CASE(2, 6) TASK_CASE(3, 6) TASK_CASE(4, 6)
-        TASK_CASE(1, 7) TASK_CASE(2, 7) TASK_CASE(3, 7)
+        HC_CONV2D_WEIGHTS_BLOCKS(TASK_CASE)
         default: break;
     }
 }

@@ -141,6 +141,33 @@ extern const hc_algorithm hc_conv2d_backward_weights_direct_avx512;
  * outputs (the direct kernel's re-pitched rows multiply zero columns), the activation's
  * derivative fused into the transpose of dL/dy. */
 extern const hc_algorithm hc_conv2d_backward_weights_lanes_avx512;
+/* The few-channel weights gradients' problems (direct and images in lanes): at most 16 output or
+ * 3 input channels per group (where the im2col GEMM's rows or columns are too few, it is the
+ * slower) and at most 512 taps per output channel. */
+static inline bool hc_conv2d_weights_few_channels(const hc_conv2d_desc* d) {
+    const int64_t k_per_group = d->out_channels / d->groups, c_per_group = d->in_channels / d->groups;
+    return (k_per_group <= 16 || c_per_group <= 3) && c_per_group * d->kernel_height * d->kernel_width <= 512;
+}
+
+/* Their output channels per task (KB): KB·kw accumulators, kw inputs and one dz vector fit the 32
+ * vector registers, KB at most HC_CONV2D_WEIGHTS_MAX_BLOCK; of the blocks that pad the fewest
+ * zero channels, the larger (fewer loads per FMA). */
+#define HC_CONV2D_WEIGHTS_MAX_BLOCK 8
+static inline int64_t hc_conv2d_weights_block(int64_t k_per_group, int64_t kernel_width) {
+    const int64_t fit = (31 - kernel_width) / kernel_width, most = fit < HC_CONV2D_WEIGHTS_MAX_BLOCK ? fit : HC_CONV2D_WEIGHTS_MAX_BLOCK;
+    int64_t best = most;
+    for (int64_t b = most; b >= 1 && b >= most - 3; b--)
+        if ((k_per_group + b - 1) / b * b < (k_per_group + best - 1) / best * best) best = b;
+    return best;
+}
+/* Every (kb, kw) hc_conv2d_weights_block can choose (kb <= min(8, (31 - kw) / kw), kw <= 7), as
+ * CASE(kb, kw): for a switch on kb·16 + kw that instantiates a kernel per pair. */
+#define HC_CONV2D_WEIGHTS_BLOCKS_FOR_WIDTH(CASE, kw) CASE(1, kw) CASE(2, kw) CASE(3, kw) CASE(4, kw) CASE(5, kw) CASE(6, kw) CASE(7, kw) CASE(8, kw)
+#define HC_CONV2D_WEIGHTS_BLOCKS(CASE)                                                                                              \
+    HC_CONV2D_WEIGHTS_BLOCKS_FOR_WIDTH(CASE, 1) HC_CONV2D_WEIGHTS_BLOCKS_FOR_WIDTH(CASE, 2) HC_CONV2D_WEIGHTS_BLOCKS_FOR_WIDTH(CASE, 3) \
+    CASE(1, 4) CASE(2, 4) CASE(3, 4) CASE(4, 4) CASE(5, 4) CASE(6, 4) CASE(1, 5) CASE(2, 5) CASE(3, 5) CASE(4, 5) CASE(5, 5)         \
+    CASE(1, 6) CASE(2, 6) CASE(3, 6) CASE(4, 6) CASE(1, 7) CASE(2, 7) CASE(3, 7)
+
 /* Weights (and bias) gradient in plain C, one output channel per task. Last entry. */
 extern const hc_algorithm hc_conv2d_backward_weights_generic;
 
