@@ -149,19 +149,11 @@ static hc_status pack_as_forward(hc_plan* base) {
 static void recompute_nan_elements(const hc_conv2d* plan, const float* dz, float* dx) {
     const hc_conv2d_desc* d = &plan->desc;
     const int64_t in_plane = d->in_height * d->in_width;
+    if (!hc_any_non_finite(dx, d->batch * d->in_channels * in_plane)) return;
     for (int64_t p = 0; p < d->batch * d->in_channels; p++)
         for (int64_t e = 0; e < in_plane; e++)
             if (isnan(dx[p * in_plane + e]))
                 dx[p * in_plane + e] = backward_data_element(plan, dz, p / d->in_channels, p % d->in_channels, e / d->in_width, e % d->in_width);
-}
-
-hc_status hc_conv2d_backward_data_fix_nan(const hc_conv2d* plan, const hc_args* args, float* dx) {
-    const hc_conv2d_desc* d = &plan->desc;
-    if (!hc_any_non_finite(dx, d->batch * d->in_channels * d->in_height * d->in_width)) return HC_STATUS_OK;
-    const float* dz = hc_conv2d_diff_pre_activation(plan, args);
-    if (dz == NULL) return HC_STATUS_OUT_OF_MEMORY;
-    recompute_nan_elements(plan, dz, dx);
-    return HC_STATUS_OK;
 }
 
 static hc_status run_as_forward(const hc_plan* base, const hc_args* args) {
@@ -172,9 +164,7 @@ static hc_status run_as_forward(const hc_plan* base, const hc_args* args) {
     forward.at[HC_ARG_SRC] = (void*)dz;
     forward.at[HC_ARG_DST] = args->at[HC_ARG_DIFF_SRC];
     const hc_status status = hc_plan_run_unchecked(plan->forward_of_backward, &forward);
-    float* dx = hc_arg_out(args, HC_ARG_DIFF_SRC);
-    if (status == HC_STATUS_OK && hc_any_non_finite(dx, plan->desc.batch * plan->desc.in_channels * plan->desc.in_height * plan->desc.in_width))
-        recompute_nan_elements(plan, dz, dx);
+    if (status == HC_STATUS_OK) recompute_nan_elements(plan, dz, hc_arg_out(args, HC_ARG_DIFF_SRC));
     return status;
 }
 

@@ -22,7 +22,6 @@
 #include "conv2d_internal.h"
 
 #define MAX_ACCUMULATORS 32
-#define MAX_KERNEL_WIDTH 7
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -54,7 +53,7 @@ static direct_layout layout_of(const hc_conv2d* plan) {
 static bool accepts_direct(const hc_plan* base) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
-    if (d->stride_height != 1 || d->stride_width != 1 || d->kernel_width > MAX_KERNEL_WIDTH || !hc_conv2d_weights_few_channels(d)) return false;
+    if (d->stride_height != 1 || d->stride_width != 1 || !hc_conv2d_weights_few_channels(d)) return false;
     return layout_of(plan).floats <= (INT64_C(1) << 26);
 }
 
@@ -87,7 +86,7 @@ static inline __attribute__((always_inline)) void task_tile(const int KB, const 
         const float* z = z_first + n * z_image_stride;
         const float* xs = x_first + n * x_image_stride;
         for (int64_t p = 0; p < l->z_plane; p += 16) {
-            __m512 xv[MAX_KERNEL_WIDTH];
+            __m512 xv[HC_CONV2D_WEIGHTS_MAX_WIDTH];
 #pragma GCC unroll 8
             for (int s = 0; s < KW; s++) xv[s] = _mm512_loadu_ps(xs + p + s * dilation_w);
 #pragma GCC unroll 8

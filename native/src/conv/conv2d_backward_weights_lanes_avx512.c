@@ -23,7 +23,6 @@
 
 #define IMAGES HC_LANE_IMAGES
 #define MAX_ACCUMULATORS 32
-#define MAX_KERNEL_WIDTH 7
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -59,7 +58,7 @@ static int64_t block_floats(const lanes_layout* l) {
 static bool accepts_lanes(const hc_plan* base) {
     const hc_conv2d* plan = hc_conv(base);
     const hc_conv2d_desc* d = &plan->desc;
-    if (d->batch < IMAGES || d->kernel_width > MAX_KERNEL_WIDTH || !hc_conv2d_weights_few_channels(d)) return false;
+    if (d->batch < IMAGES || !hc_conv2d_weights_few_channels(d)) return false;
     if (d->pad_top >= (INT64_C(1) << 24) || d->pad_left >= (INT64_C(1) << 24)) return false;
     const lanes_layout l = layout_of(plan);
     return block_floats(&l) <= hc_l2_cache_bytes() / (int64_t)sizeof(float);
@@ -78,7 +77,7 @@ static inline __attribute__((always_inline)) void task_block(const int KB, const
     for (int64_t oh = 0; oh < plan->out_height; oh++) {
         const float* zr = z + oh * out_w * IMAGES;
         const float* xr = x + oh * row_step;
-        __m512 xv[MAX_KERNEL_WIDTH];
+        __m512 xv[HC_CONV2D_WEIGHTS_MAX_WIDTH];
         if (SLIDE) {
 #pragma GCC unroll 8
             for (int s = 0; s < KW - 1; s++) xv[s + 1] = _mm512_load_ps(xr + s * IMAGES);

@@ -101,12 +101,12 @@ extern const hc_algorithm hc_conv2d_gemm_1x1_6x16_avx2;
 /* Any convolution: packed GEMM whose input panels are gathered block by block (implicit im2col:
  * the full im2col matrix never exists). */
 extern const hc_algorithm hc_conv2d_gemm_implicit_6x16_avx2;
-/* Direct convolution in plain C: any problem, any CPU. The last entry of the forward list. */
 /* Fewer than 32 output channels and 16 or more images, with up to 8 input channels or a reach
  * wide for the plane: 16 images to a vector, tiles of 6 output channels by 4 pixels, padding
  * skipped where the weights are finite (LeNet's layers, and its second layer's backward data
  * through as_forward). */
 extern const hc_algorithm hc_conv2d_lanes_6x4_avx512;
+/* Direct convolution in plain C: any problem, any CPU. The last entry of the forward list. */
 extern const hc_algorithm hc_conv2d_direct_generic;
 
 /* ---- backward ---- */
@@ -143,10 +143,13 @@ extern const hc_algorithm hc_conv2d_backward_weights_direct_avx512;
 extern const hc_algorithm hc_conv2d_backward_weights_lanes_avx512;
 /* The few-channel weights gradients' problems (direct and images in lanes): at most 16 output or
  * 3 input channels per group (where the im2col GEMM's rows or columns are too few, it is the
- * slower) and at most 512 taps per output channel. */
+ * slower), at most 512 taps per output channel, and a kernel row that fits their accumulators
+ * (HC_CONV2D_WEIGHTS_BLOCKS instantiates widths up to HC_CONV2D_WEIGHTS_MAX_WIDTH). */
+#define HC_CONV2D_WEIGHTS_MAX_WIDTH 7
 static inline bool hc_conv2d_weights_few_channels(const hc_conv2d_desc* d) {
     const int64_t k_per_group = d->out_channels / d->groups, c_per_group = d->in_channels / d->groups;
-    return (k_per_group <= 16 || c_per_group <= 3) && c_per_group * d->kernel_height * d->kernel_width <= 512;
+    return (k_per_group <= 16 || c_per_group <= 3) && c_per_group * d->kernel_height * d->kernel_width <= 512 &&
+           d->kernel_width <= HC_CONV2D_WEIGHTS_MAX_WIDTH;
 }
 
 /* Their output channels per task (KB): KB·kw accumulators, kw inputs and one dz vector fit the 32
@@ -179,11 +182,6 @@ bool hc_any_non_finite(const float* v, int64_t count);
  * dL/dw[k][.][r][s] NaN, as a GEMM over the padded input computes it. One pass over dz finds
  * whether there is anything to do; only then are the border outputs visited. */
 void hc_conv2d_weights_gradient_nan_over_padding(const hc_conv2d* plan, const float* dz, float* dw);
-
-/* For the data-gradient paths that multiply padding: a NaN or infinite weight times a padding
- * zero makes NaN where the definition sums no such product (hpccnn.h). When dx holds anything
- * non-finite, its NaN elements are computed again from the definition. */
-hc_status hc_conv2d_backward_data_fix_nan(const hc_conv2d* plan, const hc_args* args, float* dx);
 
 /* dL/d(pre-activation) for the backward passes (hc_eltwise_pre_activation); NULL when out of memory. */
 const float* hc_conv2d_diff_pre_activation(const hc_conv2d* plan, const hc_args* args);
